@@ -1,0 +1,83 @@
+# Keel: build, run, test, bench.
+#
+#   make            build/keel.elf, build/hvmloader.bin, build/mbr.img, build/keel.iso
+#   make run        boot the default guest to "MBR loaded" in Bochs
+#   make test       unit tests (plain, ASan+UBSan), fuzz smoke, boot tests
+#   make bench      benchmarks (figures, never pass/fail)
+#
+# Each subsystem keeps its rules in its own fragment (*.mk) included below.
+
+VERSION := 0.1.0
+BUILD := build
+
+CC := gcc
+HOSTCC := gcc
+OBJCOPY := objcopy
+
+# Flags for code that runs in Keel (64-bit, freestanding, identity-mapped
+# below 4 GiB so the small code model works).
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+	-mno-mmx -mno-sse -mno-sse2 -mno-avx -mcmodel=small -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -Iinclude -I$(BUILD)/include \
+	-DKEEL_VERSION=\"$(VERSION)\"
+KASFLAGS := -Iinclude -I$(BUILD)/include -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -Wl,--build-id=none
+
+KERNEL_SRCS := $(wildcard arch/x86/*.c arch/x86/*.S lib/*.c hvm/*.c hvm/vmx/*.c hvm/vmx/*.S)
+KERNEL_SRCS := $(filter-out hvm/vmx/asm-offsets.c,$(KERNEL_SRCS))
+KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
+
+# Files of hvm/ that touch hardware or Keel's global state (not host-built).
+HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
+
+# Pure logic: compiled for the host by the unit tests and the fuzzers.
+# Everything in hvm/*.c and hvm/vmx/ept.c is pure; hardware access lives in
+# arch/x86/ and the rest of hvm/vmx/.
+PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
+	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c
+
+.PHONY: all clean run test test-unit test-boot bench fuzz lint install
+all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img $(BUILD)/keel.iso
+
+$(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/k/%.S.o: %.S $(BUILD)/include/keel/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -MMD -MP -c $< -o $@
+
+# Offsets of C structures used by entry.S, generated from the structures
+# themselves so nobody counts bytes by hand.
+$(BUILD)/include/keel/asm-offsets.h: hvm/vmx/asm-offsets.c $(wildcard include/keel/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -S $< -o $(BUILD)/asm-offsets.s
+	( echo "/* generated from hvm/vmx/asm-offsets.c */"; \
+	  sed -n 's/.*->\([A-Za-z0-9_]*\) \$$\{0,1\}\([0-9-]*\).*/#define \1 \2/p' $(BUILD)/asm-offsets.s ) > $@
+
+$(BUILD)/keel.elf: $(KERNEL_OBJS) arch/x86/keel.ld
+	$(CC) $(KLDFLAGS) -T arch/x86/keel.ld -o $@ $(KERNEL_OBJS) -lgcc
+	@size $@ | tail -1 | awk '{printf "keel.elf: text %d data %d bss %d bytes\n", $$1, $$2, $$3}'
+
+SEABIOS ?= /usr/share/seabios/bios-256k.bin
+
+# The default ISO: Keel, hvmloader, SeaBIOS and the test MBR as guest g0.
+$(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img tools/mkiso
+	tools/mkiso -o $@ --keel $(BUILD)/keel.elf --hvmloader $(BUILD)/hvmloader.bin \
+		--seabios $(SEABIOS) --guest $(BUILD)/mbr.img
+
+include loader/loader.mk
+include firmware/firmware.mk
+include tests/unit/unit.mk
+include tests/boot/boot.mk
+
+run: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img
+	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
+
+test: test-unit test-boot
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

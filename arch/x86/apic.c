@@ -1,0 +1,106 @@
+/*
+ * Host local APIC (xAPIC mode). Keel needs only a one-shot timer to wake a
+ * halted CPU at the next guest deadline. The APIC page must be uncached, so
+ * its 2 MiB identity mapping gets PCD|PWT (SDM 10.4.1: "the APIC registers
+ * are mapped ... UC").
+ */
+#include <keel/apic.h>
+#include <keel/console.h>
+#include <keel/tsc.h>
+#include <x86/cpu.h>
+#include <x86/io.h>
+
+#define APIC_ID 0x020
+#define APIC_EOI 0x0b0
+#define APIC_SVR 0x0f0
+#define APIC_LVT_TIMER 0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR 0x390
+#define APIC_TIMER_DIV 0x3e0
+#define APIC_SVR_ENABLE (1u << 8)
+#define APIC_LVT_MASKED (1u << 16)
+
+extern uint64_t boot_pd[];
+
+static volatile uint32_t *apic;
+static uint64_t apic_ticks_per_tsc_q32; /* APIC timer ticks per TSC tick, 32.32 */
+static bool usable;
+
+static uint32_t apic_read(unsigned reg) { return apic[reg / 4]; }
+static void apic_write(unsigned reg, uint32_t v) { apic[reg / 4] = v; }
+
+void apic_eoi(void)
+{
+	if (apic)
+		apic_write(APIC_EOI, 0);
+}
+
+bool apic_timer_usable(void) { return usable; }
+
+void apic_init(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	if (!(d & CPUID_1_EDX_APIC)) {
+		pr_info("apic: no local APIC; idle CPUs will spin\n");
+		return;
+	}
+	uint64_t base_msr = rdmsr(MSR_IA32_APIC_BASE);
+	if (base_msr & APIC_BASE_X2APIC) {
+		/* Firmware left x2APIC on; Keel drives the xAPIC MMIO page, and
+		 * leaving x2APIC needs a full disable first (SDM 10.12.5). */
+		wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
+		wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
+		pr_info("apic: firmware left x2APIC mode on; switched to xAPIC\n");
+	}
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ULL;
+	if (base >= GiB(4)) {
+		pr_info("apic: APIC page above 4 GiB; idle CPUs will spin\n");
+		return;
+	}
+	boot_pd[base >> 21] |= PTE_PCD | PTE_PWT;
+	write_cr3(read_cr3());
+	apic = (volatile uint32_t *)(uintptr_t)base;
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
+	apic_write(APIC_TIMER_DIV, 0xb); /* divide by 1 */
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_VECTOR);
+
+	/* Calibrate the timer against the TSC over ~1 ms. */
+	apic_write(APIC_TIMER_INIT, 0xffffffff);
+	uint64_t t0 = rdtsc(), span = tsc_hz / 1000;
+	while (rdtsc() - t0 < span)
+		cpu_relax();
+	uint32_t elapsed = 0xffffffff - apic_read(APIC_TIMER_CUR);
+	uint64_t t1 = rdtsc();
+	apic_write(APIC_TIMER_INIT, 0);
+	if (elapsed == 0) {
+		pr_info("apic: timer does not count; idle CPUs will spin\n");
+		return;
+	}
+	apic_ticks_per_tsc_q32 = ((uint64_t)elapsed << 32) / (t1 - t0);
+	usable = true;
+	pr_debug("apic: timer %lu kHz\n", (uint64_t)elapsed * 1000 / ((t1 - t0) * 1000 / tsc_hz + 1) / 1000);
+}
+
+void apic_idle_until(uint64_t deadline_tsc)
+{
+	uint64_t now = rdtsc();
+	if (deadline_tsc <= now)
+		return;
+	if (!usable) {
+		while (rdtsc() < deadline_tsc)
+			cpu_relax();
+		return;
+	}
+	uint64_t ticks = (uint64_t)(((unsigned __int128)(deadline_tsc - now) * apic_ticks_per_tsc_q32) >> 32);
+	if (ticks == 0)
+		ticks = 1;
+	if (ticks > 0xffffffffULL)
+		ticks = 0xffffffffULL;
+	apic_write(APIC_LVT_TIMER, APIC_TIMER_VECTOR); /* one-shot, unmasked */
+	apic_write(APIC_TIMER_INIT, (uint32_t)ticks);
+	/* sti; hlt is atomic with respect to interrupts (STI shadow), so the
+	 * timer cannot fire between the two and leave us asleep. */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	apic_write(APIC_TIMER_INIT, 0);
+}

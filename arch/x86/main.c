@@ -1,0 +1,106 @@
+/* Keel's C entry: from the multiboot2 hand-off to the scheduler. */
+#include <keel/apic.h>
+#include <keel/bootinfo.h>
+#include <keel/config.h>
+#include <keel/console.h>
+#include <keel/cpu.h>
+#include <keel/guest.h>
+#include <keel/mm.h>
+#include <keel/string.h>
+#include <keel/tsc.h>
+#include <keel/vmx.h>
+#include <x86/io.h>
+
+#define MB2_BOOT_MAGIC 0x36d76289u
+
+static struct bootinfo bootinfo;
+struct keel_config keel_config;
+
+__noreturn void kmain(uint32_t magic, uint32_t info_phys);
+
+static __noreturn void halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static void print_banner(void)
+{
+	struct cpu_info ci;
+	cpu_identify(&ci);
+	kprintf("\nKeel hypervisor %s (multiboot2, x86-64, Intel VMX)\n", KEEL_VERSION);
+	kprintf("keel: cpu: %s family %#x model %#x stepping %u \"%s\"\n", ci.vendor, ci.family, ci.model,
+		ci.stepping, ci.brand);
+}
+
+static void print_memory_and_modules(const struct bootinfo *bi)
+{
+	uint64_t ram = 0;
+	for (unsigned i = 0; i < bi->nr_mmap; i++) {
+		const struct mem_region *r = &bi->mmap[i];
+		if (r->type == 1)
+			ram += r->len;
+		pr_debug("mem: %016lx-%016lx %s\n", r->base, r->base + r->len - 1, mem_region_type_name(r->type));
+	}
+	kprintf("keel: memory: %lu MiB of RAM in %u map entries\n", ram >> 20, bi->nr_mmap);
+	kprintf("keel: modules: %u\n", bi->nr_modules);
+	for (unsigned i = 0; i < bi->nr_modules; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		kprintf("keel:   module %-12s %8lu KiB at %#lx%s%s\n", m->name, (m->end - m->start) >> 10, m->start,
+			m->args[0] ? "  args: " : "", m->args);
+	}
+	if (bi->rsdp_len)
+		pr_info("acpi: RSDP revision %d from the boot loader\n", bi->rsdp_revision);
+	for (unsigned i = 0; i < bi->nr_warnings; i++)
+		pr_warn("boot information: %s\n", bi->warnings[i]);
+}
+
+void kmain(uint32_t magic, uint32_t info_phys)
+{
+	extern uint64_t tsc_boot;
+	tsc_boot = rdtsc();
+
+	pcpus[0].id = 0;
+	cpu_tables_init(&pcpus[0]);
+	idt_init();
+	idt_load();
+	console_init();
+	print_banner();
+
+	if (magic != MB2_BOOT_MAGIC) /* boot.S checks first; kept for other entry paths */
+		panic("bad multiboot2 magic %#x\n", magic);
+
+	char err[160];
+	if (mb2_parse(phys_to_virt(info_phys), MiB(1), info_phys, &bootinfo, err, sizeof(err)) < 0) {
+		pr_err("the boot information from the boot loader is unusable: %s\n", err);
+		pr_err("boot Keel with GRUB 2 ('multiboot2 /boot/keel.elf ...'). Halted.\n");
+		halt_forever();
+	}
+
+	config_defaults(&keel_config);
+	config_parse_cmdline(&keel_config, bootinfo.cmdline);
+	console_loglevel = keel_config.loglevel;
+	kprintf("keel: command line: %s\n", bootinfo.cmdline[0] ? bootinfo.cmdline : "(empty)");
+	for (unsigned i = 0; i < keel_config.nr_errors; i++)
+		pr_err("command line: %s\n", keel_config.errors[i]);
+
+	print_memory_and_modules(&bootinfo);
+	uint64_t free = mm_init(&bootinfo);
+	kprintf("keel: allocator: %lu MiB free for guests and Keel\n", free >> 20);
+
+	tsc_init();
+	apic_init();
+
+	if (vmx_probe() < 0) {
+		pr_err("no guest can run without VMX. Keel halted (nothing else to do).\n");
+		halt_forever();
+	}
+	if (vmx_enable_cpu(0) < 0)
+		halt_forever();
+	kprintf("keel: vmx: VMX operation entered on cpu0 (VMCS revision %#x)\n",
+		(unsigned)(vmx_caps.basic & 0x7fffffff));
+
+	sched_init_cpu(0);
+	guests_create_all(&keel_config, &bootinfo);
+	sched_run(); /* never returns */
+}

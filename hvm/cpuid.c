@@ -1,0 +1,121 @@
+/*
+ * CPUID policy. The guest sees the host CPU minus what Keel does not
+ * virtualize: VMX (no nested VMX), SMX, monitor/mwait, XSAVE/AVX (XSETBV is
+ * not emulated), x2APIC/TSC-deadline and the local APIC (no LAPIC model yet),
+ * MTRRs, performance monitoring, thermal/power leaves. The hypervisor bit is
+ * set, and leaves 0x40000000-2 carry the Xen signature SeaBIOS's Xen path
+ * requires (SeaBIOS src/fw/xen.c: signature, >= 2 more leaves, hypercall
+ * page count and MSR).
+ */
+#include <keel/cpuid.h>
+#include <x86/cpu.h>
+
+#define L1_ECX_MONITOR (1u << 3)
+#define L1_ECX_DSCPL (1u << 4)
+#define L1_ECX_VMX (1u << 5)
+#define L1_ECX_SMX (1u << 6)
+#define L1_ECX_EST (1u << 7)
+#define L1_ECX_TM2 (1u << 8)
+#define L1_ECX_SDBG (1u << 11)
+#define L1_ECX_PDCM (1u << 15)
+#define L1_ECX_DCA (1u << 18)
+#define L1_ECX_X2APIC (1u << 21)
+#define L1_ECX_TSC_DEADLINE (1u << 24)
+#define L1_ECX_XSAVE (1u << 26)
+#define L1_ECX_OSXSAVE (1u << 27)
+#define L1_ECX_AVX (1u << 28)
+#define L1_ECX_F16C (1u << 29)
+#define L1_ECX_FMA (1u << 12)
+#define L1_ECX_HYPERVISOR (1u << 31)
+#define L1_EDX_APIC (1u << 9)
+#define L1_EDX_MTRR (1u << 12)
+#define L1_EDX_ACPI (1u << 22)
+#define L1_EDX_DS (1u << 21)
+#define L1_EDX_HTT (1u << 28)
+#define L1_EDX_TM (1u << 29)
+#define L1_EDX_PBE (1u << 31)
+
+/* Leaf 7 EBX features that need nothing from the hypervisor. */
+#define L7_EBX_ALLOWED                                                                                          \
+	((1u << 0) /* FSGSBASE */ | (1u << 3) /* BMI1 */ | (1u << 7) /* SMEP */ | (1u << 8) /* BMI2 */ |      \
+	 (1u << 9) /* ERMS */ | (1u << 18) /* RDSEED */ | (1u << 19) /* ADX */ | (1u << 20) /* SMAP */ |        \
+	 (1u << 23) /* CLFLUSHOPT */ | (1u << 29) /* SHA */)
+
+#define EXT1_EDX_RDTSCP (1u << 27)
+
+struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs h,
+				     const struct cpuid_guest_info *gi)
+{
+	struct cpuid_regs z = { 0, 0, 0, 0 };
+
+	switch (leaf) {
+	case 0:
+		if (h.eax > 0x16)
+			h.eax = 0x16;
+		return h;
+	case 1:
+		h.ecx &= ~(L1_ECX_MONITOR | L1_ECX_DSCPL | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
+			   L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_DCA | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE |
+			   L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX | L1_ECX_F16C | L1_ECX_FMA);
+		h.ecx |= L1_ECX_HYPERVISOR;
+		h.edx &= ~(L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_ACPI | L1_EDX_DS | L1_EDX_TM | L1_EDX_PBE);
+		/* EBX: initial APIC id in 31:24, logical CPUs per package in 23:16. */
+		h.ebx = (h.ebx & 0x0000ffffu) | ((gi->vcpu_id & 0xff) << 24) | ((gi->nr_vcpus & 0xff) << 16);
+		if (gi->nr_vcpus > 1)
+			h.edx |= L1_EDX_HTT;
+		else
+			h.edx &= ~L1_EDX_HTT;
+		return h;
+	case 2: /* cache descriptors: harmless */
+		return h;
+	case 4:
+		/* Cache topology; cores per package (31:26) must agree with the
+		 * vCPU count, threads sharing (25:14) likewise. */
+		h.eax &= 0x3fff;
+		if (h.eax & 0x1f)
+			h.eax |= ((gi->nr_vcpus - 1) & 0x3f) << 26;
+		return h;
+	case 7:
+		if (subleaf != 0)
+			return z;
+		h.eax = 0;
+		h.ebx &= L7_EBX_ALLOWED;
+		h.ecx = 0;
+		h.edx = 0;
+		return h;
+	case 0x15:
+	case 0x16:
+		return h; /* TSC/crystal and frequencies: guests may calibrate */
+	case 0x40000000:
+		/* "XenVMMXenVMM" in EBX, ECX, EDX; EAX = the highest leaf. */
+		return (struct cpuid_regs){ CPUID_XEN_BASE + 2, 0x566e6558, 0x65584d4d, 0x4d4d566e };
+	case 0x40000001:
+		return (struct cpuid_regs){ (XEN_VERSION_MAJOR << 16) | XEN_VERSION_MINOR, 0, 0, 0 };
+	case 0x40000002:
+		/* One hypercall page, installed through MSR 0x40000000. */
+		return (struct cpuid_regs){ 1, CPUID_XEN_HYPERCALL_MSR, 0, 0 };
+	case 0x80000000:
+		if (h.eax > 0x80000008)
+			h.eax = 0x80000008;
+		return h;
+	case 0x80000001:
+		if (!gi->rdtscp)
+			h.edx &= ~EXT1_EDX_RDTSCP;
+		/* Keep LM, NX, SYSCALL, LAHF/SAHF, LZCNT, PREFETCHW. */
+		h.ecx &= (1u << 0) | (1u << 5) | (1u << 8);
+		h.edx &= (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29);
+		return h;
+	case 0x80000002:
+	case 0x80000003:
+	case 0x80000004:
+	case 0x80000006:
+	case 0x80000008:
+		return h;
+	case 0x80000007:
+		h.eax = h.ebx = h.ecx = 0;
+		h.edx &= CPUID_80000007_EDX_INVARIANT_TSC;
+		return h;
+	default:
+		return z;
+	}
+}

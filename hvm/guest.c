@@ -1,0 +1,456 @@
+/*
+ * Guest lifecycle: create a guest from its configuration (RAM, EPT, devices,
+ * hvmloader, vCPUs), and stop it without touching any other guest.
+ */
+#include <keel/bootinfo.h>
+#include <keel/console.h>
+#include <keel/cpu.h>
+#include <keel/format.h>
+#include <keel/guest.h>
+#include <keel/hvmloader_abi.h>
+#include <keel/mm.h>
+#include <keel/string.h>
+#include <keel/tsc.h>
+#include <keel/vmx.h>
+#include <stdarg.h>
+#include <x86/io.h>
+
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+
+struct guest *guests[MAX_GUESTS_RUNNING];
+unsigned nr_guests;
+
+/* Guest-physical layout at creation (hvmloader ABI). */
+#define GUEST_START_INFO_GPA 0x001ff000u
+#define GUEST_FIRMWARE_GPA 0x00200000u
+#define GUEST_MIN_RAM MiB(8)
+#define SEABIOS_MAX_SIZE KiB(256)
+
+static struct guest guest_storage[MAX_GUESTS_RUNNING];
+
+/* --- guest memory ------------------------------------------------------ */
+
+void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= g->ram_size || len > g->ram_size - gpa || !g->ram_chunks)
+		return NULL;
+	uint64_t chunk = gpa / GUEST_CHUNK_SIZE, off = gpa % GUEST_CHUNK_SIZE;
+	if (len > GUEST_CHUNK_SIZE - off)
+		return NULL; /* crosses a chunk: callers copy piecewise */
+	return (uint8_t *)g->ram_chunks[chunk] + off;
+}
+
+static bool guest_copy(struct guest *g, uint64_t gpa, void *buf, uint64_t len, bool to_guest)
+{
+	uint8_t *b = buf;
+	if (gpa >= g->ram_size || len > g->ram_size - gpa)
+		return false;
+	while (len) {
+		uint64_t off = gpa % GUEST_CHUNK_SIZE;
+		uint64_t n = MIN(len, GUEST_CHUNK_SIZE - off);
+		uint8_t *p = (uint8_t *)g->ram_chunks[gpa / GUEST_CHUNK_SIZE] + off;
+		if (to_guest)
+			memcpy(p, b, n);
+		else
+			memcpy(b, p, n);
+		gpa += n;
+		b += n;
+		len -= n;
+	}
+	return true;
+}
+
+bool guest_write_phys(struct guest *g, uint64_t gpa, const void *src, uint64_t len)
+{
+	return guest_copy(g, gpa, (void *)src, len, true);
+}
+
+bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len)
+{
+	return guest_copy(g, gpa, dst, len, false);
+}
+
+static void *ept_alloc_table(void *ctx) { return page_alloc(1); }
+static void ept_free_table(void *ctx, void *page) { page_free(page, 1); }
+
+static void guest_free_memory(struct guest *g)
+{
+	if (g->ram_chunks) {
+		for (unsigned i = 0; i < g->nr_chunks; i++)
+			page_free(g->ram_chunks[i], GUEST_CHUNK_SIZE / PAGE_SIZE);
+		page_free(g->ram_chunks, g->chunk_array_pages);
+		g->ram_chunks = NULL;
+	}
+	if (g->ept.pml4)
+		ept_destroy(&g->ept);
+	page_free(g->io_bitmap, 2);
+	page_free(g->msr_bitmap, 1);
+	g->io_bitmap = g->msr_bitmap = NULL;
+	if (g->disk_private)
+		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
+	g->disk = NULL;
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = &g->vcpus[i];
+		if (v->vmcs) {
+			/* VMCLEAR writes the VMCS back and makes it inactive
+			 * before its page is reused (SDM 24.11.1). */
+			vmcs_clear(virt_to_phys(v->vmcs));
+			if (v->cpu >= 0 && pcpus[v->cpu].current == v)
+				pcpus[v->cpu].current = NULL;
+			page_free(v->vmcs, 1);
+			v->vmcs = NULL;
+		}
+		page_free(v->trace, ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
+		v->trace = NULL;
+	}
+}
+
+static int guest_alloc_ram(struct guest *g, uint64_t bytes)
+{
+	g->ram_size = bytes;
+	g->nr_chunks = (unsigned)(bytes / GUEST_CHUNK_SIZE);
+	g->chunk_array_pages = (unsigned)(ALIGN_UP(g->nr_chunks * sizeof(void *), PAGE_SIZE) / PAGE_SIZE);
+	g->ram_chunks = page_alloc(g->chunk_array_pages);
+	if (!g->ram_chunks)
+		return -1;
+	g->ept.alloc_table = ept_alloc_table;
+	g->ept.free_table = ept_free_table;
+	g->ept.ctx = g;
+	g->ept.allow_2m = vmx_caps.ept_2m;
+	g->ept.allow_1g = false;
+	if (ept_init(&g->ept) < 0)
+		return -1;
+	for (unsigned i = 0; i < g->nr_chunks; i++) {
+		g->ram_chunks[i] = page_alloc_aligned(GUEST_CHUNK_SIZE / PAGE_SIZE, GUEST_CHUNK_SIZE);
+		if (!g->ram_chunks[i]) {
+			g->nr_chunks = i; /* free only what we got */
+			return -1;
+		}
+		if (ept_map_range(&g->ept, (uint64_t)i * GUEST_CHUNK_SIZE, virt_to_phys(g->ram_chunks[i]),
+				  GUEST_CHUNK_SIZE, EPT_READ | EPT_WRITE | EPT_EXEC) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- events from device models ------------------------------------------ */
+
+static void guest_console_emit(void *ctx, const char *line, size_t len)
+{
+	struct guest *g = ctx;
+	/* Boot timeline: the first guest output after hvmloader handed over. */
+	if (g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[3])
+		g->marks[3] = rdtsc();
+	console_write(line, len);
+}
+
+static void guest_request_reset(void *ctx, const char *reason)
+{
+	struct guest *g = ctx;
+	if (g->state != GUEST_RUNNING)
+		return;
+	if (g->cfg->on_reset_restart) {
+		pr_info("guest %s: reset requested (%s): restarting\n", g->name, reason);
+		g->reset_requested = true;
+		guest_stop(g, "reset (%s)", reason);
+	} else {
+		guest_stop(g, "reset requested (%s) and on_reset is 'stop'", reason);
+	}
+}
+
+static void guest_request_exit(void *ctx, int status, const char *reason)
+{
+	struct guest *g = ctx;
+	g->exit_status = status;
+	guest_stop(g, "guest exited with status %d (%s)", status, reason);
+}
+
+static uint64_t guest_clock_ns(void *ctx)
+{
+	(void)ctx;
+	return now_ns();
+}
+
+/* --- validation of what a guest needs -------------------------------------- */
+
+static const struct bootinfo *boot_info;
+static const struct keel_config *keel_cfg;
+
+static const struct boot_module *need_module(const char *guest, const char *what, const char *name)
+{
+	const struct boot_module *m = bootinfo_find_module(boot_info, name);
+	if (!m) {
+		pr_err("guest %s: no GRUB module named '%s' for its %s; add 'module2 /boot/FILE %s' to the GRUB "
+		       "entry, or fix the name\n",
+		       guest, name, what, name);
+		return NULL;
+	}
+	if (m->end <= m->start) {
+		pr_err("guest %s: module '%s' (%s) is empty\n", guest, name, what);
+		return NULL;
+	}
+	return m;
+}
+
+/* Checks SeaBIOS's image: SeaBIOS ROMs are a whole number of 64 KiB
+ * blocks, and Keel maps at most 256 KiB below 1 MiB (0xC0000-0xFFFFF). */
+int seabios_check_size(uint64_t size, char *why, size_t len);
+int seabios_check_size(uint64_t size, char *why, size_t len)
+{
+	if (size == 0 || size % KiB(64) || size > SEABIOS_MAX_SIZE) {
+		ksnprintf(why, len,
+			  "the SeaBIOS image is %lu bytes; it must be a non-zero multiple of 64 KiB and at most 256 "
+			  "KiB (Debian's /usr/share/seabios/bios-256k.bin is right; bios.bin lacks Xen support)",
+			  size);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- creation ------------------------------------------------------------ */
+
+static int guest_init_devices(struct guest *g);
+
+static void guest_build_io_bitmap(struct guest *g)
+{
+	/* Every port exits (SDM 25.6.4: bit set = exit). A device that wanted
+	 * to pass a port through would clear its bit here; none does. */
+	memset(g->io_bitmap, 0xff, 2 * PAGE_SIZE);
+}
+
+static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios)
+{
+	uint64_t lsize = loader->end - loader->start, bsize = bios->end - bios->start;
+	char why[200];
+
+	if (lsize > HVMLOADER_MAX_SIZE) {
+		pr_err("guest %s: hvmloader module is %lu KiB, more than the %u KiB window at %#x\n", g->name,
+		       lsize >> 10, HVMLOADER_MAX_SIZE >> 10, HVMLOADER_LOAD_ADDR);
+		return -1;
+	}
+	if (seabios_check_size(bsize, why, sizeof(why)) < 0) {
+		pr_err("guest %s: %s\n", g->name, why);
+		return -1;
+	}
+	guest_write_phys(g, HVMLOADER_LOAD_ADDR, phys_to_virt(loader->start), lsize);
+	guest_write_phys(g, GUEST_FIRMWARE_GPA, phys_to_virt(bios->start), bsize);
+
+	struct hvmloader_start_info si;
+	memset(&si, 0, sizeof(si));
+	si.magic = HVMLOADER_START_MAGIC;
+	si.version = HVMLOADER_START_VERSION;
+	si.size = sizeof(si);
+	si.nr_vcpus = g->nr_vcpus;
+	si.ram_below_4g = g->ram_size;
+	si.ram_above_4g = 0;
+	si.firmware_paddr = GUEST_FIRMWARE_GPA;
+	si.firmware_size = bsize;
+	kstrlcpy(si.guest_name, g->name, sizeof(si.guest_name));
+	guest_write_phys(g, GUEST_START_INFO_GPA, &si, sizeof(si));
+	return 0;
+}
+
+static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
+{
+	uint64_t bytes = disk->end - disk->start;
+	if (bytes % 512) {
+		pr_err("guest %s: disk image '%s' is %lu bytes, not a whole number of 512-byte sectors\n", g->name,
+		       disk->name, bytes);
+		return -1;
+	}
+	/* Two guests on one module each get a private copy, so one guest's
+	 * writes never reach another. */
+	unsigned users = 0;
+	for (unsigned i = 0; i < keel_cfg->nr_guests; i++)
+		if (keel_cfg->guests[i].valid && !strcmp(keel_cfg->guests[i].disk, g->cfg->disk))
+			users++;
+	g->disk_bytes = bytes;
+	if (users > 1) {
+		g->disk = page_alloc(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+		if (!g->disk) {
+			pr_err("guest %s: not enough memory for a private copy of disk '%s' (%lu KiB)\n", g->name,
+			       disk->name, bytes >> 10);
+			return -1;
+		}
+		memcpy(g->disk, phys_to_virt(disk->start), bytes);
+		g->disk_private = true;
+	} else {
+		g->disk = phys_to_virt(disk->start);
+		g->disk_private = false;
+	}
+	return 0;
+}
+
+static int guest_create_vcpus(struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = &g->vcpus[i];
+		memset(v, 0, sizeof(*v));
+		v->guest = g;
+		v->id = i;
+		v->cpu = -1;
+		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
+		v->pat = 0x0007040600070406ULL;
+		if (keel_cfg->trace_entries) {
+			v->trace_len = keel_cfg->trace_entries;
+			v->trace = page_alloc(ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
+			if (!v->trace)
+				v->trace_len = 0;
+		}
+		if (vmcs_create(v, 0) < 0) {
+			pr_err("guest %s: cannot create the VMCS of vCPU %u (out of memory?)\n", g->name, i);
+			return -1;
+		}
+		if (i == 0) {
+			vmcs_set_guest_loader_state(v, HVMLOADER_LOAD_ADDR, GUEST_START_INFO_GPA);
+			v->state = VCPU_RUNNABLE;
+		} else {
+			vmcs_set_guest_real_mode(v, 0, 0, 0);
+			vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
+			v->state = VCPU_WAIT_SIPI;
+		}
+	}
+	return 0;
+}
+
+static int guest_build(struct guest *g, const struct guest_config *gc)
+{
+	const struct boot_module *loader = need_module(g->name, "hvmloader", keel_cfg->hvmloader);
+	const struct boot_module *bios = need_module(g->name, "SeaBIOS image", keel_cfg->seabios);
+	const struct boot_module *disk = gc->disk[0] ? need_module(g->name, "disk", gc->disk) : NULL;
+	if (!loader || !bios || (gc->disk[0] && !disk))
+		return -1;
+	if (!disk) {
+		pr_err("guest %s: no disk given (disk:MODULE); direct kernel boot is not supported yet\n", g->name);
+		return -1;
+	}
+	if (gc->mem_bytes < GUEST_MIN_RAM || gc->mem_bytes % GUEST_CHUNK_SIZE) {
+		pr_err("guest %s: mem:%luM is not supported: give at least 8 MiB, in whole 2 MiB steps\n", g->name,
+		       gc->mem_bytes >> 20);
+		return -1;
+	}
+
+	g->io_bitmap = page_alloc(2);
+	g->msr_bitmap = page_alloc(1);
+	if (!g->io_bitmap || !g->msr_bitmap || guest_alloc_ram(g, gc->mem_bytes) < 0) {
+		pr_err("guest %s: not enough memory for %lu MiB of RAM (%lu MiB free, largest 2 MiB-aligned run "
+		       "%lu MiB); give it less with mem:, or boot fewer guests\n",
+		       g->name, gc->mem_bytes >> 20, mm_free_bytes() >> 20, mm_largest_free_run(MiB(2)) >> 20);
+		return -1;
+	}
+	guest_build_io_bitmap(g);
+	msr_bitmap_init(g->msr_bitmap);
+	if (guest_setup_disk(g, disk) < 0 || guest_load_images(g, loader, bios) < 0)
+		return -1;
+	if (guest_init_devices(g) < 0)
+		return -1;
+	if (guest_create_vcpus(g) < 0)
+		return -1;
+	return 0;
+}
+
+static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index)
+{
+	memset(g, 0, sizeof(*g));
+	g->index = index;
+	g->cfg = gc;
+	g->exit_status = -1;
+	kstrlcpy(g->name, gc->name, sizeof(g->name));
+	ksnprintf(g->prefix, sizeof(g->prefix), "[%s] ", g->name);
+	g->nr_vcpus = gc->vcpus;
+	g->created_tsc = rdtsc();
+	g->state = GUEST_STOPPED;
+	if (guest_build(g, gc) < 0) {
+		guest_free_memory(g);
+		return -1;
+	}
+	g->state = GUEST_RUNNING;
+	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages\n", g->name,
+		g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
+		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages);
+	return 0;
+}
+
+void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi)
+{
+	boot_info = bi;
+	keel_cfg = cfg;
+	unsigned ok = 0;
+
+	if (cfg->nr_guests == 0)
+		pr_warn("no guests configured: add guest=name:NAME,disk:MODULE to Keel's command line\n");
+	for (unsigned i = 0; i < cfg->nr_guests && i < MAX_GUESTS_RUNNING; i++) {
+		const struct guest_config *gc = &cfg->guests[i];
+		if (!gc->valid) {
+			pr_err("guest %s: not started: %s\n", gc->name[0] ? gc->name : "?", gc->error);
+			continue;
+		}
+		struct guest *g = &guest_storage[nr_guests];
+		guests[nr_guests++] = g;
+		if (guest_create(g, gc, nr_guests - 1) < 0) {
+			pr_err("guest %s: not started (see above); the other guests are not affected\n", gc->name);
+			continue;
+		}
+		ok++;
+	}
+	pr_info("%u of %u guest%s started\n", ok, cfg->nr_guests, cfg->nr_guests == 1 ? "" : "s");
+}
+
+/* --- stop and restart -------------------------------------------------------- */
+
+void guest_stop(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+	if (g->state != GUEST_RUNNING)
+		return;
+	va_start(ap, fmt);
+	kvsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
+	va_end(ap);
+	g->state = GUEST_STOPPED;
+	guest_output_flush(&g->out);
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		g->vcpus[i].state = VCPU_STOPPED;
+	pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);
+	pr_info("guest %s: last POST code 0x%02x\n", g->name, debugport_last_post(&g->dbg));
+	if (!g->reset_requested) {
+		for (unsigned i = 0; i < g->nr_vcpus; i++)
+			if (g->vcpus[i].trace)
+				exit_trace_dump(&g->vcpus[i]);
+		exit_stats_print(g);
+	}
+	uint64_t before = mm_free_bytes();
+	guest_free_memory(g);
+	pr_debug("guest %s: %lu KiB returned to the allocator\n", g->name, (mm_free_bytes() - before) >> 10);
+	if (g->reset_requested) {
+		/* Restarted by the scheduler, outside any exit handler that may
+		 * still be using this guest's (now freed) VMCS. */
+		g->reset_requested = false;
+		g->restart_pending = true;
+	}
+}
+
+void guest_restart(struct guest *g)
+{
+	g->restart_pending = false;
+	if (g->state == GUEST_RUNNING)
+		return;
+	unsigned index = g->index;
+	const struct guest_config *gc = g->cfg;
+	pr_info("guest %s: restarting\n", gc->name);
+	if (guest_create(g, gc, index) < 0)
+		pr_err("guest %s: restart failed (see above)\n", gc->name);
+}
+
+void exit_trace_dump(struct vcpu *v)
+{
+	unsigned n = v->trace_total < v->trace_len ? (unsigned)v->trace_total : v->trace_len;
+	kprintf("keel: last %u exits of guest %s vCPU %u (oldest first):\n", n, v->guest->name, v->id);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned pos = (v->trace_pos + v->trace_len - n + i) % v->trace_len;
+		const struct exit_trace_entry *e = &v->trace[pos];
+		kprintf("keel:   tsc %-14lu rip %#-10lx %-24s qual %#lx\n", e->tsc - tsc_boot, e->rip,
+			exit_reason_name(e->reason), e->qual);
+	}
+}

@@ -1,0 +1,57 @@
+/* Port-range registry and dispatch for one guest (see include/keel/iobus.h). */
+#include <keel/iobus.h>
+
+void iobus_init(struct io_bus *bus)
+{
+	bus->nr_ranges = 0;
+	bus->unclaimed_reads = 0;
+	bus->unclaimed_writes = 0;
+	bus->last_unclaimed_port = 0;
+}
+
+int iobus_register(struct io_bus *bus, const struct io_range *r)
+{
+	if (bus->nr_ranges >= IOBUS_MAX_RANGES || r->count == 0 || (uint32_t)r->base + r->count > 0x10000)
+		return -1;
+	for (unsigned i = 0; i < bus->nr_ranges; i++) {
+		const struct io_range *o = &bus->ranges[i];
+		if (r->base < o->base + o->count && o->base < r->base + r->count)
+			return -1;
+	}
+	bus->ranges[bus->nr_ranges++] = *r;
+	return 0;
+}
+
+const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
+{
+	for (unsigned i = 0; i < bus->nr_ranges; i++) {
+		const struct io_range *r = &bus->ranges[i];
+		if ((uint16_t)(port - r->base) < r->count)
+			return r;
+	}
+	return NULL;
+}
+
+static uint32_t size_mask(unsigned size) { return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
+
+uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	if (!r || !r->read) {
+		bus->unclaimed_reads++;
+		bus->last_unclaimed_port = port;
+		return size_mask(size);
+	}
+	return r->read(r->dev, port, size) & size_mask(size);
+}
+
+void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	if (!r || !r->write) {
+		bus->unclaimed_writes++;
+		bus->last_unclaimed_port = port;
+		return;
+	}
+	r->write(r->dev, port, size, val & size_mask(size));
+}

@@ -1,0 +1,44 @@
+/* Internal interface of the VM-exit handlers (hvm/vmx/). */
+#ifndef HVM_VMX_EXIT_H
+#define HVM_VMX_EXIT_H
+
+#include <keel/guest.h>
+#include <keel/vcpu.h>
+
+/* What a handler wants done next. */
+enum exit_action {
+	EXIT_RESUME, /* re-enter this vCPU (the scheduler may still switch) */
+	EXIT_YIELD,  /* this vCPU cannot run now (halted, waiting) */
+	EXIT_STOPPED /* the handler stopped the guest */
+};
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
+
+enum exit_action exit_io(struct vcpu *v);
+enum exit_action exit_rdmsr(struct vcpu *v);
+enum exit_action exit_wrmsr(struct vcpu *v);
+enum exit_action exit_vmcall(struct vcpu *v);
+enum exit_action exit_cpuid(struct vcpu *v);
+
+void vcpu_skip_instruction(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* CPL of the guest, from SS.DPL (SDM 5.5). */
+unsigned vcpu_cpl(void);
+/* Guest linear address to guest-physical, walking the guest's page tables
+ * when paging is on. Returns false (and no #PF injected) if unmapped. */
+bool vcpu_linear_to_gpa(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
+
+/* Interrupts (hvm/vmx/intr.c). */
+void vmx_intr_prepare_entry(struct vcpu *v);
+void vmx_intr_save_pending_event(struct vcpu *v);
+bool vcpu_interrupt_ready(struct vcpu *v);
+
+void msr_bitmap_init(uint8_t *bitmap);
+void vcpu_msrs_save(struct vcpu *v);
+void vcpu_msrs_load(struct vcpu *v);
+
+const char *exit_reason_name(uint32_t reason);
+void exit_stats_print(struct guest *g);
+void exit_trace_dump(struct vcpu *v);
+
+#endif

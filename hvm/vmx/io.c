@@ -1,0 +1,124 @@
+/*
+ * I/O-instruction exits: decode the qualification (SDM table 28-5) and pass
+ * the access to the guest's port registry. String forms (INS/OUTS, with or
+ * without REP) are finished in as few exits as possible: a whole page worth
+ * of elements per exit, through the device's string fast path when it has
+ * one, so `rep insw` of a sector is one exit, not 256.
+ */
+#include <keel/console.h>
+#include <keel/guest.h>
+#include <keel/string.h>
+#include <x86/cpu.h>
+
+#include "exit.h"
+#include "vmx.h"
+
+/* Upper bound on elements per exit, so a huge REP count cannot keep Keel
+ * away from other vCPUs: the instruction simply restarts (REP string
+ * instructions are restartable by design, SDM Vol. 2 "REP"). */
+#define IO_STRING_MAX_PER_EXIT 8192u
+
+static uint32_t size_mask(unsigned size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
+
+static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
+{
+	struct guest *g = v->guest;
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
+	unsigned asz = (info >> 7) & 7; /* 0: 16-bit, 1: 32-bit, 2: 64-bit addressing */
+	uint64_t amask = asz == 0 ? 0xffffULL : asz == 1 ? 0xffffffffULL : ~0ULL;
+	static const uint32_t seg_base[] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
+					     VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
+	unsigned segr = in ? 0 : (info >> 15) & 7; /* INS always uses ES */
+	uint64_t base = vmread(seg_base[segr < 6 ? segr : 3]);
+	bool down = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF;
+	uint64_t *idx = in ? &v->regs.rdi : &v->regs.rsi;
+	uint64_t count = rep ? (v->regs.rcx & amask) : 1;
+	const struct io_range *r = iobus_find(&g->io, port);
+
+	if (count == 0) {
+		vcpu_skip_instruction(v);
+		return EXIT_RESUME;
+	}
+	uint64_t todo = MIN(count, IO_STRING_MAX_PER_EXIT);
+	while (todo) {
+		uint64_t off = *idx & amask;
+		uint64_t la = base + off, gpa;
+		if (!vcpu_linear_to_gpa(v, la, in, &gpa)) {
+			guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la,
+				   vmread(VMCS_GUEST_RIP));
+			return EXIT_STOPPED;
+		}
+		/* Elements that stay within this page and this address-size
+		 * wrap, moving forwards, can go in one block. */
+		uint64_t n = 1;
+		if (!down) {
+			uint64_t room_page = (PAGE_SIZE - (gpa & (PAGE_SIZE - 1))) / size;
+			uint64_t room_wrap = (amask - off + 1) / size;
+			n = MIN(todo, MIN(room_page, room_wrap));
+			if (n == 0)
+				n = 1;
+		}
+		uint8_t *p = guest_phys_ptr(g, gpa, n * size);
+		if (!p) {
+			guest_stop(g, "%s of %lu bytes at guest-physical %#lx crosses the end of its %lu MiB of RAM "
+				      "(RIP %#lx)",
+				   in ? "INS" : "OUTS", n * size, gpa, g->ram_size >> 20, vmread(VMCS_GUEST_RIP));
+			return EXIT_STOPPED;
+		}
+		uint64_t done = 0;
+		if (n > 1 && r && in && r->read_string)
+			done = r->read_string(r->dev, port, size, p, (uint32_t)n);
+		else if (n > 1 && r && !in && r->write_string)
+			done = r->write_string(r->dev, port, size, p, (uint32_t)n);
+		if (done == 0) {
+			done = n;
+			for (uint64_t i = 0; i < n; i++) {
+				if (in) {
+					uint32_t val = iobus_read(&g->io, port, size);
+					memcpy(p + i * size, &val, size);
+				} else {
+					uint32_t val = 0;
+					memcpy(&val, p + i * size, size);
+					iobus_write(&g->io, port, size, val);
+				}
+			}
+		}
+		uint64_t step = done * size;
+		*idx = (*idx & ~amask) | ((down ? off - step : off + step) & amask);
+		if (rep)
+			v->regs.rcx = (v->regs.rcx & ~amask) | (((v->regs.rcx & amask) - done) & amask);
+		todo -= done;
+		count -= done;
+		if (g->state != GUEST_RUNNING)
+			return EXIT_STOPPED; /* a device stopped the guest */
+	}
+	if (count == 0)
+		vcpu_skip_instruction(v);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_io(struct vcpu *v)
+{
+	uint64_t q = v->exit_qual;
+	unsigned size = IO_QUAL_SIZE(q);
+	bool in = q & IO_QUAL_IN;
+	uint16_t port = IO_QUAL_PORT(q);
+	struct guest *g = v->guest;
+
+	if (q & IO_QUAL_STRING)
+		return io_string(v, port, size, in, q & IO_QUAL_REP);
+
+	if (in) {
+		uint32_t val = iobus_read(&g->io, port, size);
+		if (size == 4)
+			v->regs.rax = val; /* 32-bit results zero-extend into RAX */
+		else
+			v->regs.rax = (v->regs.rax & ~(uint64_t)size_mask(size)) | val;
+	} else {
+		iobus_write(&g->io, port, size, (uint32_t)v->regs.rax & size_mask(size));
+	}
+	if (g->state != GUEST_RUNNING)
+		return EXIT_STOPPED;
+	vcpu_skip_instruction(v);
+	return EXIT_RESUME;
+}

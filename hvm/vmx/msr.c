@@ -1,0 +1,270 @@
+/*
+ * Guest MSR accesses. msr_table[] lists every MSR a guest may touch and
+ * what Keel does; any other index gets #GP, as on a CPU without that MSR,
+ * and is counted and logged (rate-limited) so a misbehaving guest shows.
+ */
+#include <keel/console.h>
+#include <keel/guest.h>
+#include <keel/mm.h>
+#include <keel/string.h>
+#include <keel/vmx.h>
+#include <x86/cpu.h>
+#include <x86/io.h>
+
+#include "exit.h"
+#include "vmx.h"
+
+#define MSR_XEN_HYPERCALL_PAGE 0x40000000u
+
+enum msr_result { MSR_OK, MSR_GP };
+
+typedef enum msr_result (*msr_read_fn)(struct vcpu *v, uint32_t msr, uint64_t *val);
+typedef enum msr_result (*msr_write_fn)(struct vcpu *v, uint32_t msr, uint64_t val);
+
+static enum msr_result rd_zero(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = 0;
+	return MSR_OK;
+}
+static enum msr_result wr_ignore(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_OK; }
+static enum msr_result wr_gp(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_GP; }
+
+static enum msr_result rd_tsc(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = rdtsc() + vmread(VMCS_TSC_OFFSET);
+	return MSR_OK;
+}
+static enum msr_result wr_tsc(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	/* One offset per vCPU: the guest's TSC becomes val from now on. */
+	vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
+	return MSR_OK;
+}
+
+static enum msr_result rd_apic_base(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = 0xfee00000ULL | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+	return MSR_OK;
+}
+
+static enum msr_result rd_feature_control(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	/* Locked with VMX off: the guest's view of a CPU it cannot VMXON. */
+	*val = FEATURE_CONTROL_LOCK;
+	return MSR_OK;
+}
+
+static enum msr_result rd_misc_enable(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = 1; /* fast strings */
+	return MSR_OK;
+}
+
+static enum msr_result rd_efer(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = vmread(VMCS_GUEST_IA32_EFER);
+	return MSR_OK;
+}
+static enum msr_result wr_efer(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	uint64_t old = vmread(VMCS_GUEST_IA32_EFER);
+	if (val & ~(uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+		return MSR_GP;
+	/* LMA is read-only: the CPU sets it when paging is enabled with LME. */
+	val = (val & ~EFER_LMA) | (old & EFER_LMA);
+	if ((val ^ old) & EFER_LME && (vmread(VMCS_GUEST_CR0) & CR0_PG))
+		return MSR_GP; /* SDM: changing LME with paging on is #GP */
+	vmwrite(VMCS_GUEST_IA32_EFER, val);
+	return MSR_OK;
+}
+
+static enum msr_result rd_pat(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = (vmx_caps.entry_ctls & ENTRY_LOAD_IA32_PAT) ? vmread(VMCS_GUEST_IA32_PAT) : v->pat;
+	return MSR_OK;
+}
+static enum msr_result wr_pat(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned t = (val >> (i * 8)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return MSR_GP;
+	}
+	if (vmx_caps.entry_ctls & ENTRY_LOAD_IA32_PAT)
+		vmwrite(VMCS_GUEST_IA32_PAT, val);
+	v->pat = val;
+	return MSR_OK;
+}
+
+static enum msr_result rd_sysenter(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = vmread(msr == MSR_IA32_SYSENTER_CS	 ? VMCS_GUEST_IA32_SYSENTER_CS
+		      : msr == MSR_IA32_SYSENTER_ESP ? VMCS_GUEST_IA32_SYSENTER_ESP
+						     : VMCS_GUEST_IA32_SYSENTER_EIP);
+	return MSR_OK;
+}
+static enum msr_result wr_sysenter(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	vmwrite(msr == MSR_IA32_SYSENTER_CS	 ? VMCS_GUEST_IA32_SYSENTER_CS
+		: msr == MSR_IA32_SYSENTER_ESP ? VMCS_GUEST_IA32_SYSENTER_ESP
+					       : VMCS_GUEST_IA32_SYSENTER_EIP,
+		val);
+	return MSR_OK;
+}
+
+static enum msr_result rd_fsgs(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	*val = vmread(msr == MSR_IA32_FS_BASE ? VMCS_GUEST_FS_BASE : VMCS_GUEST_GS_BASE);
+	return MSR_OK;
+}
+static enum msr_result wr_fsgs(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	vmwrite(msr == MSR_IA32_FS_BASE ? VMCS_GUEST_FS_BASE : VMCS_GUEST_GS_BASE, val);
+	return MSR_OK;
+}
+
+/* Xen's hypercall-page MSR (CPUID 0x40000002 EBX): the value is the page's
+ * guest-physical address, the low 12 bits the page index (only 0 exists).
+ * Keel fills the page with 32-byte stubs "mov $n,%eax; vmcall; ret". */
+static enum msr_result wr_hypercall_page(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	struct guest *g = v->guest;
+	uint64_t gpa = val & ~0xfffULL;
+	if (val & 0xfff)
+		return MSR_GP;
+	uint8_t *page = guest_phys_ptr(g, gpa, PAGE_SIZE);
+	if (!page) {
+		pr_warn("guest %s: hypercall page at %#lx is outside RAM; ignored\n", g->name, gpa);
+		return MSR_GP;
+	}
+	memset(page, 0xcc, PAGE_SIZE);
+	for (unsigned i = 0; i < PAGE_SIZE / 32; i++) {
+		uint8_t *s = page + i * 32;
+		s[0] = 0xb8; /* mov $i, %eax */
+		s[1] = (uint8_t)i;
+		s[2] = s[3] = s[4] = 0;
+		s[5] = 0x0f; /* vmcall */
+		s[6] = 0x01;
+		s[7] = 0xc1;
+		s[8] = 0xc3; /* ret */
+	}
+	g->hypercall_page_gpa = gpa;
+	pr_debug("guest %s: hypercall page at %#lx\n", g->name, gpa);
+	return MSR_OK;
+}
+
+struct msr_entry {
+	uint32_t index;
+	const char *name;
+	msr_read_fn read;
+	msr_write_fn write;
+};
+
+/* The one table of MSRs guests may use. */
+static const struct msr_entry msr_table[] = {
+	{ MSR_IA32_TSC, "IA32_TSC", rd_tsc, wr_tsc },
+	{ MSR_IA32_PLATFORM_ID, "IA32_PLATFORM_ID", rd_zero, wr_gp },
+	{ MSR_IA32_APIC_BASE, "IA32_APIC_BASE", rd_apic_base, wr_ignore },
+	{ MSR_IA32_FEATURE_CONTROL, "IA32_FEATURE_CONTROL", rd_feature_control, wr_gp },
+	{ MSR_IA32_BIOS_SIGN_ID, "IA32_BIOS_SIGN_ID", rd_zero, wr_ignore },
+	{ 0x79, "IA32_BIOS_UPDT_TRIG", rd_zero, wr_ignore },
+	{ MSR_IA32_MTRRCAP, "IA32_MTRRCAP", rd_zero, wr_gp },
+	{ MSR_IA32_SYSENTER_CS, "IA32_SYSENTER_CS", rd_sysenter, wr_sysenter },
+	{ MSR_IA32_SYSENTER_ESP, "IA32_SYSENTER_ESP", rd_sysenter, wr_sysenter },
+	{ MSR_IA32_SYSENTER_EIP, "IA32_SYSENTER_EIP", rd_sysenter, wr_sysenter },
+	{ MSR_IA32_MCG_CAP, "IA32_MCG_CAP", rd_zero, wr_gp },
+	{ MSR_IA32_MCG_STATUS, "IA32_MCG_STATUS", rd_zero, wr_ignore },
+	{ MSR_IA32_MISC_ENABLE, "IA32_MISC_ENABLE", rd_misc_enable, wr_ignore },
+	{ MSR_IA32_PAT, "IA32_PAT", rd_pat, wr_pat },
+	{ MSR_IA32_MTRR_DEF_TYPE, "IA32_MTRR_DEF_TYPE", rd_zero, wr_ignore },
+	{ MSR_IA32_EFER, "IA32_EFER", rd_efer, wr_efer },
+	{ MSR_IA32_FS_BASE, "IA32_FS_BASE", rd_fsgs, wr_fsgs },
+	{ MSR_IA32_GS_BASE, "IA32_GS_BASE", rd_fsgs, wr_fsgs },
+	{ MSR_XEN_HYPERCALL_PAGE, "Xen hypercall page", rd_zero, wr_hypercall_page },
+};
+
+static const struct msr_entry *msr_lookup(uint32_t msr)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
+		if (msr_table[i].index == msr)
+			return &msr_table[i];
+	return NULL;
+}
+
+static void msr_unknown(struct vcpu *v, uint32_t msr, bool write)
+{
+	static unsigned reported;
+	if (reported < 32) {
+		reported++;
+		pr_info("guest %s: %s of unsupported MSR %#x at RIP %#lx: #GP injected\n", v->guest->name,
+			write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP));
+	}
+}
+
+enum exit_action exit_rdmsr(struct vcpu *v)
+{
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	const struct msr_entry *e = msr_lookup(msr);
+	uint64_t val;
+	if (!e || e->read(v, msr, &val) != MSR_OK) {
+		if (!e)
+			msr_unknown(v, msr, false);
+		vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	vcpu_skip_instruction(v);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_wrmsr(struct vcpu *v)
+{
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	const struct msr_entry *e = msr_lookup(msr);
+	if (!e || e->write(v, msr, val) != MSR_OK) {
+		if (!e)
+			msr_unknown(v, msr, true);
+		vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(v);
+	return EXIT_RESUME;
+}
+
+/* MSRs outside the VMCS that a guest may use without exits; Keel does not
+ * use them itself, and switches them when vCPUs share a CPU (sched.c). */
+static const uint32_t msr_passthrough[] = {
+	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_KERNEL_GS_BASE,
+};
+
+void msr_bitmap_init(uint8_t *bitmap)
+{
+	/* Layout (SDM 25.6.9): read-low, read-high, write-low, write-high,
+	 * 1 KiB each; "high" covers 0xC0000000-0xC0001FFF. */
+	memset(bitmap, 0xff, PAGE_SIZE);
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_passthrough); i++) {
+		uint32_t m = msr_passthrough[i] & 0x1fff;
+		bitmap[1024 + m / 8] &= ~(1u << (m % 8));
+		bitmap[3072 + m / 8] &= ~(1u << (m % 8));
+	}
+}
+
+void vcpu_msrs_save(struct vcpu *v)
+{
+	v->msrs.star = rdmsr(MSR_IA32_STAR);
+	v->msrs.lstar = rdmsr(MSR_IA32_LSTAR);
+	v->msrs.cstar = rdmsr(MSR_IA32_CSTAR);
+	v->msrs.fmask = rdmsr(MSR_IA32_FMASK);
+	v->msrs.kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+}
+
+void vcpu_msrs_load(struct vcpu *v)
+{
+	wrmsr(MSR_IA32_STAR, v->msrs.star);
+	wrmsr(MSR_IA32_LSTAR, v->msrs.lstar);
+	wrmsr(MSR_IA32_CSTAR, v->msrs.cstar);
+	wrmsr(MSR_IA32_FMASK, v->msrs.fmask);
+	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
+}

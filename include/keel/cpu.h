@@ -1,0 +1,57 @@
+/* Per-physical-CPU state and descriptor tables (arch/x86/). */
+#ifndef KEEL_CPU_H
+#define KEEL_CPU_H
+
+#include <keel/types.h>
+
+#define MAX_CPUS 8
+#define GDT_CODE64 0x08
+#define GDT_DATA 0x10
+#define GDT_TSS 0x18
+
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __packed;
+
+struct vcpu;
+
+struct pcpu {
+	unsigned id;
+	uint32_t apic_id;
+	uint64_t gdt[5];
+	struct tss64 tss;
+	void *vmxon_region;
+	struct vcpu *current; /* vCPU whose VMCS is loaded here */
+	uint64_t exit_stack_top; /* HOST_RSP for VM exits */
+};
+
+extern struct pcpu pcpus[MAX_CPUS];
+
+void cpu_tables_init(struct pcpu *c);
+void idt_init(void);
+void idt_load(void);
+
+struct cpu_info {
+	char vendor[13];
+	char brand[49];
+	unsigned family, model, stepping;
+	bool intel;
+	bool invariant_tsc;
+};
+void cpu_identify(struct cpu_info *ci);
+
+/* Register frame pushed by arch/x86/isr.S. */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+#endif

@@ -1,0 +1,27 @@
+/* What a guest sees from CPUID: the host's answer, filtered (pure logic). */
+#ifndef KEEL_CPUID_H
+#define KEEL_CPUID_H
+
+#include <keel/types.h>
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+struct cpuid_guest_info {
+	unsigned vcpu_id, nr_vcpus;
+	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
+	bool rdtscp;   /* RDTSCP enabled for guests */
+};
+
+/* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */
+#define CPUID_XEN_BASE 0x40000000u
+#define CPUID_XEN_HYPERCALL_MSR 0x40000000u
+#define XEN_VERSION_MAJOR 4
+#define XEN_VERSION_MINOR 17
+
+/* host: what CPUID(leaf, subleaf) returned on the host. */
+struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs host,
+				     const struct cpuid_guest_info *gi);
+
+#endif

@@ -1,0 +1,113 @@
+/* A guest: its memory, its EPT, its devices and its vCPUs. */
+#ifndef KEEL_GUEST_H
+#define KEEL_GUEST_H
+
+#include <keel/config.h>
+#include <keel/debugport.h>
+#include <keel/ept.h>
+#include <keel/fwcfg.h>
+#include <keel/guest_events.h>
+#include <keel/guest_output.h>
+#include <keel/iobus.h>
+#include <keel/types.h>
+#include <keel/vata.h>
+#include <keel/vclock.h>
+#include <keel/vcpu.h>
+#include <keel/vkbc.h>
+#include <keel/vpci.h>
+#include <keel/vpic.h>
+#include <keel/vpit.h>
+#include <keel/vrtc.h>
+#include <keel/vuart.h>
+#include <x86/vmx.h>
+
+#define MAX_VCPUS 8
+#define GUEST_CHUNK_SIZE LARGE_PAGE_SIZE /* guest RAM comes in 2 MiB chunks */
+
+struct bootinfo;
+
+#define EXIT_STATS_SLOTS (EXIT_REASON_MAX + 1)
+
+enum guest_state { GUEST_RUNNING, GUEST_STOPPED };
+
+struct exit_stat {
+	uint64_t count;
+	uint64_t ticks; /* TSC ticks spent in Keel for these exits */
+	uint64_t min, max;
+};
+
+struct guest {
+	unsigned index;
+	char name[16];
+	char prefix[24]; /* "[name] " for console lines */
+	enum guest_state state;
+	const struct guest_config *cfg;
+
+	/* RAM [0, ram_size) is made of 2 MiB host chunks. */
+	uint64_t ram_size;
+	void **ram_chunks;
+	unsigned chunk_array_pages;
+	unsigned nr_chunks;
+	struct ept ept;
+
+	uint8_t *io_bitmap;  /* 8 KiB: bitmaps A and B, 1 = exit */
+	uint8_t *msr_bitmap; /* 4 KiB, 1 = exit */
+
+	/* Disk image: the module itself, or a private copy when several guests
+	 * name the same module (writes must not leak between guests). */
+	uint8_t *disk;
+	uint64_t disk_bytes;
+	bool disk_private;
+
+	struct vclock clock;
+	struct io_bus io;
+	struct guest_output out;
+	struct guest_events events;
+	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vuart uart;
+	struct vkbc kbc;
+	struct vata ata;
+	struct fwcfg fwcfg;
+	struct debugport dbg;
+	struct vpci pci;
+
+	struct vcpu vcpus[MAX_VCPUS];
+	unsigned nr_vcpus;
+
+	uint64_t hypercall_page_gpa;
+	bool reset_requested;
+	bool restart_pending; /* the scheduler restarts it */
+	int exit_status; /* from port 0xF4, -1 if none */
+	char stop_reason[160];
+
+	struct exit_stat exit_stats[EXIT_STATS_SLOTS];
+	uint64_t created_tsc;
+	uint64_t marks[8]; /* boot timeline (TSC) */
+};
+
+#define MAX_GUESTS_RUNNING MAX_GUESTS
+extern struct guest *guests[MAX_GUESTS_RUNNING];
+extern unsigned nr_guests;
+
+void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi);
+/* Stops a guest (its vCPUs never run again) and frees its memory. Other
+ * guests are not touched. */
+void guest_stop(struct guest *g, const char *fmt, ...) __printf(2, 3);
+/* Boots a stopped guest again from its configuration (fresh RAM, devices,
+ * SeaBIOS), as a reset does on a real machine. */
+void guest_restart(struct guest *g);
+/* Copy to/from guest-physical memory; false if any byte is outside RAM. */
+bool guest_write_phys(struct guest *g, uint64_t gpa, const void *src, uint64_t len);
+bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);
+/* Host pointer for [gpa, gpa+len) if it lies in one chunk, else NULL. */
+void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
+
+/* Scheduler (hvm/sched.c). */
+void sched_init_cpu(unsigned cpu);
+__noreturn void sched_run(void);
+struct vcpu *sched_pick_next(unsigned cpu);
+void sched_wake(struct vcpu *v);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Port-I/O registry of one guest. A device model registers the ports it
+ * owns; the VMX I/O exit handler looks the port up here. Device models know
+ * nothing of VMX: they see (port, size, value) and nothing else.
+ *
+ * Unclaimed reads return all ones (what an empty ISA bus floats to) and
+ * unclaimed writes are dropped; both are counted so `stats` can show them.
+ */
+#ifndef KEEL_IOBUS_H
+#define KEEL_IOBUS_H
+
+#include <keel/types.h>
+
+/* size is 1, 2 or 4 bytes. Reads return the value in the low `size` bytes. */
+typedef uint32_t (*io_read_fn)(void *dev, uint16_t port, unsigned size);
+typedef void (*io_write_fn)(void *dev, uint16_t port, unsigned size, uint32_t val);
+/* Optional fast path for `rep ins`/`rep outs`: move `count` elements of
+ * `size` bytes between the device and buf. Returns elements moved (may be
+ * fewer, e.g. at the end of a sector burst; the caller falls back to the
+ * per-element path for the rest). */
+typedef uint32_t (*io_read_string_fn)(void *dev, uint16_t port, unsigned size, void *buf, uint32_t count);
+typedef uint32_t (*io_write_string_fn)(void *dev, uint16_t port, unsigned size, const void *buf, uint32_t count);
+
+struct io_range {
+	uint16_t base;
+	uint16_t count; /* ports base .. base+count-1 */
+	const char *name;
+	void *dev;
+	io_read_fn read;
+	io_write_fn write;
+	io_read_string_fn read_string;
+	io_write_string_fn write_string;
+};
+
+#define IOBUS_MAX_RANGES 48
+
+struct io_bus {
+	struct io_range ranges[IOBUS_MAX_RANGES];
+	unsigned nr_ranges;
+	uint64_t unclaimed_reads;
+	uint64_t unclaimed_writes;
+	uint16_t last_unclaimed_port;
+};
+
+void iobus_init(struct io_bus *bus);
+/* Returns 0, or -1 if the range overlaps another or the table is full. */
+int iobus_register(struct io_bus *bus, const struct io_range *r);
+const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port);
+uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
+void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
+
+#endif

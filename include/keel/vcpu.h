@@ -1,0 +1,65 @@
+/* A virtual CPU: its saved registers (entry.S fills them), its VMCS and its
+ * scheduling state. */
+#ifndef KEEL_VCPU_H
+#define KEEL_VCPU_H
+
+#include <keel/types.h>
+
+struct guest;
+
+/* Guest GPRs not held in the VMCS (RSP, RIP, RFLAGS are). Offsets are
+ * exported to entry.S by hvm/vmx/asm-offsets.c. */
+struct vcpu_regs {
+	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t cr2;
+};
+
+enum vcpu_state {
+	VCPU_RUNNABLE,
+	VCPU_HALTED,    /* HLT: waits for an interrupt it can take */
+	VCPU_WAIT_SIPI, /* AP before INIT-SIPI */
+	VCPU_STOPPED,
+};
+
+/* Syscall MSRs are not part of the VMCS: they are passed through to the
+ * guest and switched in software when another vCPU runs on this CPU. */
+struct vcpu_msrs {
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
+};
+
+struct exit_trace_entry {
+	uint64_t tsc, rip, qual;
+	uint32_t reason;
+};
+
+struct vcpu {
+	struct vcpu_regs regs; /* must stay first: entry.S addresses it */
+	uint64_t launched;     /* VMLAUNCH done since the last VMCLEAR */
+	struct guest *guest;
+	unsigned id;
+	uint16_t vpid;
+	void *vmcs;
+	int cpu; /* physical CPU whose current VMCS this is, -1 if cleared */
+	enum vcpu_state state;
+	struct vcpu *rq_next;
+
+	/* Current exit, read once by the dispatcher. */
+	uint32_t exit_reason;
+	uint64_t exit_qual;
+	uint64_t exit_tsc;
+	uint64_t entry_tsc;
+
+	bool halted_if;     /* RFLAGS.IF when it executed HLT */
+	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
+	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
+	struct vcpu_msrs msrs;
+	uint64_t pat;
+
+	/* Exit trace ring (trace=N on the command line); NULL when off. */
+	struct exit_trace_entry *trace;
+	unsigned trace_len, trace_pos;
+	uint64_t trace_total;
+};
+
+#endif

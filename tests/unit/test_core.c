@@ -1,0 +1,154 @@
+/* Port registry, guest line output and the CPUID policy. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <keel/cpuid.h>
+#include <keel/guest_output.h>
+#include <keel/iobus.h>
+
+struct fake_dev {
+	uint32_t last_write;
+	uint16_t last_port;
+	unsigned last_size;
+};
+
+static uint32_t fake_read(void *dev, uint16_t port, unsigned size) { return 0x12345678u + port; }
+static void fake_write(void *dev, uint16_t port, unsigned size, uint32_t val)
+{
+	struct fake_dev *d = dev;
+	d->last_write = val;
+	d->last_port = port;
+	d->last_size = size;
+}
+
+static void test_iobus_dispatch(void **state)
+{
+	struct io_bus bus;
+	struct fake_dev d = { 0 };
+	iobus_init(&bus);
+	struct io_range r = { .base = 0x40, .count = 4, .name = "pit", .dev = &d, .read = fake_read, .write = fake_write };
+	assert_int_equal(iobus_register(&bus, &r), 0);
+	/* Reads are masked to the access size. */
+	assert_int_equal(iobus_read(&bus, 0x41, 1), (0x12345678u + 0x41) & 0xff);
+	assert_int_equal(iobus_read(&bus, 0x43, 2), (0x12345678u + 0x43) & 0xffff);
+	iobus_write(&bus, 0x42, 1, 0xabcd);
+	assert_int_equal(d.last_write, 0xcd);
+	assert_int_equal(d.last_port, 0x42);
+	/* Unclaimed ports float to all ones and are counted. */
+	assert_int_equal(iobus_read(&bus, 0x44, 1), 0xff);
+	assert_int_equal(iobus_read(&bus, 0x3f, 4), 0xffffffffu);
+	iobus_write(&bus, 0x1234, 2, 1);
+	assert_int_equal(bus.unclaimed_reads, 2);
+	assert_int_equal(bus.unclaimed_writes, 1);
+	assert_int_equal(bus.last_unclaimed_port, 0x1234);
+}
+
+static void test_iobus_overlap_and_limits(void **state)
+{
+	struct io_bus bus;
+	iobus_init(&bus);
+	struct io_range a = { .base = 0x1f0, .count = 8, .read = fake_read };
+	struct io_range b = { .base = 0x1f7, .count = 2, .read = fake_read };
+	struct io_range c = { .base = 0xffff, .count = 2, .read = fake_read };
+	struct io_range zero = { .base = 0x10, .count = 0 };
+	assert_int_equal(iobus_register(&bus, &a), 0);
+	assert_int_equal(iobus_register(&bus, &b), -1);
+	assert_int_equal(iobus_register(&bus, &c), -1);
+	assert_int_equal(iobus_register(&bus, &zero), -1);
+	for (unsigned i = 1; i < IOBUS_MAX_RANGES; i++) {
+		struct io_range r = { .base = (uint16_t)(0x2000 + i * 4), .count = 4, .read = fake_read };
+		assert_int_equal(iobus_register(&bus, &r), 0);
+	}
+	struct io_range extra = { .base = 0x9000, .count = 1, .read = fake_read };
+	assert_int_equal(iobus_register(&bus, &extra), -1);
+	assert_non_null(iobus_find(&bus, 0x1f3));
+	assert_null(iobus_find(&bus, 0x1f8));
+}
+
+static char lines[8][256];
+static int nlines;
+static void capture(void *ctx, const char *line, size_t len)
+{
+	assert_true(nlines < 8);
+	memcpy(lines[nlines], line, len);
+	lines[nlines][len] = 0;
+	nlines++;
+}
+
+static void test_guest_output_lines(void **state)
+{
+	struct guest_output o;
+	nlines = 0;
+	guest_output_init(&o, "[g1] ", capture, NULL);
+	const char *text = "MBR loaded\r\nsecond\x01line\n\npartial";
+	for (const char *p = text; *p; p++)
+		guest_output_putc(&o, (uint8_t)*p);
+	assert_int_equal(nlines, 3);
+	assert_string_equal(lines[0], "[g1] MBR loaded\n");
+	assert_string_equal(lines[1], "[g1] second.line\n");
+	assert_string_equal(lines[2], "[g1] \n");
+	guest_output_flush(&o);
+	assert_int_equal(nlines, 4);
+	assert_string_equal(lines[3], "[g1] partial\n");
+	/* A very long line is cut into pieces, each with its prefix. */
+	nlines = 0;
+	for (int i = 0; i < GUEST_LINE_MAX + 10; i++)
+		guest_output_putc(&o, 'x');
+	assert_int_equal(nlines, 1);
+	assert_int_equal(strlen(lines[0]), 5 + GUEST_LINE_MAX + 1);
+}
+
+static void test_cpuid_xen_leaves(void **state)
+{
+	struct cpuid_guest_info gi = { .vcpu_id = 0, .nr_vcpus = 1 };
+	struct cpuid_regs h = { 0, 0, 0, 0 };
+	struct cpuid_regs r = cpuid_guest_filter(0x40000000, 0, h, &gi);
+	char sig[13];
+	memcpy(sig, &r.ebx, 4);
+	memcpy(sig + 4, &r.ecx, 4);
+	memcpy(sig + 8, &r.edx, 4);
+	sig[12] = 0;
+	assert_string_equal(sig, "XenVMMXenVMM");
+	/* SeaBIOS panics unless there are at least two more leaves. */
+	assert_true(r.eax - 0x40000000 >= 2);
+	r = cpuid_guest_filter(0x40000002, 0, h, &gi);
+	assert_int_equal(r.eax, 1);
+	assert_int_equal(r.ebx, 0x40000000);
+	r = cpuid_guest_filter(0x40000003, 0, h, &gi);
+	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+}
+
+static void test_cpuid_hides_vmx(void **state)
+{
+	struct cpuid_guest_info gi = { .vcpu_id = 2, .nr_vcpus = 4 };
+	struct cpuid_regs h = { 0x000506e3, 0x00100800, 0xffffffff, 0xffffffff };
+	struct cpuid_regs r = cpuid_guest_filter(1, 0, h, &gi);
+	assert_int_equal(r.ecx & (1u << 5), 0);  /* VMX */
+	assert_int_equal(r.ecx & (1u << 6), 0);  /* SMX */
+	assert_int_equal(r.ecx & (1u << 26), 0); /* XSAVE */
+	assert_true(r.ecx & (1u << 31));         /* hypervisor */
+	assert_int_equal(r.ebx >> 24, 2);        /* APIC id = vCPU id */
+	assert_int_equal((r.ebx >> 16) & 0xff, 4);
+	assert_int_equal(r.eax, 0x000506e3);
+	r = cpuid_guest_filter(7, 0, (struct cpuid_regs){ 0, 0xffffffff, 0xffffffff, 0xffffffff }, &gi);
+	assert_int_equal(r.ebx & (1u << 5), 0); /* AVX2 */
+	assert_int_equal(r.ecx, 0);
+	r = cpuid_guest_filter(0x12, 0, (struct cpuid_regs){ 1, 2, 3, 4 }, &gi); /* SGX: hidden */
+	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_iobus_dispatch),
+		cmocka_unit_test(test_iobus_overlap_and_limits),
+		cmocka_unit_test(test_guest_output_lines),
+		cmocka_unit_test(test_cpuid_xen_leaves),
+		cmocka_unit_test(test_cpuid_hides_vmx),
+	};
+	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
+}
