@@ -67,10 +67,10 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 	tools/mkiso -o $@ --keel $(BUILD)/keel.elf --hvmloader $(BUILD)/hvmloader.bin \
 		--seabios $(SEABIOS) --guest $(BUILD)/mbr.img
 
-include loader/loader.mk
-include firmware/firmware.mk
+-include loader/loader.mk
+-include firmware/firmware.mk
 include tests/unit/unit.mk
-include tests/boot/boot.mk
+-include tests/boot/boot.mk
 
 run: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300

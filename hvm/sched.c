@@ -13,6 +13,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/mm.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
 #include <x86/io.h>

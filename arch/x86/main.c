@@ -9,6 +9,10 @@
 #include <keel/string.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
+#include <keel/vrtc.h>
+
+extern struct vrtc_time keel_boot_time;
+void host_rtc_read(struct vrtc_time *t);
 #include <x86/io.h>
 
 #define MB2_BOOT_MAGIC 0x36d76289u
@@ -89,6 +93,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kprintf("keel: allocator: %lu MiB free for guests and Keel\n", free >> 20);
 
 	tsc_init();
+	host_rtc_read(&keel_boot_time);
 	apic_init();
 
 	if (vmx_probe() < 0) {

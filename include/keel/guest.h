@@ -61,7 +61,8 @@ struct guest {
 
 	struct vclock clock;
 	struct io_bus io;
-	struct guest_output out;
+	struct guest_output out;     /* COM1 */
+	struct guest_output dbg_out; /* debug ports 0xE9/0x402 */
 	struct guest_events events;
 	struct vpic pic;
 	struct vpit pit;
