@@ -37,8 +37,26 @@ void apic_eoi(void)
 
 bool apic_timer_usable(void) { return usable; }
 
+/* The machine's own 8259s: firmware leaves them on vectors 8-15, which
+ * collide with CPU exceptions. Remap them out of the way (0xF0-0xFF) and
+ * mask every line; Keel takes no legacy interrupts. */
+static void legacy_pic_disable(void)
+{
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, 0xf0);
+	outb(0xa1, 0xf8);
+	outb(0x21, 0x04);
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);
+	outb(0xa1, 0x01);
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
 void apic_init(void)
 {
+	legacy_pic_disable();
 	uint32_t a, b, c, d;
 	cpuid(1, &a, &b, &c, &d);
 	if (!(d & CPUID_1_EDX_APIC)) {

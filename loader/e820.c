@@ -1,0 +1,25 @@
+/*
+ * Guest memory map. Like a PC (and like Xen's hvmloader, which SeaBIOS's
+ * Xen path expects): conventional memory 0-640 KiB, the VGA hole left out,
+ * the BIOS image reserved up to 1 MiB, then the rest of RAM. SeaBIOS carves
+ * its EBDA and its high zone out of these RAM ranges itself.
+ */
+#include "e820.h"
+
+#define LOW_RAM_END 0xa0000ULL
+#define ONE_MIB 0x100000ULL
+#define FOUR_GIB 0x100000000ULL
+
+unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t below, uint64_t above, uint32_t bios_start)
+{
+	unsigned n = 0;
+	if (max < 4 || below <= ONE_MIB || below > FOUR_GIB || bios_start < LOW_RAM_END || bios_start >= ONE_MIB ||
+	    (bios_start & 0xffff))
+		return 0;
+	e[n++] = (struct e820_entry){ 0, LOW_RAM_END, E820_RAM };
+	e[n++] = (struct e820_entry){ bios_start, ONE_MIB - bios_start, E820_RESERVED };
+	e[n++] = (struct e820_entry){ ONE_MIB, below - ONE_MIB, E820_RAM };
+	if (above)
+		e[n++] = (struct e820_entry){ FOUR_GIB, above, E820_RAM };
+	return n;
+}

@@ -1,0 +1,21 @@
+/* The guest's E820 memory map as hvmloader gives it to SeaBIOS (pure). */
+#ifndef LOADER_E820_H
+#define LOADER_E820_H
+
+#include <stdint.h>
+
+#define E820_RAM 1
+#define E820_RESERVED 2
+
+struct e820_entry {
+	uint64_t start;
+	uint64_t size;
+	uint32_t type;
+} __attribute__((packed));
+
+/* Fills at most max entries; returns how many, or 0 if the input makes no
+ * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB...). */
+unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t ram_below_4g, uint64_t ram_above_4g,
+		    uint32_t bios_start);
+
+#endif

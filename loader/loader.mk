@@ -1,0 +1,22 @@
+# hvmloader: a flat 32-bit binary loaded by Keel at guest-physical 0x100000.
+LOADER_CFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -ffreestanding \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx \
+	-Iinclude -Iloader -DKEEL_VERSION=\"$(VERSION)\"
+LOADER_SRCS := loader/start.S loader/main.c loader/e820.c loader/seabios_info.c loader/divdi3.c \
+	lib/format.c lib/string.c
+LOADER_OBJS := $(patsubst %,$(BUILD)/loader/%.o,$(LOADER_SRCS))
+
+$(BUILD)/loader/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LOADER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/loader/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -Iinclude -MMD -MP -c $< -o $@
+
+$(BUILD)/hvmloader.elf: $(LOADER_OBJS) loader/loader.ld
+	$(CC) -m32 -nostdlib -static -no-pie -z noexecstack -Wl,--build-id=none,--no-warn-rwx-segments -T loader/loader.ld -o $@ $(LOADER_OBJS)
+
+$(BUILD)/hvmloader.bin: $(BUILD)/hvmloader.elf
+	$(OBJCOPY) -O binary $< $@
+	@echo "hvmloader.bin: $$(stat -c %s $@) bytes"
