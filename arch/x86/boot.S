@@ -36,6 +36,14 @@ mb2_header:
 	.long 8
 mb2_header_end:
 
+	/* A multiboot (v1) header too, with no requests: a loader that uses
+	 * it enters _start with EAX = 0x2badb002, and Keel then explains that
+	 * it needs multiboot2 instead of failing obscurely. */
+	.balign 4
+	.long 0x1badb002
+	.long 0
+	.long -0x1badb002
+
 	.section .boot.text, "ax"
 	.code32
 	.globl _start

@@ -132,7 +132,7 @@ int vmx_probe(void)
 	kprintf("keel: vmx: vmx %s\n", yesno(has_vmx));
 	if (!has_vmx) {
 		if (!ci.intel)
-			pr_err("VMX is not available: this is a %s CPU without Intel VT-x (CPUID.1:ECX.VMX=0). "
+			pr_err("VMX is not available: this CPU is %s, without Intel VT-x (CPUID.1:ECX.VMX=0). "
 			       "Keel needs an Intel CPU with VT-x; AMD SVM is not supported. Under QEMU, TCG does not "
 			       "emulate VMX: use Bochs, or -enable-kvm -cpu host on an Intel host with nested VMX.\n",
 			       ci.vendor);

@@ -1,0 +1,3 @@
+# Boot tests in emulators (see tests/boot/run).
+test-boot: all
+	tests/boot/run
