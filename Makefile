@@ -72,7 +72,7 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 include tests/unit/unit.mk
 -include tests/boot/boot.mk
 
-run: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img
+run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
 
 test: test-unit test-boot
