@@ -3,7 +3,7 @@
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	-DKEEL_HOST_TEST -Iinclude -Itests/unit -DKEEL_VERSION=\"$(VERSION)\"
+	-DKEEL_HOST_TEST -Iinclude -Iloader -Itests/unit -DKEEL_VERSION=\"$(VERSION)\"
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 $(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/*/*.h)
