@@ -133,7 +133,7 @@ static void build_identify(struct vata *a)
 
 static void abort_cmd(struct vata *a, uint8_t err)
 {
-	a->status = ST_IDLE | ST_ERR;
+	a->status = ST_DRDY | ST_ERR; /* 0x41, as firmware sees from real disks */
 	a->error = err;
 	a->end = a->pos = 0;
 	a->remaining = 0;

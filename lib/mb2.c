@@ -1,11 +1,18 @@
 /*
- * Multiboot2 boot information parser (multiboot2 spec, "Boot information
- * format"). Everything is bounds-checked against total_size and `avail`;
- * a block that does not add up is rejected with a reason.
+ * Multiboot2 boot-information parser (multiboot2 specification, "Boot
+ * information format").
+ *
+ * The block is a u32 total_size, a u32 reserved, then tags of {u32 type,
+ * u32 size} each starting on an 8-byte boundary, ending with the end tag
+ * (type 0, size 8). Nothing in it is trusted: every read is checked against
+ * total_size, and total_size against what the caller says may be read, so
+ * a truncated or corrupt block gives a reason, never a wild read. Which
+ * oddities are errors and which are warnings is listed in bootinfo.h.
  */
 #include <keel/bootinfo.h>
 #include <keel/format.h>
 #include <keel/string.h>
+#include <stdarg.h>
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1
@@ -16,213 +23,384 @@
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 
+#define MB2_FIXED_SIZE 8    /* total_size, reserved */
+#define MB2_TAG_HEADER 8    /* type, size */
+#define MB2_MIN_TOTAL 16    /* the fixed part and an end tag */
+#define MB2_MMAP_ENTRY 24   /* u64 base, u64 length, u32 type, u32 reserved */
+#define RSDP_V1_SIZE 20     /* ACPI 1.0 RSDP */
+#define RSDP_V2_SIZE 36     /* ACPI 2.0+ RSDP (XSDT address, extended checksum) */
+
+/* Highest end Keel accepts for a memory-map entry: one page below 2^64, so
+ * base + len never wraps in code that uses the map. */
+#define MMAP_TOP 0xfffffffffffff000ULL
+
+struct mb2_parser {
+	const uint8_t *base;
+	uint32_t total;
+	struct bootinfo *bi;
+	char *err;
+	size_t errlen;
+	bool seen_cmdline, seen_loader, seen_meminfo, seen_mmap;
+	bool warned_modules, warned_mmap;
+};
+
 static uint32_t rd32(const uint8_t *p)
 {
 	uint32_t v;
-	memcpy(&v, p, 4);
+	memcpy(&v, p, sizeof(v)); /* the caller's buffer need not be aligned */
 	return v;
 }
 
 static uint64_t rd64(const uint8_t *p)
 {
 	uint64_t v;
-	memcpy(&v, p, 8);
+	memcpy(&v, p, sizeof(v));
 	return v;
 }
 
-static void warn(struct bootinfo *bi, const char *msg)
+static int fail(struct mb2_parser *mp, const char *fmt, ...) __printf(2, 3);
+static int fail(struct mb2_parser *mp, const char *fmt, ...)
 {
-	if (bi->nr_warnings < 8)
-		kstrlcpy(bi->warnings[bi->nr_warnings++], msg, sizeof(bi->warnings[0]));
+	va_list ap;
+	if (mp->err && mp->errlen) {
+		va_start(ap, fmt);
+		kvsnprintf(mp->err, mp->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }
 
-/* Copies a string that must end inside [p, p+len). */
-static int copy_string(struct bootinfo *bi, char *dst, size_t dstlen, const uint8_t *p, size_t len, const char *what)
+/* Records a warning once; identical ones are not repeated. */
+static void warn(struct bootinfo *bi, const char *fmt, ...) __printf(2, 3);
+static void warn(struct bootinfo *bi, const char *fmt, ...)
 {
-	size_t n = strnlen((const char *)p, len);
-	if (n == len)
-		return -1; /* not NUL-terminated within its tag */
-	if (n >= dstlen) {
-		char w[96];
-		ksnprintf(w, sizeof(w), "%s is %zu bytes long; truncated to %zu", what, n, dstlen - 1);
-		warn(bi, w);
-	}
-	size_t c = n < dstlen ? n : dstlen - 1;
-	memcpy(dst, p, c);
-	dst[c] = 0;
-	return 0;
+	char msg[sizeof(bi->warnings[0])];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (unsigned i = 0; i < bi->nr_warnings; i++)
+		if (!strcmp(bi->warnings[i], msg))
+			return;
+	if (bi->nr_warnings < BOOTINFO_MAX_WARNINGS)
+		kstrlcpy(bi->warnings[bi->nr_warnings++], msg, sizeof(msg));
+	else
+		bi->warnings_dropped++;
 }
 
 const char *mem_region_type_name(uint32_t type)
 {
 	switch (type) {
-	case 1:
+	case MEM_RAM:
 		return "RAM";
-	case 3:
+	case MEM_ACPI_RECLAIM:
 		return "ACPI reclaimable";
-	case 4:
+	case MEM_ACPI_NVS:
 		return "ACPI NVS";
-	case 5:
+	case MEM_BAD:
 		return "bad RAM";
 	default:
 		return "reserved";
 	}
 }
 
-#define FAIL(...)                                         \
-	do {                                              \
-		ksnprintf(err, errlen, __VA_ARGS__);      \
-		return -1;                                \
-	} while (0)
+static const char *tag_name(uint32_t type)
+{
+	switch (type) {
+	case MB2_TAG_CMDLINE:
+		return "command line";
+	case MB2_TAG_LOADER_NAME:
+		return "boot loader name";
+	case MB2_TAG_MODULE:
+		return "module";
+	case MB2_TAG_MEMINFO:
+		return "basic memory info";
+	case MB2_TAG_MMAP:
+		return "memory map";
+	case MB2_TAG_ACPI_OLD:
+		return "ACPI 1.0 RSDP";
+	case MB2_TAG_ACPI_NEW:
+		return "ACPI 2.0 RSDP";
+	default:
+		return "unknown";
+	}
+}
+
+/* Length of the NUL-terminated string at p, which must end before p+len;
+ * -1 if there is no NUL in [p, p+len). */
+static long bounded_strlen(const uint8_t *p, size_t len)
+{
+	const uint8_t *nul = memchr(p, 0, len);
+	return nul ? (long)(nul - p) : -1;
+}
+
+/* Copies n bytes of string into dst (dstlen bytes), cutting if needed;
+ * returns true if it was cut. */
+static bool copy_cut(char *dst, size_t dstlen, const uint8_t *src, size_t n)
+{
+	size_t c = n < dstlen ? n : dstlen - 1;
+	memcpy(dst, src, c);
+	dst[c] = 0;
+	return c < n;
+}
+
+static bool is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
+
+/* Tag 1 or 2: a NUL-terminated string. */
+static int parse_string_tag(struct mb2_parser *mp, uint32_t type, uint32_t off, const uint8_t *body, size_t blen)
+{
+	struct bootinfo *bi = mp->bi;
+	bool cmd = type == MB2_TAG_CMDLINE;
+	long n = bounded_strlen(body, blen);
+	if (n < 0)
+		return fail(mp, "tag %u (%s) at offset %#x: string is not NUL-terminated within its %zu bytes", type,
+			    tag_name(type), off, blen);
+	bool *seen = cmd ? &mp->seen_cmdline : &mp->seen_loader;
+	if (*seen) {
+		warn(bi, "a second %s tag (offset %#x) was ignored", tag_name(type), off);
+		return 0;
+	}
+	*seen = true;
+	char *dst = cmd ? bi->cmdline : bi->loader_name;
+	size_t dstlen = cmd ? sizeof(bi->cmdline) : sizeof(bi->loader_name);
+	if (copy_cut(dst, dstlen, body, (size_t)n))
+		warn(bi, "the %s is %ld bytes long; only the first %zu were kept", tag_name(type), n, dstlen - 1);
+	return 0;
+}
+
+/* Tag 3: u32 mod_start, u32 mod_end (exclusive), then "NAME ARGS..." (the
+ * words after the file name on GRUB's module2 line). */
+static int parse_module(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
+{
+	struct bootinfo *bi = mp->bi;
+	if (blen < 8)
+		return fail(mp, "tag 3 (module) at offset %#x: size %zu is too small for mod_start and mod_end",
+			    off, blen + MB2_TAG_HEADER);
+	uint32_t start = rd32(body), end = rd32(body + 4);
+	if (end < start)
+		return fail(mp, "tag 3 (module) at offset %#x: end %#x is below start %#x", off, end, start);
+	const uint8_t *s = body + 8;
+	long slen = bounded_strlen(s, blen - 8);
+	if (slen < 0)
+		return fail(mp, "tag 3 (module) at offset %#x: string is not NUL-terminated within its %zu bytes", off,
+			    blen - 8);
+	if (bi->nr_modules == BOOTINFO_MAX_MODULES) {
+		if (!mp->warned_modules)
+			warn(bi, "more than %d modules; the rest are ignored", BOOTINFO_MAX_MODULES);
+		mp->warned_modules = true;
+		return 0;
+	}
+	unsigned idx = bi->nr_modules++;
+	struct boot_module *m = &bi->modules[idx];
+	m->start = start;
+	m->end = end;
+
+	size_t i = 0, n = (size_t)slen;
+	while (i < n && is_blank(s[i]))
+		i++;
+	size_t name_at = i;
+	while (i < n && !is_blank(s[i]))
+		i++;
+	if (copy_cut(m->name, sizeof(m->name), s + name_at, i - name_at))
+		warn(bi, "module %u: name \"%.40s...\" is longer than %zu characters; cut", idx, m->name,
+		     sizeof(m->name) - 1);
+	while (i < n && is_blank(s[i]))
+		i++;
+	if (copy_cut(m->args, sizeof(m->args), s + i, n - i))
+		warn(bi, "module %u (%.31s): arguments longer than %zu characters; cut", idx, m->name,
+		     sizeof(m->args) - 1);
+	if (!m->name[0])
+		warn(bi, "module %u at %#x has no name; no guest can refer to it", idx, start);
+	for (unsigned j = 0; j < idx && m->name[0]; j++)
+		if (!strcmp(bi->modules[j].name, m->name))
+			warn(bi, "modules %u and %u are both named \"%.31s\"; the first is used", j, idx, m->name);
+	return 0;
+}
+
+/* Tag 4: u32 mem_lower, u32 mem_upper, both in KiB. */
+static int parse_meminfo(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
+{
+	if (blen < 8)
+		return fail(mp, "tag 4 (basic memory info) at offset %#x: size %zu is too small (16 expected)", off,
+			    blen + MB2_TAG_HEADER);
+	if (mp->seen_meminfo) {
+		warn(mp->bi, "a second basic memory info tag (offset %#x) was ignored", off);
+		return 0;
+	}
+	mp->seen_meminfo = true;
+	mp->bi->have_meminfo = true;
+	mp->bi->mem_lower_kb = rd32(body);
+	mp->bi->mem_upper_kb = rd32(body + 4);
+	return 0;
+}
+
+/* Tag 6: u32 entry_size, u32 entry_version, then entries of entry_size
+ * bytes, of which Keel reads the first 24 (later versions may append). */
+static int parse_mmap(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
+{
+	struct bootinfo *bi = mp->bi;
+	if (blen < 8)
+		return fail(mp, "tag 6 (memory map) at offset %#x: size %zu is too small for entry_size and "
+				"entry_version", off, blen + MB2_TAG_HEADER);
+	uint32_t esize = rd32(body);
+	if (esize < MB2_MMAP_ENTRY || esize % 8)
+		return fail(mp, "tag 6 (memory map) at offset %#x: entry_size %u (must be >= 24 and a multiple of 8)",
+			    off, esize);
+	size_t bytes = blen - 8;
+	if (bytes % esize)
+		return fail(mp, "tag 6 (memory map) at offset %#x: %zu bytes of entries are not a whole number of "
+				"%u-byte entries", off, bytes, esize);
+	if (mp->seen_mmap) {
+		warn(bi, "a second memory map tag (offset %#x) was ignored", off);
+		return 0;
+	}
+	mp->seen_mmap = true;
+	size_t n = bytes / esize;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *e = body + 8 + i * esize;
+		uint64_t base = rd64(e), len = rd64(e + 8);
+		uint32_t type = rd32(e + 16);
+		if (len == 0)
+			continue;
+		if (base >= MMAP_TOP || len > MMAP_TOP - base) {
+			warn(bi, "memory-map entry %zu (%#llx, length %#llx) runs past the address space; clipped", i,
+			     (unsigned long long)base, (unsigned long long)len);
+			if (base >= MMAP_TOP)
+				continue;
+			len = MMAP_TOP - base;
+		}
+		if (bi->nr_mmap == BOOTINFO_MAX_MMAP) {
+			if (!mp->warned_mmap)
+				warn(bi, "more than %d memory-map entries; the rest are ignored", BOOTINFO_MAX_MMAP);
+			mp->warned_mmap = true;
+			break;
+		}
+		bi->mmap[bi->nr_mmap++] = (struct mem_region){ .base = base, .len = len, .type = type };
+	}
+	return 0;
+}
+
+static uint8_t byte_sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+/* Tags 14/15: a copy of the RSDP. The ACPI 2.0 one wins whatever the order,
+ * since only it carries the XSDT address. */
+static int parse_rsdp(struct mb2_parser *mp, uint32_t type, uint32_t off, const uint8_t *body, size_t blen)
+{
+	struct bootinfo *bi = mp->bi;
+	size_t need = type == MB2_TAG_ACPI_NEW ? RSDP_V2_SIZE : RSDP_V1_SIZE;
+	if (blen < need)
+		return fail(mp, "tag %u (%s) at offset %#x: %zu bytes of RSDP, %zu expected", type, tag_name(type), off,
+			    blen, need);
+	if (memcmp(body, "RSD PTR ", 8))
+		warn(bi, "the %s tag does not start with \"RSD PTR \"", tag_name(type));
+	else if (byte_sum(body, RSDP_V1_SIZE) || (need == RSDP_V2_SIZE && byte_sum(body, RSDP_V2_SIZE)))
+		warn(bi, "the RSDP in the %s tag has a bad checksum", tag_name(type));
+	if (bi->rsdp_len == RSDP_V2_SIZE && type == MB2_TAG_ACPI_OLD)
+		return 0;
+	memcpy(bi->rsdp, body, need);
+	bi->rsdp_len = (unsigned)need;
+	bi->rsdp_revision = body[15];
+	return 0;
+}
+
+static int parse_tags(struct mb2_parser *mp)
+{
+	uint32_t off = MB2_FIXED_SIZE;
+	while (off < mp->total) {
+		/* off and total are multiples of 8, so a whole header fits. */
+		const uint8_t *t = mp->base + off;
+		uint32_t type = rd32(t), size = rd32(t + 4);
+		if (size < MB2_TAG_HEADER)
+			return fail(mp, "tag %u at offset %#x: size %u is smaller than its header", type, off, size);
+		if (size > mp->total - off)
+			return fail(mp, "tag %u at offset %#x: size %u runs past total_size %u", type, off, size,
+				    mp->total);
+		const uint8_t *body = t + MB2_TAG_HEADER;
+		size_t blen = size - MB2_TAG_HEADER;
+		int r = 0;
+		switch (type) {
+		case MB2_TAG_END:
+			if (size != MB2_TAG_HEADER)
+				return fail(mp, "end tag at offset %#x has size %u, not 8", off, size);
+			if (mp->total - off > MB2_TAG_HEADER)
+				warn(mp->bi, "%u bytes after the end tag were ignored", mp->total - off - MB2_TAG_HEADER);
+			return 0;
+		case MB2_TAG_CMDLINE:
+		case MB2_TAG_LOADER_NAME:
+			r = parse_string_tag(mp, type, off, body, blen);
+			break;
+		case MB2_TAG_MODULE:
+			r = parse_module(mp, off, body, blen);
+			break;
+		case MB2_TAG_MEMINFO:
+			r = parse_meminfo(mp, off, body, blen);
+			break;
+		case MB2_TAG_MMAP:
+			r = parse_mmap(mp, off, body, blen);
+			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			r = parse_rsdp(mp, type, off, body, blen);
+			break;
+		default:
+			break; /* boot device, framebuffer, ELF sections, ...: Keel has no use for them */
+		}
+		if (r < 0)
+			return r;
+		/* Tags are padded to 8 bytes; size <= total - off and both are
+		 * multiples of 8, so this neither wraps nor passes total. */
+		off += (size + 7) & ~7u;
+	}
+	return fail(mp, "no end tag within total_size %u", mp->total);
+}
 
 int mb2_parse(const void *info, size_t avail, uint64_t info_phys, struct bootinfo *bi, char *err, size_t errlen)
 {
-	const uint8_t *base = info;
-	bool end_seen = false;
+	struct mb2_parser mp = { .base = info, .bi = bi, .err = err, .errlen = errlen };
 
 	memset(bi, 0, sizeof(*bi));
+	if (err && errlen)
+		err[0] = 0;
+	/* The specification puts the block on an 8-byte boundary; anything else
+	 * means EBX did not point at a multiboot2 block. */
 	if (info_phys & 7)
-		FAIL("the information block at %#lx is not 8-byte aligned", (unsigned long)info_phys);
-	if (avail < 16)
-		FAIL("only %zu bytes available, less than the 16-byte minimum", avail);
-	uint32_t total = rd32(base);
-	if (total < 16)
-		FAIL("total_size %u is smaller than the 16-byte minimum", total);
+		return fail(&mp, "the information block at %#llx is not 8-byte aligned",
+			    (unsigned long long)info_phys);
+	if (avail < MB2_MIN_TOTAL)
+		return fail(&mp, "only %zu bytes available, less than the 16-byte minimum", avail);
+	uint32_t total = rd32(mp.base);
+	if (total < MB2_MIN_TOTAL)
+		return fail(&mp, "total_size %u is smaller than the 16-byte minimum", total);
 	if (total > avail)
-		FAIL("total_size %u exceeds the %zu bytes available", total, avail);
-	if (total & 7)
-		FAIL("total_size %u is not a multiple of 8", total);
+		return fail(&mp, "total_size %u exceeds the %zu bytes available", total, avail);
+	if (total % 8)
+		return fail(&mp, "total_size %u is not a multiple of 8", total);
+	if (info_phys > UINT64_MAX - total)
+		return fail(&mp, "the information block at %#llx wraps around the address space",
+			    (unsigned long long)info_phys);
+	mp.total = total;
 	bi->info_start = info_phys;
 	bi->info_end = info_phys + total;
 
-	size_t off = 8;
-	while (off < total) {
-		if (total - off < 8)
-			FAIL("tag at offset %#zx: header does not fit in total_size %u", off, total);
-		const uint8_t *t = base + off;
-		uint32_t type = rd32(t), size = rd32(t + 4);
-		if (size < 8)
-			FAIL("tag %u at offset %#zx: size %u is smaller than its header", type, off, size);
-		if (size > total - off)
-			FAIL("tag %u at offset %#zx: size %u runs past total_size %u", type, off, size, total);
-		const uint8_t *body = t + 8;
-		size_t blen = size - 8;
-
-		switch (type) {
-		case MB2_TAG_END:
-			if (size != 8)
-				FAIL("end tag at offset %#zx has size %u, expected 8", off, size);
-			end_seen = true;
-			break;
-		case MB2_TAG_CMDLINE:
-			if (copy_string(bi, bi->cmdline, sizeof(bi->cmdline), body, blen, "the command line") < 0)
-				FAIL("command-line tag at offset %#zx is not NUL-terminated", off);
-			break;
-		case MB2_TAG_LOADER_NAME:
-			if (copy_string(bi, bi->loader_name, sizeof(bi->loader_name), body, blen, "the loader name") <
-			    0)
-				FAIL("loader-name tag at offset %#zx is not NUL-terminated", off);
-			break;
-		case MB2_TAG_MODULE: {
-			if (blen < 8)
-				FAIL("module tag at offset %#zx: size %u is too small", off, size);
-			uint32_t start = rd32(body), end = rd32(body + 4);
-			if (end < start)
-				FAIL("module tag at offset %#zx: end %#x is below start %#x", off, end, start);
-			if (bi->nr_modules == BOOTINFO_MAX_MODULES) {
-				warn(bi, "more than 32 modules; the rest are ignored");
-				break;
-			}
-			struct boot_module *m = &bi->modules[bi->nr_modules];
-			char s[128];
-			if (copy_string(bi, s, sizeof(s), body + 8, blen - 8, "a module string") < 0)
-				FAIL("module tag at offset %#zx: string is not NUL-terminated", off);
-			/* The string after the file name: "NAME [ARGS...]". */
-			const char *p = s;
-			while (*p == ' ')
-				p++;
-			size_t n = 0;
-			while (p[n] && p[n] != ' ')
-				n++;
-			if (n >= sizeof(m->name)) {
-				warn(bi, "a module name is longer than 31 characters; truncated");
-				n = sizeof(m->name) - 1;
-			}
-			memcpy(m->name, p, n);
-			m->name[n] = 0;
-			p += n;
-			while (*p && *p != ' ')
-				p++;
-			while (*p == ' ')
-				p++;
-			kstrlcpy(m->args, p, sizeof(m->args));
-			m->start = start;
-			m->end = end;
-			bi->nr_modules++;
-			break;
-		}
-		case MB2_TAG_MEMINFO:
-			if (blen < 8)
-				FAIL("basic memory tag at offset %#zx: size %u is too small", off, size);
-			bi->have_meminfo = true;
-			bi->mem_lower_kb = rd32(body);
-			bi->mem_upper_kb = rd32(body + 4);
-			break;
-		case MB2_TAG_MMAP: {
-			if (blen < 8)
-				FAIL("memory-map tag at offset %#zx: size %u is too small", off, size);
-			uint32_t esize = rd32(body);
-			if (esize < 24 || esize % 8)
-				FAIL("memory-map tag at offset %#zx: entry_size %u (must be >= 24, a multiple of 8)", off,
-				     esize);
-			size_t n = (blen - 8) / esize;
-			if ((blen - 8) % esize)
-				warn(bi, "the memory map has a partial entry at its end; ignored");
-			for (size_t i = 0; i < n; i++) {
-				const uint8_t *e = body + 8 + i * esize;
-				if (bi->nr_mmap == BOOTINFO_MAX_MMAP) {
-					warn(bi, "more than 128 memory-map entries; the rest are ignored");
-					break;
-				}
-				uint64_t b = rd64(e), l = rd64(e + 8);
-				if (l == 0)
-					continue;
-				if (b + l < b)
-					FAIL("memory-map entry %zu (%#lx + %#lx) wraps around", i, (unsigned long)b,
-					     (unsigned long)l);
-				bi->mmap[bi->nr_mmap++] = (struct mem_region){ b, l, rd32(e + 16) };
-			}
-			break;
-		}
-		case MB2_TAG_ACPI_OLD:
-		case MB2_TAG_ACPI_NEW: {
-			size_t need = type == MB2_TAG_ACPI_OLD ? 20 : 36;
-			if (blen < need)
-				FAIL("ACPI RSDP tag %u at offset %#zx: %zu bytes, expected %zu", type, off, blen, need);
-			/* The new (ACPI 2.0+) RSDP wins over the old one. */
-			if (bi->rsdp_len == 0 || type == MB2_TAG_ACPI_NEW) {
-				memcpy(bi->rsdp, body, need);
-				bi->rsdp_len = (unsigned)need;
-				bi->rsdp_revision = body[15];
-			}
-			break;
-		}
-		default:
-			break; /* other tags: not needed by Keel */
-		}
-		if (end_seen)
-			break;
-		off += (size + 7) & ~7u;
-	}
-	if (!end_seen)
-		FAIL("no end tag within total_size %u", total);
+	if (parse_tags(&mp) < 0)
+		return -1;
+	if (!mp.seen_mmap)
+		return fail(&mp, "no memory map (tag 6): Keel cannot tell where RAM is");
 	if (bi->nr_mmap == 0)
-		FAIL("no memory map (tag 6): Keel cannot tell where RAM is");
+		return fail(&mp, "the memory map (tag 6) has no non-empty entries: Keel cannot tell where RAM is");
 	return 0;
 }
 
 const struct boot_module *bootinfo_find_module(const struct bootinfo *bi, const char *name)
 {
+	if (!name || !name[0])
+		return NULL;
 	for (unsigned i = 0; i < bi->nr_modules; i++)
 		if (!strcmp(bi->modules[i].name, name))
 			return &bi->modules[i];
