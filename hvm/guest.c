@@ -351,6 +351,12 @@ static int guest_create_vcpus(struct guest *g)
 		if (i == 0) {
 			vmcs_set_guest_loader_state(v, HVMLOADER_LOAD_ADDR, GUEST_START_INFO_GPA);
 			v->state = VCPU_RUNNABLE;
+			if (g->cfg->selftest_bad_vmcs) {
+				/* Test hook: TR must be usable (SDM 26.3.1.2), so the
+				 * first VM entry fails its guest-state checks. */
+				pr_warn("guest %s: selftest: TR marked unusable in the VMCS\n", g->name);
+				vmwrite(VMCS_GUEST_TR_AR, VMX_AR_UNUSABLE);
+			}
 		} else {
 			vmcs_set_guest_real_mode(v, 0, 0, 0);
 			vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);

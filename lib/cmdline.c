@@ -1,26 +1,47 @@
-/* Parser of Keel's command line; the syntax is documented in config.h. */
+/*
+ * Parser of Keel's command line; the syntax is documented in config.h.
+ *
+ * The input is never modified and never read past its NUL: words and items
+ * are handled as (pointer, length) slices, and every copy into a fixed
+ * field is checked for length first.
+ */
 #include <keel/config.h>
 #include <keel/format.h>
 #include <keel/string.h>
 #include <stdarg.h>
 
+/* A piece of the command line: not NUL-terminated. */
+struct slice {
+	const char *p;
+	size_t len;
+};
+
+/* Shown in messages: at most this many characters of a value. */
+#define SHOW 40
+
+static bool slice_is(struct slice s, const char *word) { return strlen(word) == s.len && !strncmp(s.p, word, s.len); }
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 static void cfg_error(struct keel_config *cfg, const char *fmt, ...) __printf(2, 3);
 static void cfg_error(struct keel_config *cfg, const char *fmt, ...)
 {
 	va_list ap;
-	if (cfg->nr_errors >= CONFIG_MAX_ERRORS)
+	if (cfg->nr_errors >= CONFIG_MAX_ERRORS) {
+		cfg->errors_dropped++;
 		return;
+	}
 	va_start(ap, fmt);
 	kvsnprintf(cfg->errors[cfg->nr_errors++], sizeof(cfg->errors[0]), fmt, ap);
 	va_end(ap);
 }
 
+/* Marks the guest invalid; the first error is the one kept. */
 static void guest_error(struct guest_config *g, const char *fmt, ...) __printf(2, 3);
 static void guest_error(struct guest_config *g, const char *fmt, ...)
 {
 	va_list ap;
 	if (!g->valid)
-		return; /* keep the first error */
+		return;
 	g->valid = false;
 	va_start(ap, fmt);
 	kvsnprintf(g->error, sizeof(g->error), fmt, ap);
@@ -31,229 +52,306 @@ void config_defaults(struct keel_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->loglevel = 2;
+	cfg->serial = true;
 	kstrlcpy(cfg->seabios, "seabios", sizeof(cfg->seabios));
 	kstrlcpy(cfg->hvmloader, "hvmloader", sizeof(cfg->hvmloader));
 }
 
-/* Parses a decimal number; returns false on junk or overflow. */
-static bool parse_u64(const char *s, size_t len, uint64_t *out, size_t *used)
+/* A whole slice of decimal digits, without overflow. */
+static bool parse_uint(struct slice s, uint64_t *out)
 {
 	uint64_t v = 0;
-	size_t i = 0;
-	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		uint64_t d = (uint64_t)(s[i] - '0');
+	if (s.len == 0)
+		return false;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		uint64_t d = (uint64_t)(s.p[i] - '0');
 		if (v > (UINT64_MAX - d) / 10)
 			return false;
 		v = v * 10 + d;
-		i++;
 	}
-	if (i == 0)
-		return false;
 	*out = v;
-	*used = i;
 	return true;
 }
 
-static bool parse_size(const char *s, size_t len, uint64_t *bytes)
+/* Digits, then at most one of K/M/G (either case); no suffix means MiB. */
+static bool parse_size(struct slice s, uint64_t *bytes)
 {
-	uint64_t v;
-	size_t n;
-	if (!parse_u64(s, len, &v, &n))
-		return false;
-	uint64_t mult = MiB(1);
-	if (n < len) {
-		if (n + 1 != len)
-			return false;
-		switch (s[n]) {
+	uint64_t mult = MiB(1), v;
+	if (s.len > 0) {
+		switch (s.p[s.len - 1]) {
 		case 'K':
 		case 'k':
 			mult = KiB(1);
+			s.len--;
 			break;
 		case 'M':
 		case 'm':
-			mult = MiB(1);
+			s.len--;
 			break;
 		case 'G':
 		case 'g':
 			mult = GiB(1);
+			s.len--;
 			break;
-		default:
-			return false;
 		}
 	}
-	if (v > UINT64_MAX / mult)
+	if (!parse_uint(s, &v) || v > UINT64_MAX / mult)
 		return false;
 	*bytes = v * mult;
 	return true;
 }
 
-static bool copy_value(char *dst, size_t dstlen, const char *v, size_t len)
+/* Copies a module name: 1 to dstlen-1 characters. */
+static bool copy_name(char *dst, size_t dstlen, struct slice v)
 {
-	if (len == 0 || len >= dstlen)
+	if (v.len == 0 || v.len >= dstlen)
 		return false;
-	memcpy(dst, v, len);
-	dst[len] = 0;
+	memcpy(dst, v.p, v.len);
+	dst[v.len] = 0;
 	return true;
 }
 
-static bool valid_name(const char *s)
+static bool valid_guest_name(struct slice v)
 {
-	if (!*s)
+	if (v.len == 0 || v.len > 15)
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      *s == '-'))
+	for (size_t i = 0; i < v.len; i++) {
+		char c = v.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return false;
+	}
 	return true;
 }
 
-static void parse_guest(struct keel_config *cfg, const char *spec, size_t len)
+/* The keys of a guest spec, in the order of the bits in `seen`. */
+static const char *const guest_keys[] = { "name",    "disk",   "kernel",   "ramdisk", "mem",
+					   "vcpus",   "cmdline", "on_reset", "selftest" };
+enum { K_NAME, K_DISK, K_KERNEL, K_RAMDISK, K_MEM, K_VCPUS, K_CMDLINE, K_ON_RESET, K_SELFTEST, K_COUNT };
+
+static int guest_key(struct slice k)
+{
+	for (int i = 0; i < K_COUNT; i++)
+		if (slice_is(k, guest_keys[i]))
+			return i;
+	return -1;
+}
+
+static void guest_module(struct guest_config *g, char *dst, size_t dstlen, const char *key, struct slice v)
+{
+	if (!copy_name(dst, dstlen, v))
+		guest_error(g, "%s:%.*s is not a module name of 1-%zu characters", key, (int)MIN(v.len, SHOW), v.p,
+			    dstlen - 1);
+}
+
+static void guest_item(struct guest_config *g, int key, struct slice v)
+{
+	uint64_t n;
+	int vl = (int)MIN(v.len, SHOW);
+	switch (key) {
+	case K_NAME:
+		if (valid_guest_name(v))
+			copy_name(g->name, sizeof(g->name), v);
+		else
+			guest_error(g, "name:%.*s is not 1-15 characters of A-Z a-z 0-9 _ -", vl, v.p);
+		break;
+	case K_DISK:
+		guest_module(g, g->disk, sizeof(g->disk), "disk", v);
+		break;
+	case K_KERNEL:
+		guest_module(g, g->kernel, sizeof(g->kernel), "kernel", v);
+		break;
+	case K_RAMDISK:
+		guest_module(g, g->ramdisk, sizeof(g->ramdisk), "ramdisk", v);
+		break;
+	case K_CMDLINE:
+		if (v.len >= sizeof(g->cmdline)) {
+			guest_error(g, "cmdline: is %zu characters long, more than %zu", v.len, sizeof(g->cmdline) - 1);
+		} else {
+			memcpy(g->cmdline, v.p, v.len);
+			g->cmdline[v.len] = 0;
+		}
+		break;
+	case K_MEM:
+		if (!parse_size(v, &n))
+			guest_error(g, "mem:%.*s is not a size (e.g. 32M, 1G)", vl, v.p);
+		else if (n < GUEST_MEM_MIN || n > GUEST_MEM_MAX)
+			guest_error(g, "mem:%.*s is out of range (8M to 3G)", vl, v.p);
+		else if (n % MiB(2))
+			guest_error(g, "mem:%.*s is not a multiple of 2 MiB", vl, v.p); /* guest RAM comes in 2 MiB chunks */
+		else
+			g->mem_bytes = n;
+		break;
+	case K_VCPUS:
+		if (!parse_uint(v, &n) || n < 1 || n > GUEST_MAX_VCPUS)
+			guest_error(g, "vcpus:%.*s must be 1 to %d", vl, v.p, GUEST_MAX_VCPUS);
+		else
+			g->vcpus = (unsigned)n;
+		break;
+	case K_ON_RESET:
+		if (slice_is(v, "restart"))
+			g->on_reset_restart = true;
+		else if (slice_is(v, "stop"))
+			g->on_reset_restart = false;
+		else
+			guest_error(g, "on_reset:%.*s must be restart or stop", vl, v.p);
+		break;
+	case K_SELFTEST:
+		if (slice_is(v, "bad-vmcs"))
+			g->selftest_bad_vmcs = true;
+		else
+			guest_error(g, "selftest:%.*s is unknown (known: bad-vmcs)", vl, v.p);
+		break;
+	}
+}
+
+/* The name a spec asks for, if it has a valid name: item (for messages
+ * about a guest that is not stored). */
+static bool spec_name(struct slice spec, struct slice *name)
+{
+	size_t i = 0;
+	while (i < spec.len) {
+		size_t s = i;
+		while (i < spec.len && spec.p[i] != ',')
+			i++;
+		struct slice item = { spec.p + s, i - s };
+		i++;
+		if (item.len > 5 && !strncmp(item.p, "name:", 5)) {
+			*name = (struct slice){ item.p + 5, item.len - 5 };
+			return valid_guest_name(*name);
+		}
+		if (item.len >= 8 && !strncmp(item.p, "cmdline:", 8))
+			return false;
+	}
+	return false;
+}
+
+static void parse_guest(struct keel_config *cfg, struct slice spec)
 {
 	if (cfg->nr_guests >= MAX_GUESTS) {
-		cfg_error(cfg, "more than %d guest= entries; the rest are ignored", MAX_GUESTS);
+		struct slice name;
+		if (spec_name(spec, &name))
+			cfg_error(cfg, "guest=: more than %d guests; guest '%.*s' is ignored", MAX_GUESTS, (int)name.len,
+				  name.p);
+		else
+			cfg_error(cfg, "guest=: more than %d guests; guest %u is ignored", MAX_GUESTS, cfg->nr_guests);
 		return;
 	}
 	unsigned idx = cfg->nr_guests++;
 	struct guest_config *g = &cfg->guests[idx];
 	memset(g, 0, sizeof(*g));
 	g->valid = true;
-	g->mem_bytes = MiB(32);
+	g->mem_bytes = GUEST_MEM_DEFAULT;
 	g->vcpus = 1;
 	g->on_reset_restart = true;
 	ksnprintf(g->name, sizeof(g->name), "g%u", idx);
 
+	unsigned seen = 0;
 	size_t i = 0;
-	while (i < len) {
-		size_t ks = i;
-		while (i < len && spec[i] != ':' && spec[i] != ',')
+	while (i < spec.len) {
+		size_t start = i;
+		while (i < spec.len && spec.p[i] != ',' && spec.p[i] != ':')
 			i++;
-		size_t klen = i - ks;
-		const char *key = spec + ks;
-		if (i >= len || spec[i] != ':') {
-			guest_error(g, "'%.*s' is not key:value", (int)klen, key);
-			while (i < len && spec[i] != ',')
-				i++;
+		struct slice k = { spec.p + start, i - start };
+		if (i == spec.len || spec.p[i] == ',') {
+			if (k.len) /* an empty item (",,", a trailing ',') says nothing */
+				guest_error(g, "'%.*s' is not key:value", (int)MIN(k.len, SHOW), k.p);
 			i++;
 			continue;
 		}
-		i++; /* ':' */
-		size_t vs = i;
-		bool rest = klen == 7 && !strncmp(key, "cmdline", 7);
-		while (i < len && (rest || spec[i] != ','))
-			i++;
-		const char *val = spec + vs;
-		size_t vlen = i - vs;
-		i++; /* ',' */
-
-#define KEY(s) (klen == sizeof(s) - 1 && !strncmp(key, s, klen))
-		if (KEY("name")) {
-			if (!copy_value(g->name, sizeof(g->name), val, vlen) || !valid_name(g->name)) {
-				ksnprintf(g->name, sizeof(g->name), "g%u", idx);
-				guest_error(g, "name:%.*s is not 1-15 characters of A-Z a-z 0-9 _ -", (int)vlen, val);
-			}
-		} else if (KEY("disk")) {
-			if (!copy_value(g->disk, sizeof(g->disk), val, vlen))
-				guest_error(g, "disk: needs a module name of 1-31 characters");
-		} else if (KEY("kernel")) {
-			if (!copy_value(g->kernel, sizeof(g->kernel), val, vlen))
-				guest_error(g, "kernel: needs a module name of 1-31 characters");
-		} else if (KEY("ramdisk")) {
-			if (!copy_value(g->ramdisk, sizeof(g->ramdisk), val, vlen))
-				guest_error(g, "ramdisk: needs a module name of 1-31 characters");
-		} else if (KEY("cmdline")) {
-			if (vlen >= sizeof(g->cmdline))
-				guest_error(g, "cmdline: is longer than %zu characters", sizeof(g->cmdline) - 1);
-			else
-				copy_value(g->cmdline, sizeof(g->cmdline), val, vlen);
-		} else if (KEY("mem")) {
-			uint64_t b;
-			if (!parse_size(val, vlen, &b))
-				guest_error(g, "mem:%.*s is not a size (e.g. 32M, 1G)", (int)vlen, val);
-			else if (b < MiB(8) || b > GiB(3))
-				guest_error(g, "mem:%.*s is out of range (8M to 3G)", (int)vlen, val);
-			else if (b % MiB(2))
-				guest_error(g, "mem:%.*s is not a multiple of 2 MiB", (int)vlen, val);
-			else
-				g->mem_bytes = b;
-		} else if (KEY("vcpus")) {
-			uint64_t n;
-			size_t used;
-			if (!parse_u64(val, vlen, &n, &used) || used != vlen || n < 1 || n > 8)
-				guest_error(g, "vcpus:%.*s must be 1 to 8", (int)vlen, val);
-			else
-				g->vcpus = (unsigned)n;
-		} else if (KEY("on_reset")) {
-			if (vlen == 7 && !strncmp(val, "restart", 7))
-				g->on_reset_restart = true;
-			else if (vlen == 4 && !strncmp(val, "stop", 4))
-				g->on_reset_restart = false;
-			else
-				guest_error(g, "on_reset:%.*s must be restart or stop", (int)vlen, val);
-		} else {
-			guest_error(g, "unknown key '%.*s' (known: name disk mem vcpus kernel ramdisk cmdline on_reset)",
-				    (int)klen, key);
+		i++; /* the ':' */
+		int key = guest_key(k);
+		size_t vstart = i;
+		while (i < spec.len && (key == K_CMDLINE || spec.p[i] != ','))
+			i++; /* cmdline: takes the rest, commas and all */
+		struct slice v = { spec.p + vstart, i - vstart };
+		i++; /* the ',' */
+		if (key < 0) {
+			guest_error(g, "unknown key '%.*s' (known: name disk kernel ramdisk mem vcpus cmdline on_reset "
+				       "selftest)", (int)MIN(k.len, SHOW), k.p);
+			continue;
 		}
-#undef KEY
+		if (seen & (1u << key)) {
+			guest_error(g, "%s: is given twice", guest_keys[key]);
+			continue;
+		}
+		seen |= 1u << key;
+		guest_item(g, key, v);
 	}
-	if (g->valid && !g->disk[0] && !g->kernel[0])
+
+	if (!g->disk[0] && !g->kernel[0])
 		guest_error(g, "no disk:MODULE (or kernel:MODULE) given");
-	if (g->valid && g->disk[0] && g->kernel[0])
+	if (g->disk[0] && g->kernel[0])
 		guest_error(g, "give disk: or kernel:, not both");
+	if (g->ramdisk[0] && !g->kernel[0])
+		guest_error(g, "ramdisk: needs kernel:");
 	for (unsigned j = 0; j < idx; j++)
 		if (!strcmp(cfg->guests[j].name, g->name))
 			guest_error(g, "the name '%s' is already used by guest %u", g->name, j);
+}
+
+static void parse_word(struct keel_config *cfg, struct slice w)
+{
+	const char *eq = memchr(w.p, '=', w.len);
+	if (!eq) {
+		cfg_error(cfg, "'%.*s' is not key=value", (int)MIN(w.len, SHOW), w.p);
+		return;
+	}
+	struct slice k = { w.p, (size_t)(eq - w.p) };
+	struct slice v = { eq + 1, w.len - k.len - 1 };
+	int vl = (int)MIN(v.len, SHOW);
+
+	if (slice_is(k, "guest")) {
+		parse_guest(cfg, v);
+	} else if (slice_is(k, "loglevel")) {
+		static const char *const names[] = { "err", "warn", "info", "debug" };
+		int level = -1;
+		for (int i = 0; i < 4; i++)
+			if (slice_is(v, names[i]))
+				level = i;
+		if (v.len == 1 && v.p[0] >= '0' && v.p[0] <= '3')
+			level = v.p[0] - '0';
+		if (level < 0)
+			cfg_error(cfg, "loglevel=%.*s must be 0-3 or err/warn/info/debug", vl, v.p);
+		else
+			cfg->loglevel = level;
+	} else if (slice_is(k, "trace")) {
+		uint64_t n;
+		if (!parse_uint(v, &n) || n > CONFIG_MAX_TRACE)
+			cfg_error(cfg, "trace=%.*s must be 0 to %d", vl, v.p, CONFIG_MAX_TRACE);
+		else
+			cfg->trace_entries = (unsigned)n;
+	} else if (slice_is(k, "seabios") || slice_is(k, "hvmloader")) {
+		bool sb = slice_is(k, "seabios");
+		char *dst = sb ? cfg->seabios : cfg->hvmloader;
+		if (!copy_name(dst, sizeof(cfg->seabios), v))
+			cfg_error(cfg, "%s=%.*s is not a module name of 1-%zu characters", sb ? "seabios" : "hvmloader",
+				  vl, v.p, sizeof(cfg->seabios) - 1);
+	} else if (slice_is(k, "serial")) {
+		if (slice_is(v, "on"))
+			cfg->serial = true;
+		else if (slice_is(v, "off"))
+			cfg->serial = false;
+		else
+			cfg_error(cfg, "serial=%.*s must be on or off", vl, v.p);
+	} else {
+		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace seabios hvmloader serial)",
+			  (int)MIN(k.len, SHOW), k.p);
+	}
 }
 
 void config_parse_cmdline(struct keel_config *cfg, const char *cmdline)
 {
 	const char *p = cmdline;
 	while (*p) {
-		while (*p == ' ')
+		while (is_blank(*p))
 			p++;
 		if (!*p)
 			break;
 		const char *w = p;
-		while (*p && *p != ' ')
+		while (*p && !is_blank(*p))
 			p++;
-		size_t wlen = (size_t)(p - w);
-		const char *eq = memchr(w, '=', wlen);
-		if (!eq) {
-			cfg_error(cfg, "'%.*s' is not key=value", (int)wlen, w);
-			continue;
-		}
-		size_t klen = (size_t)(eq - w), vlen = wlen - klen - 1;
-		const char *v = eq + 1;
-#define KEY(s) (klen == sizeof(s) - 1 && !strncmp(w, s, klen))
-		if (KEY("guest")) {
-			parse_guest(cfg, v, vlen);
-		} else if (KEY("loglevel")) {
-			static const char *const names[] = { "err", "warn", "info", "debug" };
-			int lvl = -1;
-			for (int i = 0; i < 4; i++)
-				if (strlen(names[i]) == vlen && !strncmp(v, names[i], vlen))
-					lvl = i;
-			if (vlen == 1 && v[0] >= '0' && v[0] <= '3')
-				lvl = v[0] - '0';
-			if (lvl < 0)
-				cfg_error(cfg, "loglevel=%.*s must be 0-3 or err/warn/info/debug", (int)vlen, v);
-			else
-				cfg->loglevel = lvl;
-		} else if (KEY("trace")) {
-			uint64_t n;
-			size_t used;
-			if (!parse_u64(v, vlen, &n, &used) || used != vlen || n > 4096)
-				cfg_error(cfg, "trace=%.*s must be 0 to 4096", (int)vlen, v);
-			else
-				cfg->trace_entries = (unsigned)n;
-		} else if (KEY("seabios")) {
-			if (!copy_value(cfg->seabios, sizeof(cfg->seabios), v, vlen))
-				cfg_error(cfg, "seabios= needs a module name of 1-31 characters");
-		} else if (KEY("hvmloader")) {
-			if (!copy_value(cfg->hvmloader, sizeof(cfg->hvmloader), v, vlen))
-				cfg_error(cfg, "hvmloader= needs a module name of 1-31 characters");
-		} else {
-			cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace seabios hvmloader)", (int)klen, w);
-		}
-#undef KEY
+		parse_word(cfg, (struct slice){ w, (size_t)(p - w) });
 	}
 }

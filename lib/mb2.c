@@ -126,6 +126,15 @@ static const char *tag_name(uint32_t type)
 	}
 }
 
+/* A tag shorter than its fixed fields: the header counts the 8 bytes of
+ * type and size plus those fields (16 for a memory map: entry_size and
+ * entry_version; the whole RSDP for tags 14/15). */
+static int too_small(struct mb2_parser *mp, uint32_t type, uint32_t off, size_t blen, size_t need)
+{
+	return fail(mp, "tag %u at offset %#x: size %zu is smaller than its header (%s tags have %zu)", type, off,
+		    blen + MB2_TAG_HEADER, tag_name(type), need + MB2_TAG_HEADER);
+}
+
 /* Length of the NUL-terminated string at p, which must end before p+len;
  * -1 if there is no NUL in [p, p+len). */
 static long bounded_strlen(const uint8_t *p, size_t len)
@@ -153,8 +162,8 @@ static int parse_string_tag(struct mb2_parser *mp, uint32_t type, uint32_t off, 
 	bool cmd = type == MB2_TAG_CMDLINE;
 	long n = bounded_strlen(body, blen);
 	if (n < 0)
-		return fail(mp, "tag %u (%s) at offset %#x: string is not NUL-terminated within its %zu bytes", type,
-			    tag_name(type), off, blen);
+		return fail(mp, "tag %u at offset %#x: the %s is not NUL-terminated within the tag", type, off,
+			    tag_name(type));
 	bool *seen = cmd ? &mp->seen_cmdline : &mp->seen_loader;
 	if (*seen) {
 		warn(bi, "a second %s tag (offset %#x) was ignored", tag_name(type), off);
@@ -174,16 +183,14 @@ static int parse_module(struct mb2_parser *mp, uint32_t off, const uint8_t *body
 {
 	struct bootinfo *bi = mp->bi;
 	if (blen < 8)
-		return fail(mp, "tag 3 (module) at offset %#x: size %zu is too small for mod_start and mod_end",
-			    off, blen + MB2_TAG_HEADER);
+		return too_small(mp, MB2_TAG_MODULE, off, blen, 8);
 	uint32_t start = rd32(body), end = rd32(body + 4);
 	if (end < start)
-		return fail(mp, "tag 3 (module) at offset %#x: end %#x is below start %#x", off, end, start);
+		return fail(mp, "tag 3 at offset %#x: module end %#x is below its start %#x", off, end, start);
 	const uint8_t *s = body + 8;
 	long slen = bounded_strlen(s, blen - 8);
 	if (slen < 0)
-		return fail(mp, "tag 3 (module) at offset %#x: string is not NUL-terminated within its %zu bytes", off,
-			    blen - 8);
+		return fail(mp, "tag 3 at offset %#x: the module string is not NUL-terminated within the tag", off);
 	if (bi->nr_modules == BOOTINFO_MAX_MODULES) {
 		if (!mp->warned_modules)
 			warn(bi, "more than %d modules; the rest are ignored", BOOTINFO_MAX_MODULES);
@@ -221,8 +228,7 @@ static int parse_module(struct mb2_parser *mp, uint32_t off, const uint8_t *body
 static int parse_meminfo(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
 {
 	if (blen < 8)
-		return fail(mp, "tag 4 (basic memory info) at offset %#x: size %zu is too small (16 expected)", off,
-			    blen + MB2_TAG_HEADER);
+		return too_small(mp, MB2_TAG_MEMINFO, off, blen, 8);
 	if (mp->seen_meminfo) {
 		warn(mp->bi, "a second basic memory info tag (offset %#x) was ignored", off);
 		return 0;
@@ -240,15 +246,14 @@ static int parse_mmap(struct mb2_parser *mp, uint32_t off, const uint8_t *body, 
 {
 	struct bootinfo *bi = mp->bi;
 	if (blen < 8)
-		return fail(mp, "tag 6 (memory map) at offset %#x: size %zu is too small for entry_size and "
-				"entry_version", off, blen + MB2_TAG_HEADER);
+		return too_small(mp, MB2_TAG_MMAP, off, blen, 8);
 	uint32_t esize = rd32(body);
 	if (esize < MB2_MMAP_ENTRY || esize % 8)
-		return fail(mp, "tag 6 (memory map) at offset %#x: entry_size %u (must be >= 24 and a multiple of 8)",
-			    off, esize);
+		return fail(mp, "tag 6 at offset %#x: memory-map entry_size %u (must be >= 24 and a multiple of 8)", off,
+			    esize);
 	size_t bytes = blen - 8;
 	if (bytes % esize)
-		return fail(mp, "tag 6 (memory map) at offset %#x: %zu bytes of entries are not a whole number of "
+		return fail(mp, "tag 6 at offset %#x: %zu bytes of memory-map entries are not a whole number of "
 				"%u-byte entries", off, bytes, esize);
 	if (mp->seen_mmap) {
 		warn(bi, "a second memory map tag (offset %#x) was ignored", off);
@@ -295,8 +300,7 @@ static int parse_rsdp(struct mb2_parser *mp, uint32_t type, uint32_t off, const 
 	struct bootinfo *bi = mp->bi;
 	size_t need = type == MB2_TAG_ACPI_NEW ? RSDP_V2_SIZE : RSDP_V1_SIZE;
 	if (blen < need)
-		return fail(mp, "tag %u (%s) at offset %#x: %zu bytes of RSDP, %zu expected", type, tag_name(type), off,
-			    blen, need);
+		return too_small(mp, type, off, blen, need);
 	if (memcmp(body, "RSD PTR ", 8))
 		warn(bi, "the %s tag does not start with \"RSD PTR \"", tag_name(type));
 	else if (byte_sum(body, RSDP_V1_SIZE) || (need == RSDP_V2_SIZE && byte_sum(body, RSDP_V2_SIZE)))

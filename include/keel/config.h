@@ -1,24 +1,45 @@
 /*
- * Keel's command line (the words after keel.elf on GRUB's multiboot2 line).
+ * Keel's command line: the words after keel.elf on GRUB's multiboot2 line
+ * (GRUB drops the file name and has already dealt with any "..." quoting).
  *
- *   loglevel=0..3|err|warn|info|debug   how much Keel prints (default info)
- *   trace=N                 keep the last N VM exits per vCPU (0-4096; 0 = off)
- *   seabios=MODULE          GRUB module holding SeaBIOS (default "seabios")
- *   hvmloader=MODULE        GRUB module holding hvmloader (default "hvmloader")
- *   guest=SPEC              one guest; repeat for more (at most 16)
+ * Words are separated by blanks (space, tab, newline); each is key=value:
  *
- * SPEC is a comma-separated list of key:value pairs:
- *   name:NAME     1-15 characters of [A-Za-z0-9_-], unique (default g<index>)
- *   disk:MODULE   the GRUB module holding the guest's disk image
- *   mem:SIZE      RAM, with suffix K, M or G (default unit M; default 32M;
- *                 8 MiB to 3 GiB)
- *   vcpus:N       1-8 (default 1)
- *   kernel:MODULE, ramdisk:MODULE   direct kernel boot (reserved)
- *   on_reset:restart|stop           what a guest reset does (default restart)
- *   cmdline:TEXT  kernel command line; must come last, may contain commas
+ *   loglevel=0..3|err|warn|info|debug   how much Keel prints (default 2, info)
+ *   trace=N            keep the last N VM exits per vCPU (0-4096; default 0 = off)
+ *   seabios=MODULE     GRUB module holding SeaBIOS (default "seabios")
+ *   hvmloader=MODULE   GRUB module holding hvmloader (default "hvmloader")
+ *   serial=on|off      reserved: Keel's own output on COM1 (default on)
+ *   guest=SPEC         one guest; repeat for more (at most 16)
  *
- * A malformed guest is reported (naming the guest and the key) and not
- * started; the other guests still start.
+ * MODULE is the first word of a module2 line's arguments, 1-31 characters.
+ *
+ * SPEC is a comma-separated list of key:value items (empty items are
+ * ignored; each key at most once):
+ *   name:NAME          1-15 characters of [A-Za-z0-9_-], unique among the
+ *                      guests (default g<index>, index counting from 0)
+ *   disk:MODULE        the module holding the guest's disk image
+ *   kernel:MODULE      direct kernel boot (parsed; not supported yet)
+ *   ramdisk:MODULE     initrd for kernel: (needs kernel:)
+ *   mem:SIZE           RAM: a decimal number with an optional suffix K, M or
+ *                      G (no suffix = M); 8 MiB to 3 GiB in whole 2 MiB
+ *                      (default 32M)
+ *   vcpus:N            1-8 (default 1)
+ *   on_reset:restart|stop   what a reset request from the guest does:
+ *                      restart it (default), or stop it
+ *   cmdline:TEXT       kernel command line: takes the rest of the word,
+ *                      commas included, so it must be the last item
+ *   selftest:bad-vmcs  test hook: start this guest with an invalid guest
+ *                      state in its VMCS, to exercise the VM-entry failure
+ *                      report
+ * A guest needs exactly one of disk: and kernel:.
+ *
+ * Errors never stop the parse. A bad global word is recorded in errors[]
+ * and skipped. A bad guest spec is still stored in guests[], in order, with
+ * valid = false and the first problem in error[], which names the key and
+ * value ("mem:5G is out of range (8M to 3G)") but not the guest: print it
+ * as "guest <name>: <error>" (name is the given one if it was valid, else
+ * the default). Other guests are unaffected. A 17th guest= is an error in
+ * errors[] and is not stored.
  */
 #ifndef KEEL_CONFIG_H
 #define KEEL_CONFIG_H
@@ -27,6 +48,11 @@
 
 #define MAX_GUESTS 16
 #define CONFIG_MAX_ERRORS 8
+#define CONFIG_MAX_TRACE 4096
+#define GUEST_MEM_MIN MiB(8)
+#define GUEST_MEM_MAX GiB(3)
+#define GUEST_MEM_DEFAULT MiB(32)
+#define GUEST_MAX_VCPUS 8
 
 struct guest_config {
 	char name[16];
@@ -37,22 +63,27 @@ struct guest_config {
 	uint64_t mem_bytes;
 	unsigned vcpus;
 	bool on_reset_restart;
+	bool selftest_bad_vmcs;
 	bool valid;
 	char error[128];
 };
 
 struct keel_config {
-	int loglevel;
+	int loglevel; /* 0 err, 1 warn, 2 info, 3 debug */
 	unsigned trace_entries;
 	char seabios[32];
 	char hvmloader[32];
+	bool serial;
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
 	unsigned nr_errors;
 	char errors[CONFIG_MAX_ERRORS][128];
+	unsigned errors_dropped; /* errors beyond CONFIG_MAX_ERRORS */
 };
 
 void config_defaults(struct keel_config *cfg);
+/* Parses one command line into cfg (call config_defaults first); may be
+ * called again to add to it. */
 void config_parse_cmdline(struct keel_config *cfg, const char *cmdline);
 
 #endif
