@@ -38,7 +38,7 @@ PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
 	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c
 
 .PHONY: all clean run test test-unit test-boot bench fuzz lint install
-all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img $(BUILD)/keel.iso
+all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img $(BUILD)/grub-disk.img $(BUILD)/keel.iso
 
 $(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
 	@mkdir -p $(dir $@)

@@ -12,3 +12,11 @@ $(BUILD)/firmware/mbr.bin: $(BUILD)/firmware/mbr.o
 $(BUILD)/mbr.img: $(BUILD)/firmware/mbr.bin
 	cp $< $@
 	truncate -s $(MBR_IMG_SIZE) $@
+
+# A disk carrying a real boot loader: the hybrid image grub-mkrescue makes
+# (its first sector is an MBR that loads GRUB from the same disk).
+$(BUILD)/grub-disk.img: firmware/grub-disk/grub.cfg
+	@mkdir -p $(BUILD)/grub-disk/boot/grub
+	cp $< $(BUILD)/grub-disk/boot/grub/grub.cfg
+	grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk >/dev/null 2>&1 || \
+		{ grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk; exit 1; }
