@@ -37,8 +37,15 @@ HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
 	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c
 
+.DEFAULT_GOAL := all
+# Subsystem fragments (they may add prerequisites of 'all').
+include loader/loader.mk
+include firmware/firmware.mk
+include tests/unit/unit.mk
+include tests/boot/boot.mk
+
 .PHONY: all clean run test test-unit test-boot bench fuzz lint install
-all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img $(BUILD)/grub-disk.img $(BUILD)/keel.iso
+all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(TEST_IMAGES) $(BUILD)/grub-disk.img $(BUILD)/keel.iso
 
 $(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
 	@mkdir -p $(dir $@)
@@ -67,10 +74,6 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 	tools/mkiso -o $@ --keel $(BUILD)/keel.elf --hvmloader $(BUILD)/hvmloader.bin \
 		--seabios $(SEABIOS) --guest $(BUILD)/mbr.img
 
--include loader/loader.mk
--include firmware/firmware.mk
-include tests/unit/unit.mk
--include tests/boot/boot.mk
 
 run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300

@@ -1,17 +1,20 @@
 # Guest-side images: the test MBR and its 4 MiB disk image.
 MBR_IMG_SIZE := 4194304
 
-$(BUILD)/firmware/mbr.o: firmware/mbr/mbr.S
+# Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling).
+$(BUILD)/firmware/%.o: firmware/mbr/%.S firmware/mbr/com1.inc
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c $< -o $@
+	$(CC) -m32 -Ifirmware/mbr -c $< -o $@
 
-$(BUILD)/firmware/mbr.bin: $(BUILD)/firmware/mbr.o
+$(BUILD)/firmware/%.bin: $(BUILD)/firmware/%.o
 	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
-	@test $$(stat -c %s $@) -eq 512 || { echo "mbr.bin is not 512 bytes"; exit 1; }
+	@test $$(stat -c %s $@) -eq 512 || { echo "$@ is not 512 bytes"; exit 1; }
 
-$(BUILD)/mbr.img: $(BUILD)/firmware/mbr.bin
+$(BUILD)/%.img: $(BUILD)/firmware/%.bin
 	cp $< $@
 	truncate -s $(MBR_IMG_SIZE) $@
+
+TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img
 
 # A disk carrying a real boot loader: the hybrid image grub-mkrescue makes
 # (its first sector is an MBR that loads GRUB from the same disk).

@@ -231,11 +231,12 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 {
 	if (cfg->nr_guests >= MAX_GUESTS) {
 		struct slice name;
+		unsigned idx = cfg->nr_guests + cfg->guests_ignored++;
 		if (spec_name(spec, &name))
 			cfg_error(cfg, "guest=: more than %d guests; guest '%.*s' is ignored", MAX_GUESTS, (int)name.len,
 				  name.p);
 		else
-			cfg_error(cfg, "guest=: more than %d guests; guest %u is ignored", MAX_GUESTS, cfg->nr_guests);
+			cfg_error(cfg, "guest=: more than %d guests; guest 'g%u' is ignored", MAX_GUESTS, idx);
 		return;
 	}
 	unsigned idx = cfg->nr_guests++;

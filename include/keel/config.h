@@ -76,6 +76,7 @@ struct keel_config {
 	bool serial;
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
+	unsigned guests_ignored; /* guest= words past MAX_GUESTS */
 	unsigned nr_errors;
 	char errors[CONFIG_MAX_ERRORS][128];
 	unsigned errors_dropped; /* errors beyond CONFIG_MAX_ERRORS */

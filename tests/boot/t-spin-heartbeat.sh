@@ -1,0 +1,12 @@
+# A guest spinning in 'cli; jmp .' cannot starve another: the VMX-preemption
+# timer ends its slices. The heartbeat guest, which needs PIT interrupts
+# injected, must keep beating after the spinner has started.
+. tests/boot/lib.sh
+log=build/boot-tests/t-spin-heartbeat.serial
+$KEEL_RUN --guest build/spin.img,name=spin --guest build/heartbeat.img,name=hb --timeout 300 --fail-on PANIC \
+	--serial-log "$log" --expect-re '^\[spin\] .*spinner: spinning with interrupts off' \
+	--expect "[hb] heartbeat 30" || exit 1
+spin_line=$(grep -n 'spinner: spinning' "$log" | head -1 | cut -d: -f1)
+after=$(tail -n +"$spin_line" "$log" | grep -c '^\[hb\] heartbeat ')
+echo "heartbeats after the spinner started: $after"
+[ "$after" -ge 5 ] || { echo "the heartbeat stalled while the other guest spun"; exit 1; }

@@ -1,0 +1,73 @@
+/*
+ * libFuzzer harness for the multiboot2 parser (lib/mb2.c).
+ *
+ * The input is the information block itself, copied into a heap buffer of
+ * exactly its size so AddressSanitizer catches any read past `avail`. The
+ * first byte of the input also picks the physical address passed, so the
+ * alignment and wrap-around checks are reached too. When the parse
+ * succeeds, the result must hold together; a violation aborts.
+ *
+ * Build and run (from the repository root):
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DKEEL_HOST_TEST -Iinclude \
+ *       tests/fuzz/fuzz_mb2.c lib/mb2.c lib/string.c lib/format.c -o build/fuzz_mb2
+ *   build/fuzz_mb2 -max_total_time=20 tests/fuzz/corpus/mb2
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <keel/bootinfo.h>
+
+static void require(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+static void require_string(const char *s, size_t size) { require(memchr(s, 0, size) != NULL); }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct bootinfo bi;
+	char err[160];
+	uint8_t *copy = malloc(size ? size : 1);
+	if (size)
+		memcpy(copy, data, size);
+
+	static const uint64_t phys[] = { 0x100000, 0x100160, 0x100004, 0xfffffffffffffff8ULL };
+	uint64_t info_phys = phys[size ? data[size - 1] % 4 : 0];
+	memset(err, 'x', sizeof(err));
+	int r = mb2_parse(copy, size, info_phys, &bi, err, sizeof(err));
+	require(r == 0 || r == -1);
+	require_string(err, sizeof(err));
+	if (r < 0) {
+		require(err[0] != 0); /* a reason is always given */
+	} else {
+		require(size >= 16 && (info_phys & 7) == 0);
+		require(bi.info_start == info_phys && bi.info_end > bi.info_start);
+		require(bi.info_end - bi.info_start <= size);
+		require_string(bi.cmdline, sizeof(bi.cmdline));
+		require_string(bi.loader_name, sizeof(bi.loader_name));
+		require(bi.nr_mmap >= 1 && bi.nr_mmap <= BOOTINFO_MAX_MMAP);
+		for (unsigned i = 0; i < bi.nr_mmap; i++)
+			require(bi.mmap[i].len > 0 && bi.mmap[i].base + bi.mmap[i].len > bi.mmap[i].base);
+		require(bi.nr_modules <= BOOTINFO_MAX_MODULES);
+		for (unsigned i = 0; i < bi.nr_modules; i++) {
+			const struct boot_module *m = &bi.modules[i];
+			require(m->start <= m->end && m->end <= 0xffffffffULL);
+			require_string(m->name, sizeof(m->name));
+			require_string(m->args, sizeof(m->args));
+			require(strchr(m->name, ' ') == NULL);
+			const struct boot_module *f = bootinfo_find_module(&bi, m->name);
+			require(m->name[0] ? f != NULL && f <= m : f == NULL);
+		}
+		require(bi.rsdp_len == 0 || bi.rsdp_len == 20 || bi.rsdp_len == 36);
+		require(bi.nr_warnings <= BOOTINFO_MAX_WARNINGS);
+		for (unsigned i = 0; i < bi.nr_warnings; i++)
+			require_string(bi.warnings[i], sizeof(bi.warnings[i]));
+		for (unsigned i = 0; i < bi.nr_mmap; i++)
+			require(mem_region_type_name(bi.mmap[i].type) != NULL);
+	}
+	free(copy);
+	return 0;
+}
