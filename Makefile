@@ -84,3 +84,12 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Installs Keel for GRUB on an existing Debian system (see docs/hardware.md):
+#   make install DESTDIR=/ && update-grub
+install: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin
+	install -d $(DESTDIR)/boot/keel/disks $(DESTDIR)/etc/grub.d
+	install -m 644 $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(DESTDIR)/boot/keel/
+	install -m 644 $(SEABIOS) $(DESTDIR)/boot/keel/seabios.bin
+	install -m 755 tools/grub.d-keel $(DESTDIR)/etc/grub.d/42_keel
+	@echo "installed into $(DESTDIR)/boot/keel; put guest disks in $(DESTDIR)/boot/keel/disks and run update-grub"

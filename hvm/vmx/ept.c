@@ -20,6 +20,7 @@
  * down. Tables an unmap leaves empty are freed on the way back up.
  */
 #include <keel/ept.h>
+#include <keel/string.h>
 #include <x86/vmx.h>
 
 #define EPT_LEVELS 4
@@ -55,6 +56,9 @@ static uint64_t *new_table(struct ept *e)
 		e->free_table(e->ctx, t); /* unusable as a table address */
 		return NULL;
 	}
+	/* The callback promises a zeroed page; a stale entry in a new table
+	 * would map guest memory somewhere random, so make sure. */
+	memset(t, 0, PAGE_SIZE);
 	e->nr_table_pages++;
 	return t;
 }

@@ -2,8 +2,8 @@
 #  g1: a disk module that does not exist   g2: a disk of 1000 bytes
 #  g3: an unknown key                       g4: more memory than the machine has
 . tests/boot/lib.sh
-truncate -s 1000 build/odd.img
-exec $KEEL_RUN --guest build/mbr.img --guest build/odd.img --timeout 300 --fail-on PANIC \
+truncate -s 1000 "$LOG_DIR/odd.img"
+exec $KEEL_RUN --guest build/mbr.img --guest "$LOG_DIR/odd.img" --timeout 300 --fail-on PANIC \
 	--raw-cmdline "guest=name:ok,disk:mbr.img guest=name:g1,disk:nosuch.img guest=name:g2,disk:odd.img guest=name:g3,disk:mbr.img,color:blue guest=name:g4,disk:mbr.img,mem:3G bogus=1" \
 	--expect "keel: error: command line: unknown option 'bogus'" \
 	--expect "guest g1: no GRUB module named 'nosuch.img' for its disk" \

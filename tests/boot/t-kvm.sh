@@ -1,6 +1,12 @@
-# Keel nested under QEMU/KVM, where the host allows it (Intel + nested VMX).
+# Keel nested under QEMU/KVM, where the host allows it (Intel CPU, vmx flag,
+# usable /dev/kvm, kvm_intel nested=Y); otherwise skipped with the reason.
 . tests/boot/lib.sh
-$KEEL_RUN --emulator qemu-kvm --guest build/mbr.img --timeout 120 --expect-re "^\[g0\] .*MBR loaded"
-rc=$?
-[ $rc -eq 3 ] && skip "qemu-kvm: $(tools/keel-run --emulator qemu-kvm 2>&1 | tail -1 | sed 's/^keel-run: //')"
-exit $rc
+why=$(tools/keel-run --emulator qemu-kvm --check 2>&1)
+case $? in
+0) ;;
+3) skip "${why#keel-run: }" ;;
+*) echo "$why"; exit 1 ;;
+esac
+exec $KEEL_RUN --emulator qemu-kvm --guest build/mbr.img --timeout 120 --fail-on "keel: PANIC" \
+	--expect "Keel hypervisor" --expect "keel: vmx: VMX operation entered" \
+	--expect-re '^\[g0\] .*MBR loaded'

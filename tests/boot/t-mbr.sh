@@ -1,7 +1,7 @@
 # The headline: a guest boots through hvmloader and SeaBIOS to its MBR.
 # The order of the milestones is checked on the serial log afterwards.
 . tests/boot/lib.sh
-log=build/boot-tests/t-mbr.serial
+log=$LOG_DIR/t-mbr.serial
 $KEEL_RUN --guest build/mbr.img --timeout 300 --fail-on PANIC --serial-log "$log" \
 	--expect-re "^\[g0\] .*MBR loaded" || exit 1
 order=("keel: vmx: VMX operation entered" "[g0] hvmloader: Keel hvmloader" \
