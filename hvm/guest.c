@@ -413,14 +413,18 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->nr_vcpus = gc->vcpus;
 	g->created_tsc = rdtsc();
 	g->state = GUEST_STOPPED;
+	uint64_t free_before = mm_free_bytes();
 	if (guest_build(g, gc) < 0) {
 		guest_free_memory(g);
 		return -1;
 	}
+	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
+				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages\n", g->name,
-		g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
-		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages);
+	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB of "
+		"Keel memory besides RAM\n",
+		g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
+		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages, g->ram_overhead_bytes >> 10);
 	return 0;
 }
 

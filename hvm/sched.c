@@ -31,14 +31,19 @@ void sched_init_cpu(unsigned cpu)
 	pcpus[cpu].exit_stack_top = (uint64_t)(uintptr_t)&exit_stacks[cpu][sizeof(exit_stacks[cpu])];
 }
 
-/* Time-driven devices: raise the interrupts that are due. */
-static uint64_t guest_update_devices(struct guest *g)
+/* Time-driven devices: raise the interrupts that are due. Nothing can be
+ * due before the cached deadline unless the guest touched a port since. */
+static uint64_t guest_update_devices(struct guest *g, uint64_t now)
 {
+	if (!g->devices_dirty && now < g->next_deadline_ns)
+		return g->next_deadline_ns;
+	g->devices_dirty = false;
 	vpit_update(&g->pit);
 	vrtc_update(&g->rtc);
 	uint64_t d = vpit_next_deadline_ns(&g->pit);
 	uint64_t r = vrtc_next_deadline_ns(&g->rtc);
-	return MIN(d, r);
+	g->next_deadline_ns = MIN(d, r);
+	return g->next_deadline_ns;
 }
 
 void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
@@ -76,6 +81,8 @@ static void prepare_entry(struct vcpu *v, uint64_t deadline_ns, uint64_t now)
 	uint64_t ticks = stop > now ? (stop - now) >> vmx_caps.preemption_rate : 0;
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
 	v->entry_tsc = rdtsc();
+	if (!v->guest->marks[MARK_FIRST_ENTRY])
+		v->guest->marks[MARK_FIRST_ENTRY] = v->entry_tsc;
 }
 
 /* All vCPUs, in guest order. */
@@ -103,6 +110,7 @@ static unsigned vcpu_count(void)
 }
 
 static unsigned rr_pos;
+uint64_t sched_idle_ticks;
 
 void console_poll(void);
 
@@ -117,6 +125,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		unsigned running = 0;
 
 		console_poll();
+		console_kick();
 		for (unsigned gi = 0; gi < nr_guests; gi++) {
 			struct guest *g = guests[gi];
 			if (g && g->restart_pending)
@@ -124,7 +133,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			if (!g || g->state != GUEST_RUNNING)
 				continue;
 			running++;
-			uint64_t d = guest_update_devices(g);
+			uint64_t d = guest_update_devices(g, now_ns());
 			if (d < next_deadline)
 				next_deadline = d;
 			for (unsigned i = 0; i < g->nr_vcpus; i++) {
@@ -162,7 +171,13 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		/* Nothing runnable: wait for the nearest deadline. */
 		uint64_t until = next_deadline == NO_DEADLINE ? now + ns_to_tsc(10000000ULL)
 							      : tsc_boot + ns_to_tsc(next_deadline);
+		/* While console output is queued, wake every 1 ms to feed the
+		 * UART (16 bytes take ~1.4 ms at 115200 baud). */
+		if (console_pending() && until > now + tsc_hz / 1000)
+			until = now + tsc_hz / 1000;
+		uint64_t t0 = rdtsc();
 		apic_idle_until(until);
+		sched_idle_ticks += rdtsc() - t0;
 		cur = NULL;
 	}
 }

@@ -2,8 +2,16 @@
 #include <keel/string.h>
 #include <keel/vpit.h>
 
-static uint64_t ns_to_ticks(uint64_t ns) { return (uint64_t)((unsigned __int128)ns * VPIT_HZ / 1000000000u); }
-static uint64_t ticks_to_ns(uint64_t t) { return (uint64_t)(((unsigned __int128)t * 1000000000u + VPIT_HZ - 1) / VPIT_HZ); }
+/* 64-bit arithmetic only (divisions by constants become multiplications):
+ * these run on every VM exit. Exact for any time a guest can live. */
+static uint64_t ns_to_ticks(uint64_t ns)
+{
+	return ns / 1000000000u * VPIT_HZ + ns % 1000000000u * VPIT_HZ / 1000000000u;
+}
+static uint64_t ticks_to_ns(uint64_t t)
+{
+	return t / VPIT_HZ * 1000000000u + (t % VPIT_HZ * 1000000000u + VPIT_HZ - 1) / VPIT_HZ;
+}
 
 static uint64_t elapsed(const struct vpit *t, const struct vpit_channel *c)
 {

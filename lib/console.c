@@ -1,6 +1,7 @@
 #include <keel/console.h>
 #include <keel/format.h>
 #include <keel/spinlock.h>
+#include <keel/types.h>
 #include <stdarg.h>
 
 int console_loglevel = LOG_INFO;
@@ -8,10 +9,60 @@ static spinlock_t console_lock = SPINLOCK_INIT;
 
 void console_init(void) { serial_init(); }
 
+/* Output queue, with '\n' already expanded to CR LF. */
+#define QUEUE_SIZE 32768
+static char queue[QUEUE_SIZE];
+static size_t q_head, q_len;
+
+static void drain(bool wait)
+{
+	while (q_len) {
+		size_t chunk = MIN(q_len, QUEUE_SIZE - q_head);
+		size_t n = serial_write_nowait(queue + q_head, chunk);
+		q_head = (q_head + n) % QUEUE_SIZE;
+		q_len -= n;
+		if (!n) {
+			if (!wait)
+				return;
+			__builtin_ia32_pause();
+		}
+	}
+}
+
+static void enqueue(char c)
+{
+	if (q_len == QUEUE_SIZE)
+		drain(true); /* full: the writer pays, in order */
+	queue[(q_head + q_len++) % QUEUE_SIZE] = c;
+}
+
 void console_write(const char *s, size_t n)
 {
 	spin_lock(&console_lock);
-	serial_write(s, n);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			enqueue('\r');
+		enqueue(s[i]);
+	}
+	drain(false);
+	spin_unlock(&console_lock);
+}
+
+void console_kick(void)
+{
+	if (!q_len)
+		return;
+	spin_lock(&console_lock);
+	drain(false);
+	spin_unlock(&console_lock);
+}
+
+bool console_pending(void) { return q_len != 0; }
+
+void console_flush(void)
+{
+	spin_lock(&console_lock);
+	drain(true);
 	spin_unlock(&console_lock);
 }
 
@@ -61,6 +112,7 @@ void panic(const char *fmt, ...)
 	vprint("keel: PANIC: ", fmt, ap);
 	va_end(ap);
 	console_write("keel: halted.\n", 14);
+	console_flush();
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }

@@ -4,10 +4,22 @@
 #include <keel/string.h>
 
 #ifndef KEEL_HOST_TEST
+#ifdef __x86_64__
+#define WORD_COPY "rep movsq"
+#define WORD_STORE "rep stosq"
+#else
+#define WORD_COPY "rep movsl"
+#define WORD_STORE "rep stosl"
+#endif
+
+/* Word-sized string instructions: emulators (and older CPUs) cost one step
+ * per iteration, so zeroing a guest's RAM byte by byte is 8 times slower. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n)::"memory");
+	size_t words = n / sizeof(long), rest = n % sizeof(long);
+	__asm__ volatile(WORD_COPY : "+D"(dst), "+S"(src), "+c"(words)::"memory");
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(rest)::"memory");
 	return ret;
 }
 
@@ -27,7 +39,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	void *ret = dst;
-	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+	unsigned long pattern = (unsigned char)c * (~0UL / 0xff);
+	size_t words = n / sizeof(long), rest = n % sizeof(long);
+	__asm__ volatile(WORD_STORE : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(rest) : "a"(pattern) : "memory");
 	return ret;
 }
 

@@ -24,6 +24,7 @@ __noreturn void kmain(uint32_t magic, uint32_t info_phys);
 
 static __noreturn void halt_forever(void)
 {
+	console_flush();
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }

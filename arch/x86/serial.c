@@ -47,6 +47,18 @@ void serial_write(const char *s, size_t n)
 	}
 }
 
+/* Writes what the UART can take right now (its 16-byte FIFO when THRE says
+ * it is empty), without waiting. Returns the number of bytes taken. */
+size_t serial_write_nowait(const char *s, size_t n)
+{
+	size_t done = 0;
+	if (!(inb(COM1 + UART_LSR) & LSR_THRE))
+		return 0;
+	while (done < n && done < 16)
+		outb(COM1 + UART_THR, (uint8_t)s[done++]);
+	return done;
+}
+
 int serial_getc(void)
 {
 	if (!(inb(COM1 + UART_LSR) & LSR_DR))

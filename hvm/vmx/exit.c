@@ -115,10 +115,17 @@ static enum exit_action exit_hlt(struct vcpu *v)
 {
 	vcpu_skip_instruction(v);
 	v->halted_if = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
-	if (!v->halted_if)
+	if (!v->halted_if) {
 		pr_info("guest %s: vCPU %u halted with interrupts disabled (cli; hlt) at RIP %#lx: it sleeps until "
 			"stopped or restarted\n",
 			v->guest->name, v->id, vmread(VMCS_GUEST_RIP));
+		if (v->id == 0 && !v->guest->marks[MARK_HALTED]) {
+			v->guest->marks[MARK_HALTED] = v->exit_tsc;
+			guest_timeline_print(v->guest);
+			if (console_loglevel >= LOG_DEBUG)
+				exit_stats_print(v->guest);
+		}
+	}
 	v->state = VCPU_HALTED;
 	return EXIT_YIELD;
 }
@@ -393,6 +400,67 @@ static void trace_record(struct vcpu *v)
 
 struct vcpu *vmx_exit_dispatch(struct vcpu *v);
 
+static void stat_add(struct exit_stat *s, uint64_t t)
+{
+	s->recent[s->count % EXIT_STAT_SAMPLES] = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+	s->count++;
+	s->ticks += t;
+	if (!s->min || t < s->min)
+		s->min = t;
+	if (t > s->max)
+		s->max = t;
+}
+
+static struct exit_stat *keyed(struct keyed_stat *tab, uint32_t key)
+{
+	for (unsigned i = 0; i < KEYED_STATS; i++) {
+		if (tab[i].s.count && tab[i].key == key)
+			return &tab[i].s;
+		if (!tab[i].s.count) {
+			tab[i].key = key;
+			return &tab[i].s;
+		}
+	}
+	return NULL; /* table full: only the per-reason line counts it */
+}
+
+static void exit_stats_record(struct vcpu *v, uint32_t basic, uint32_t key, uint64_t t)
+{
+	struct guest *g = v->guest;
+	stat_add(&g->exit_stats[basic], t);
+	g->exit_ticks_total += t;
+	struct exit_stat *s = NULL;
+	if (basic == EXIT_REASON_CPUID)
+		s = keyed(g->cpuid_stats, key);
+	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		s = keyed(g->msr_stats, key | (basic == EXIT_REASON_WRMSR ? 0 : 0));
+	else if (basic == EXIT_REASON_IO_INSTRUCTION)
+		s = &g->io_stats[key];
+	if (s)
+		stat_add(s, t);
+}
+
+/* Boot-timeline marks that I/O exits reveal; returns the port-range index
+ * for the statistics (IOBUS_MAX_RANGES: unclaimed). */
+static uint32_t io_exit_marks(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	uint16_t port = IO_QUAL_PORT(v->exit_qual);
+	bool out = !(v->exit_qual & IO_QUAL_IN);
+	uint64_t now = v->exit_tsc;
+	if (out && (port == 0xe9 || port == 0x402) && g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[MARK_SEABIOS_DEBUG])
+		g->marks[MARK_SEABIOS_DEBUG] = now;
+	uint64_t lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
+	if (lin >= 0x7c00 && lin < 0x7e00 && g->marks[KEEL_MARK_JUMP_TO_BIOS]) {
+		if (!g->marks[MARK_BOOT_SECTOR])
+			g->marks[MARK_BOOT_SECTOR] = now;
+		if (out && port == 0x3f8 && !g->marks[MARK_BOOT_SECTOR_COM1])
+			g->marks[MARK_BOOT_SECTOR_COM1] = now;
+	}
+	const struct io_range *r = iobus_find(&g->io, port);
+	return r ? (uint32_t)(r - g->io.ranges) : IOBUS_MAX_RANGES;
+}
+
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 {
 	struct guest *g = v->guest;
@@ -407,6 +475,17 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	if (v->trace)
 		trace_record(v);
 
+	/* What the statistics break this exit down by, read before the handler
+	 * changes the registers. */
+	uint64_t idle_before = sched_idle_ticks;
+	uint32_t key = 0;
+	if (basic == EXIT_REASON_CPUID)
+		key = (uint32_t)v->regs.rax;
+	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		key = (uint32_t)v->regs.rcx;
+	else if (basic == EXIT_REASON_IO_INSTRUCTION)
+		key = io_exit_marks(v);
+
 	enum exit_action act;
 	exit_handler_fn h = basic < EXIT_REASON_MAX ? exit_handlers[basic] : NULL;
 	if ((v->exit_reason & EXIT_REASON_ENTRY_FAILURE) && basic != EXIT_REASON_INVALID_GUEST_STATE &&
@@ -419,20 +498,16 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 			   exit_reason_name(basic), v->exit_qual, vmread(VMCS_GUEST_RIP));
 		act = EXIT_STOPPED;
 	}
+	/* A handler that says it stopped the guest must have done so. */
+	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
+		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 
-	if (g->state == GUEST_RUNNING && basic < EXIT_STATS_SLOTS) {
-		struct exit_stat *s = &g->exit_stats[basic];
-		uint64_t t = rdtsc() - v->exit_tsc;
-		s->count++;
-		s->ticks += t;
-		if (!s->min || t < s->min)
-			s->min = t;
-		if (t > s->max)
-			s->max = t;
-	}
-	(void)act;
-	return sched_pick_next(pcpus[v->cpu < 0 ? 0 : v->cpu].id);
+	struct vcpu *next = sched_pick_next(pcpus[v->cpu < 0 ? 0 : v->cpu].id);
+	if (g->state == GUEST_RUNNING && basic < EXIT_STATS_SLOTS)
+		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc - (sched_idle_ticks - idle_before));
+	return next;
 }
+
 
 struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags);
 

@@ -10,8 +10,16 @@ enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 extern int console_loglevel;
 
 void console_init(void);
-/* Writes bytes as one unit: lines from different CPUs never interleave. */
+/* Queues bytes as one unit: lines from different CPUs never interleave.
+ * The queue drains into the UART while guests run (console_kick), so a
+ * guest's output costs it almost no time; when the queue is full, the
+ * writer waits. */
 void console_write(const char *s, size_t n);
+/* Moves queued bytes into the UART without waiting (called on every exit). */
+void console_kick(void);
+/* Waits until everything queued has been sent (before halting). */
+void console_flush(void);
+bool console_pending(void);
 void kprintf(const char *fmt, ...) __printf(1, 2);
 void klog(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
@@ -24,6 +32,7 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* Hardware backend (arch/x86/serial.c). */
 void serial_init(void);
 void serial_write(const char *s, size_t n);
+size_t serial_write_nowait(const char *s, size_t n);
 /* Returns -1 when no byte is waiting. */
 int serial_getc(void);
 

@@ -30,10 +30,31 @@ struct bootinfo;
 
 enum guest_state { GUEST_RUNNING, GUEST_STOPPED };
 
+/* One line of the exit statistics: TSC ticks from the VM exit to the next
+ * VM entry (idle time excluded), with the last samples kept for a median. */
+#define EXIT_STAT_SAMPLES 32
 struct exit_stat {
 	uint64_t count;
-	uint64_t ticks; /* TSC ticks spent in Keel for these exits */
+	uint64_t ticks;
 	uint64_t min, max;
+	uint32_t recent[EXIT_STAT_SAMPLES];
+};
+
+/* Breakdowns by CPUID leaf and MSR index (first come, first kept). */
+#define KEYED_STATS 24
+struct keyed_stat {
+	uint32_t key;
+	struct exit_stat s;
+};
+
+/* Boot timeline marks (TSC), besides the hvmloader ABI's 1 and 2. */
+enum {
+	MARK_FIRST_ENTRY = 0,   /* first VM entry: hvmloader starts */
+	MARK_SEABIOS_DEBUG = 3, /* first debug-port byte after the jump to F000:FFF0 */
+	MARK_BOOT_SECTOR = 4,   /* first exit from code at 0x7C00-0x7DFF */
+	MARK_BOOT_SECTOR_COM1 = 5, /* the boot sector's first COM1 byte */
+	MARK_HALTED = 6,        /* the boot vCPU halted with interrupts off */
+	NR_MARKS = 8
 };
 
 struct guest {
@@ -84,8 +105,14 @@ struct guest {
 	char stop_reason[160];
 
 	struct exit_stat exit_stats[EXIT_STATS_SLOTS];
+	struct exit_stat io_stats[IOBUS_MAX_RANGES + 1]; /* by port range; last: unclaimed */
+	struct keyed_stat cpuid_stats[KEYED_STATS], msr_stats[KEYED_STATS];
+	uint64_t exit_ticks_total;
+	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
+	bool devices_dirty;
 	uint64_t created_tsc;
-	uint64_t marks[8]; /* boot timeline (TSC) */
+	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
+	uint64_t ram_overhead_bytes; /* Keel memory for this guest besides its RAM */
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS
@@ -99,6 +126,7 @@ void guest_stop(struct guest *g, const char *fmt, ...) __printf(2, 3);
 /* Boots a stopped guest again from its configuration (fresh RAM, devices,
  * SeaBIOS), as a reset does on a real machine. */
 void guest_restart(struct guest *g);
+void guest_timeline_print(struct guest *g);
 /* Copy to/from guest-physical memory; false if any byte is outside RAM. */
 bool guest_write_phys(struct guest *g, uint64_t gpa, const void *src, uint64_t len);
 bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);
@@ -106,6 +134,7 @@ bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);
 void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 
 /* Scheduler (hvm/sched.c). */
+extern uint64_t sched_idle_ticks; /* TSC ticks CPUs spent waiting for work */
 void sched_init_cpu(unsigned cpu);
 __noreturn void sched_run(void);
 struct vcpu *sched_pick_next(unsigned cpu);
