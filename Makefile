@@ -34,7 +34,7 @@ HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
 # Pure logic: compiled for the host by the unit tests and the fuzzers.
 # Everything in hvm/*.c and hvm/vmx/ept.c is pure; hardware access lives in
 # arch/x86/ and the rest of hvm/vmx/.
-PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
+PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c lib/acpi.c \
 	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c
 
 .DEFAULT_GOAL := all

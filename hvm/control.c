@@ -8,11 +8,13 @@
  * Guests have no keyboard here, so nothing typed is ever passed to a guest.
  */
 #include <keel/console.h>
+#include <keel/cpu.h>
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/guest.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
+#include <x86/io.h>
 
 #include "vmx/exit.h"
 
@@ -131,6 +133,24 @@ static void cmd_list(void)
 		kprintf("keel: %-16s %-8s %8lu %6u %12lu   0x%02x\n", g->name,
 			g->state == GUEST_RUNNING ? "running" : "stopped", g->ram_size >> 20, g->nr_vcpus, exits,
 			debugport_last_post(&g->dbg));
+		static const char *const vstate[] = { "runnable", "halted", "wait-SIPI", "stopped" };
+		for (unsigned k = 0; g->state == GUEST_RUNNING && k < g->nr_vcpus; k++) {
+			struct vcpu *v = &g->vcpus[k];
+			char where[24] = "";
+			if (v->cpu >= 0)
+				ksnprintf(where, sizeof(where), ", loaded on cpu%d", v->cpu);
+			kprintf("keel:   vcpu%u %-9s home cpu%u%s, %lu migrations\n", k, vstate[v->state], v->home, where,
+				v->migrations);
+		}
+	}
+	uint64_t up = rdtsc() - tsc_boot;
+	for (unsigned c = 0; c < nr_cpus_online; c++) {
+		struct vcpu *cur = pcpus[c].current;
+		char holds[40] = "holds no vCPU";
+		if (cur)
+			ksnprintf(holds, sizeof(holds), "holds %s/vcpu%u", cur->guest->name, cur->id);
+		kprintf("keel: cpu%u (APIC id %u): %s, %lu vCPU switches, idle %lu%%\n", c, pcpus[c].apic_id, holds,
+			pcpus[c].switches, up ? pcpus[c].idle_ticks * 100 / up : 0);
 	}
 }
 

@@ -94,11 +94,13 @@ static void guest_free_memory(struct guest *g)
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 		if (v->vmcs) {
-			/* VMCLEAR writes the VMCS back and makes it inactive
-			 * before its page is reused (SDM 24.11.1). */
+			/* No CPU holds it (the scheduler made sure), so it is
+			 * inactive; VMCLEAR anyway before the page is reused, in
+			 * case creation failed half-way (SDM 24.11.1). */
 			vmcs_clear(virt_to_phys(v->vmcs));
 			if (v->cpu >= 0 && pcpus[v->cpu].current == v)
 				pcpus[v->cpu].current = NULL;
+			v->cpu = -1;
 			page_free(v->vmcs, 1);
 			v->vmcs = NULL;
 		}
@@ -330,12 +332,18 @@ static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
 
 static int guest_create_vcpus(struct guest *g)
 {
+	/* Each new VMCS is made current here to fill it in, then cleared so
+	 * any CPU can load it (hvm/sched.c). */
+	unsigned cpu = this_cpu();
+	vcpu_put(cpu);
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 		memset(v, 0, sizeof(*v));
 		v->guest = g;
 		v->id = i;
 		v->cpu = -1;
+		v->last_cpu = -1;
+		v->home = sched_place_vcpu();
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
 		if (keel_cfg->trace_entries) {
@@ -344,7 +352,7 @@ static int guest_create_vcpus(struct guest *g)
 			if (!v->trace)
 				v->trace_len = 0;
 		}
-		if (vmcs_create(v, 0) < 0) {
+		if (vmcs_create(v, cpu) < 0) {
 			pr_err("guest %s: cannot create the VMCS of vCPU %u (out of memory?)\n", g->name, i);
 			return -1;
 		}
@@ -362,6 +370,9 @@ static int guest_create_vcpus(struct guest *g)
 			vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
 			v->state = VCPU_WAIT_SIPI;
 		}
+		vmcs_clear(virt_to_phys(v->vmcs));
+		v->cpu = -1;
+		pcpus[cpu].current = NULL;
 	}
 	return 0;
 }
@@ -476,15 +487,21 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 				exit_trace_dump(&g->vcpus[i]);
 		exit_stats_print(g);
 	}
-	uint64_t before = mm_free_bytes();
-	guest_free_memory(g);
-	pr_debug("guest %s: %lu KiB returned to the allocator\n", g->name, (mm_free_bytes() - before) >> 10);
+	/* Its vCPUs may still be in guest mode on other CPUs: the scheduler
+	 * frees the memory once none holds one (guest_teardown). */
+	g->teardown_pending = true;
 	if (g->reset_requested) {
-		/* Restarted by the scheduler, outside any exit handler that may
-		 * still be using this guest's (now freed) VMCS. */
 		g->reset_requested = false;
 		g->restart_pending = true;
 	}
+}
+
+void guest_teardown(struct guest *g)
+{
+	uint64_t before = mm_free_bytes();
+	guest_free_memory(g);
+	g->teardown_pending = false;
+	pr_debug("guest %s: %lu KiB returned to the allocator\n", g->name, (mm_free_bytes() - before) >> 10);
 }
 
 void guest_restart(struct guest *g)

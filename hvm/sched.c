@@ -1,19 +1,36 @@
 /*
- * The scheduler. Every VM exit ends in sched_pick_next(), which returns the
- * vCPU to enter next with its VMCS current on this CPU:
+ * The scheduler. Every VM exit ends in sched_pick_next(cpu), which returns
+ * the vCPU this physical CPU enters next, with its VMCS current here:
  *   - the same vCPU while it is runnable and its time slice lasts (most
  *     exits: no switch, no VMPTRLD);
- *   - otherwise the next runnable vCPU in round-robin order;
- *   - if none is runnable, the CPU waits for the nearest device deadline
- *     (a PIT/RTC tick) and wakes the halted vCPUs that have an interrupt.
+ *   - otherwise the next runnable vCPU of this CPU's run queue (the vCPUs
+ *     whose home is this CPU), round-robin;
+ *   - otherwise a runnable vCPU no CPU holds, taken from another CPU's run
+ *     queue (it migrates: its home becomes this CPU);
+ *   - if there is none, the CPU halts until the nearest device deadline (a
+ *     PIT/RTC tick) and wakes the halted vCPUs that have an interrupt.
  * Slices are enforced by the VMX-preemption timer, so a guest spinning with
  * interrupts off still gives the CPU back.
+ *
+ * A VMCS is active on at most one CPU, and only while it is that CPU's
+ * current vCPU: a CPU that switches away from a vCPU, or goes idle while
+ * other CPUs could run it, VMCLEARs it first (vcpu_put). So any CPU may load
+ * any vCPU that is not current somewhere, and the launch state is always
+ * right (SDM 24.11.3: VMCLEAR before a VMCS moves to another processor).
+ *
+ * Locking: one lock, hv_lock, serialises everything Keel does outside guest
+ * mode (exit handlers, device models, scheduling, guest creation and
+ * teardown). The CPUs run guests in parallel; only their time in Keel is
+ * serialised, which is a small share (see docs/scheduling.md). The lock is
+ * taken at the top of vmx_exit_dispatch and dropped just before VM entry,
+ * and while a CPU is idle.
  */
 #include <keel/apic.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
+#include <keel/spinlock.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
 #include <x86/io.h>
@@ -25,10 +42,22 @@
 #define SLICE_NS 10000000ULL /* 10 ms */
 
 static uint8_t exit_stacks[MAX_CPUS][16384] __aligned(16);
+static spinlock_t hv_big_lock = SPINLOCK_INIT;
+static volatile bool sched_started;
+
+void hv_lock(void) { spin_lock(&hv_big_lock); }
+void hv_unlock(void) { spin_unlock(&hv_big_lock); }
 
 void sched_init_cpu(unsigned cpu)
 {
 	pcpus[cpu].exit_stack_top = (uint64_t)(uintptr_t)&exit_stacks[cpu][sizeof(exit_stacks[cpu])];
+}
+
+/* Home CPUs for new vCPUs, spread round-robin. */
+unsigned sched_place_vcpu(void)
+{
+	static unsigned next;
+	return next++ % nr_cpus_online;
 }
 
 /* Time-driven devices: raise the interrupts that are due. Nothing can be
@@ -46,25 +75,58 @@ static uint64_t guest_update_devices(struct guest *g, uint64_t now)
 	return g->next_deadline_ns;
 }
 
+void vcpu_put(unsigned cpu)
+{
+	struct pcpu *pc = &pcpus[cpu];
+	struct vcpu *v = pc->current;
+	if (!v)
+		return;
+	if (v->state != VCPU_STOPPED)
+		vcpu_msrs_save(v);
+	vmcs_clear(virt_to_phys(v->vmcs));
+	v->launched = 0;
+	v->cpu = -1;
+	pc->current = NULL;
+}
+
+/* Guest-linear and guest-physical translations cached for this vCPU's
+ * VPID/EPTP on this CPU may be stale: it may have run elsewhere since, or
+ * be a restarted guest reusing the VPID and an EPT root address. */
+static void vcpu_flush_tlb(struct vcpu *v)
+{
+	if (vmx_caps.vpid) {
+		if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
+			invvpid_single(v->vpid);
+		else
+			invvpid_all();
+	}
+	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept_single(ept_pointer(&v->guest->ept));
+	else if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
+		invept_all();
+}
+
 void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 {
 	struct pcpu *pc = &pcpus[cpu];
 	if (pc->current != v) {
-		if (pc->current && pc->current->state != VCPU_STOPPED)
-			vcpu_msrs_save(pc->current);
-		if (v->cpu >= 0 && v->cpu != (int)cpu) {
-			/* Moved from another CPU: that CPU has VMCLEARed it
-			 * (launch state and cached data written back), so it
-			 * must be launched again here (SDM 24.11.3). */
-			v->launched = 0;
-		}
+		vcpu_put(cpu);
 		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)
 			panic("VMPTRLD of guest %s vcpu %u failed\n", v->guest->name, v->id);
-		if (v->cpu != (int)cpu)
+		if (v->last_cpu != (int)cpu) {
 			vmcs_write_host_state(v, cpu);
+			if (v->last_cpu >= 0)
+				v->migrations++;
+			v->last_cpu = (int)cpu;
+			if (nr_cpus_online > 1 && !(v->ran_on & (1u << cpu)))
+				pr_info("guest %s: vCPU %u runs on cpu%u\n", v->guest->name, v->id, cpu);
+			v->ran_on |= 1u << cpu;
+		}
+		vcpu_flush_tlb(v);
 		v->cpu = (int)cpu;
 		vcpu_msrs_load(v);
 		pc->current = v;
+		pc->switches++;
 	}
 	*(struct vcpu **)(uintptr_t)(pc->exit_stack_top - 8) = v;
 }
@@ -109,14 +171,57 @@ static unsigned vcpu_count(void)
 	return n;
 }
 
-static unsigned rr_pos;
-uint64_t sched_idle_ticks;
+/* Runnable and not current on another CPU. */
+static bool can_run_here(struct vcpu *v, unsigned cpu)
+{
+	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (v->cpu < 0 || v->cpu == (int)cpu);
+}
+
+static bool guest_on_some_cpu(struct guest *g)
+{
+	for (unsigned c = 0; c < nr_cpus_online; c++)
+		if (pcpus[c].current && pcpus[c].current->guest == g)
+			return true;
+	return false;
+}
+
+/* Stopped guests are torn down once no CPU holds one of their vCPUs (a
+ * vCPU of it may still be in guest mode on another CPU until its next
+ * exit); restarts wait for the teardown. */
+static void guests_housekeeping(void)
+{
+	for (unsigned gi = 0; gi < nr_guests; gi++) {
+		struct guest *g = guests[gi];
+		if (!g)
+			continue;
+		if (g->teardown_pending && !guest_on_some_cpu(g))
+			guest_teardown(g);
+		if (g->restart_pending && !g->teardown_pending)
+			guest_restart(g);
+	}
+}
+
+/* Wakes idle CPUs so they look for work (a vCPU became runnable). */
+static void kick_idle_cpus(unsigned self)
+{
+	for (unsigned c = 0; c < nr_cpus_online; c++)
+		if (c != self && pcpus[c].idle)
+			apic_send_ipi(pcpus[c].apic_id, APIC_KICK_VECTOR);
+}
+
+void sched_wake(struct vcpu *v)
+{
+	if (v->state == VCPU_HALTED || v->state == VCPU_WAIT_SIPI)
+		v->state = VCPU_RUNNABLE;
+	if (nr_cpus_online > 1)
+		kick_idle_cpus(v->cpu >= 0 ? (unsigned)v->cpu : MAX_CPUS);
+}
 
 void console_poll(void);
 
 struct vcpu *sched_pick_next(unsigned cpu)
 {
-	struct vcpu *cur = pcpus[cpu].current;
+	struct pcpu *pc = &pcpus[cpu];
 	bool announced_idle = false;
 
 	for (;;) {
@@ -124,12 +229,14 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		uint64_t next_deadline = NO_DEADLINE;
 		unsigned running = 0;
 
-		console_poll();
+		if (cpu == 0)
+			console_poll();
 		console_kick();
+		if (pc->current && pc->current->guest->state != GUEST_RUNNING)
+			vcpu_put(cpu);
+		guests_housekeeping();
 		for (unsigned gi = 0; gi < nr_guests; gi++) {
 			struct guest *g = guests[gi];
-			if (g && g->restart_pending)
-				guest_restart(g);
 			if (!g || g->state != GUEST_RUNNING)
 				continue;
 			running++;
@@ -143,32 +250,47 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			}
 		}
 
-		if (cur && cur->state == VCPU_RUNNABLE && cur->guest->state == GUEST_RUNNING && now < cur->slice_end) {
+		struct vcpu *cur = pc->current;
+		if (cur && can_run_here(cur, cpu) && now < cur->slice_end) {
 			vmx_vcpu_load(cur, cpu);
 			prepare_entry(cur, next_deadline, now);
 			return cur;
 		}
 
+		/* This CPU's run queue first, then any vCPU no CPU holds. */
 		unsigned n = vcpu_count();
-		for (unsigned k = 1; k <= n; k++) {
-			struct vcpu *v = vcpu_at((rr_pos + k) % n);
-			if (v && v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING) {
-				rr_pos = (rr_pos + k) % n;
-				v->slice_end = now + ns_to_tsc(SLICE_NS);
-				vmx_vcpu_load(v, cpu);
-				prepare_entry(v, next_deadline, now);
-				return v;
+		struct vcpu *pick = NULL;
+		for (int pass = 0; pass < 2 && !pick; pass++) {
+			for (unsigned k = 1; k <= n; k++) {
+				unsigned i = (pc->rr_pos + k) % n;
+				struct vcpu *v = vcpu_at(i);
+				if (v && can_run_here(v, cpu) && (pass == 1 || v->home == cpu)) {
+					pc->rr_pos = i;
+					pick = v;
+					break;
+				}
 			}
+		}
+		if (pick) {
+			pick->home = cpu;
+			pick->slice_end = now + ns_to_tsc(SLICE_NS);
+			vmx_vcpu_load(pick, cpu);
+			prepare_entry(pick, next_deadline, now);
+			return pick;
 		}
 
 		if (running == 0) {
-			if (!announced_idle) {
+			if (!announced_idle && cpu == 0) {
 				pr_info("no guest is running; Keel is idle (serial commands still work)\n");
 				announced_idle = true;
 			}
 			next_deadline = now_ns() + 10000000ULL;
 		}
-		/* Nothing runnable: wait for the nearest deadline. */
+		/* Nothing runnable: release the vCPU this CPU holds, so another
+		 * CPU can take it when it wakes, and wait for the nearest
+		 * deadline (or a kick). */
+		if (nr_cpus_online > 1)
+			vcpu_put(cpu);
 		uint64_t until = next_deadline == NO_DEADLINE ? now + ns_to_tsc(10000000ULL)
 							      : tsc_boot + ns_to_tsc(next_deadline);
 		/* While console output is queued, wake every 1 ms to feed the
@@ -176,14 +298,23 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		if (console_pending() && until > now + tsc_hz / 1000)
 			until = now + tsc_hz / 1000;
 		uint64_t t0 = rdtsc();
+		pc->idle = true;
+		hv_unlock();
 		apic_idle_until(until);
-		sched_idle_ticks += rdtsc() - t0;
-		cur = NULL;
+		hv_lock();
+		pc->idle = false;
+		pc->idle_ticks += rdtsc() - t0;
 	}
 }
 
-void sched_run(void)
+void sched_start(void) { __atomic_store_n(&sched_started, true, __ATOMIC_RELEASE); }
+
+void sched_run(unsigned cpu)
 {
-	struct vcpu *v = sched_pick_next(0);
+	while (!__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	hv_lock();
+	struct vcpu *v = sched_pick_next(cpu);
+	hv_unlock();
 	vmx_enter(v);
 }

@@ -52,6 +52,7 @@ void config_defaults(struct keel_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->loglevel = 2;
+	cfg->max_cpus = CONFIG_MAX_CPUS;
 	cfg->serial = true;
 	kstrlcpy(cfg->seabios, "seabios", sizeof(cfg->seabios));
 	kstrlcpy(cfg->hvmloader, "hvmloader", sizeof(cfg->hvmloader));
@@ -323,6 +324,12 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg_error(cfg, "trace=%.*s must be 0 to %d", vl, v.p, CONFIG_MAX_TRACE);
 		else
 			cfg->trace_entries = (unsigned)n;
+	} else if (slice_is(k, "cpus")) {
+		uint64_t n;
+		if (!parse_uint(v, &n) || n < 1 || n > CONFIG_MAX_CPUS)
+			cfg_error(cfg, "cpus=%.*s must be 1 to %d", vl, v.p, CONFIG_MAX_CPUS);
+		else
+			cfg->max_cpus = (unsigned)n;
 	} else if (slice_is(k, "seabios") || slice_is(k, "hvmloader")) {
 		bool sb = slice_is(k, "seabios");
 		char *dst = sb ? cfg->seabios : cfg->hvmloader;
@@ -337,7 +344,7 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 		else
 			cfg_error(cfg, "serial=%.*s must be on or off", vl, v.p);
 	} else {
-		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace seabios hvmloader serial)",
+		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial)",
 			  (int)MIN(k.len, SHOW), k.p);
 	}
 }

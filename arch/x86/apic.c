@@ -1,7 +1,7 @@
 /*
- * Host local APIC (xAPIC mode). Keel needs only a one-shot timer to wake a
- * halted CPU at the next guest deadline. The APIC page must be uncached, so
- * its 2 MiB identity mapping gets PCD|PWT (SDM 10.4.1: "the APIC registers
+ * Host local APIC (xAPIC mode): a one-shot timer to wake a halted CPU at
+ * the next guest deadline, and IPIs to start the other CPUs and kick them.
+ * The APIC page must be uncached, so its 2 MiB identity mapping gets PCD|PWT (SDM 10.4.1: "the APIC registers
  * are mapped ... UC").
  */
 #include <keel/apic.h>
@@ -12,6 +12,8 @@
 
 #define APIC_ID 0x020
 #define APIC_EOI 0x0b0
+#define APIC_ICR_LO 0x300
+#define APIC_ICR_HI 0x310
 #define APIC_SVR 0x0f0
 #define APIC_LVT_TIMER 0x320
 #define APIC_TIMER_INIT 0x380
@@ -19,6 +21,11 @@
 #define APIC_TIMER_DIV 0x3e0
 #define APIC_SVR_ENABLE (1u << 8)
 #define APIC_LVT_MASKED (1u << 16)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_FIXED 0u
+#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_DELIVERY_PENDING (1u << 12)
 
 extern uint64_t boot_pd[];
 
@@ -54,6 +61,25 @@ static void legacy_pic_disable(void)
 	outb(0xa1, 0xff);
 }
 
+/* Keel drives the xAPIC MMIO page; firmware may have left this CPU in
+ * x2APIC mode, and leaving it needs a full disable first (SDM 10.12.5). */
+static void apic_leave_x2apic(void)
+{
+	uint64_t base_msr = rdmsr(MSR_IA32_APIC_BASE);
+	if (base_msr & APIC_BASE_X2APIC) {
+		wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
+		wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
+		pr_info("apic: firmware left x2APIC mode on; switched to xAPIC\n");
+	}
+}
+
+static void apic_setup_this_cpu(void)
+{
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
+	apic_write(APIC_TIMER_DIV, 0xb); /* divide by 1 */
+	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_VECTOR);
+}
+
 void apic_init(void)
 {
 	legacy_pic_disable();
@@ -63,14 +89,7 @@ void apic_init(void)
 		pr_info("apic: no local APIC; idle CPUs will spin\n");
 		return;
 	}
-	uint64_t base_msr = rdmsr(MSR_IA32_APIC_BASE);
-	if (base_msr & APIC_BASE_X2APIC) {
-		/* Firmware left x2APIC on; Keel drives the xAPIC MMIO page, and
-		 * leaving x2APIC needs a full disable first (SDM 10.12.5). */
-		wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
-		wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
-		pr_info("apic: firmware left x2APIC mode on; switched to xAPIC\n");
-	}
+	apic_leave_x2apic();
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ULL;
 	if (base >= GiB(4)) {
 		pr_info("apic: APIC page above 4 GiB; idle CPUs will spin\n");
@@ -79,9 +98,7 @@ void apic_init(void)
 	boot_pd[base >> 21] |= PTE_PCD | PTE_PWT;
 	write_cr3(read_cr3());
 	apic = (volatile uint32_t *)(uintptr_t)base;
-	apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
-	apic_write(APIC_TIMER_DIV, 0xb); /* divide by 1 */
-	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_VECTOR);
+	apic_setup_this_cpu();
 
 	/* Calibrate the timer against the TSC over ~1 ms. */
 	apic_write(APIC_TIMER_INIT, 0xffffffff);
@@ -122,3 +139,50 @@ void apic_idle_until(uint64_t deadline_tsc)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 	apic_write(APIC_TIMER_INIT, 0);
 }
+
+void apic_init_ap(void)
+{
+	if (!apic)
+		return;
+	apic_leave_x2apic();
+	apic_setup_this_cpu();
+}
+
+bool apic_present(void) { return apic != NULL; }
+
+uint32_t apic_id(void) { return apic ? apic_read(APIC_ID) >> 24 : 0; }
+
+static bool apic_send(uint32_t dest, uint32_t icr)
+{
+	apic_write(APIC_ICR_HI, dest << 24);
+	apic_write(APIC_ICR_LO, icr);
+	uint64_t t0 = rdtsc();
+	while (apic_read(APIC_ICR_LO) & ICR_DELIVERY_PENDING)
+		if (rdtsc() - t0 > tsc_hz / 100)
+			return false;
+	return true;
+}
+
+static void delay_us(uint64_t us)
+{
+	uint64_t t0 = rdtsc(), span = tsc_hz / 1000000 * us;
+	while (rdtsc() - t0 < span)
+		cpu_relax();
+}
+
+/* The universal start-up algorithm (SDM 8.4.4.1): INIT, 10 ms, then two
+ * start-up IPIs 200 us apart; the AP starts in real mode at vector << 12. */
+bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa)
+{
+	if (!apic_send(dest, ICR_INIT | ICR_LEVEL_ASSERT))
+		return false;
+	delay_us(10000);
+	for (int i = 0; i < 2; i++) {
+		if (!apic_send(dest, ICR_STARTUP | ICR_LEVEL_ASSERT | (trampoline_pa >> 12)))
+			return false;
+		delay_us(200);
+	}
+	return true;
+}
+
+void apic_send_ipi(uint32_t dest, uint8_t vector) { apic_send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector); }

@@ -107,6 +107,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		(unsigned)(vmx_caps.basic & 0x7fffffff));
 
 	sched_init_cpu(0);
+	smp_start_aps(&bootinfo, keel_config.max_cpus);
 	guests_create_all(&keel_config, &bootinfo);
-	sched_run(); /* never returns */
+	sched_start();
+	sched_run(0); /* never returns */
 }

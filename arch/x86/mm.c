@@ -4,6 +4,7 @@
 #include <keel/palloc.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
+#include <x86/cpu.h>
 
 /* Keel identity-maps the first 4 GiB (arch/x86/boot.S), so the allocator
  * hands out only memory below it. 1M pages = 128 KiB of bitmap. */
@@ -68,4 +69,35 @@ uint64_t mm_largest_free_run(uint64_t align)
 	uint64_t n = palloc_largest_free_run(&kpalloc, align);
 	spin_unlock(&mm_lock);
 	return n;
+}
+
+/*
+ * Firmware tables may live above 4 GiB (ACPI tables on large machines), out
+ * of the identity map. mm_map_firmware() maps them read-only into a small
+ * window just above it: PDPT entry 4 (virtual 4-5 GiB) points to a PD whose
+ * slots each hold two 2 MiB pages, enough for a table up to 2 MiB wherever
+ * it starts. Slots are reused round-robin, so a caller may hold
+ * FIRMWARE_SLOTS mappings at once; only the boot CPU uses this, at start-up.
+ */
+#define FIRMWARE_WINDOW GiB(4)
+#define FIRMWARE_SLOTS 4
+extern uint64_t boot_pdpt[];
+static uint64_t firmware_pd[512] __aligned(4096);
+static unsigned firmware_next_slot;
+
+const void *mm_map_firmware(uint64_t pa, uint64_t len)
+{
+	if (len == 0 || len > LARGE_PAGE_SIZE || pa + len < pa || pa + len > (1ULL << 46))
+		return NULL;
+	if (pa + len <= MM_LIMIT)
+		return phys_to_virt(pa);
+	unsigned slot = firmware_next_slot++ % FIRMWARE_SLOTS;
+	uint64_t base = pa & ~(LARGE_PAGE_SIZE - 1);
+	boot_pdpt[4] = virt_to_phys(firmware_pd) | PTE_P;
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t va = FIRMWARE_WINDOW + (slot * 2 + i) * LARGE_PAGE_SIZE;
+		firmware_pd[slot * 2 + i] = (base + i * LARGE_PAGE_SIZE) | PTE_P | PTE_PS | PTE_NX;
+		__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+	}
+	return (const void *)(uintptr_t)(FIRMWARE_WINDOW + slot * 2 * LARGE_PAGE_SIZE + (pa - base));
 }

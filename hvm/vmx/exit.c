@@ -464,7 +464,9 @@ static uint32_t io_exit_marks(struct vcpu *v)
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 {
 	struct guest *g = v->guest;
+	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
 	v->exit_tsc = rdtsc();
+	hv_lock();
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;
@@ -477,7 +479,7 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 
 	/* What the statistics break this exit down by, read before the handler
 	 * changes the registers. */
-	uint64_t idle_before = sched_idle_ticks;
+	uint64_t idle_before = pcpus[cpu].idle_ticks;
 	uint32_t key = 0;
 	if (basic == EXIT_REASON_CPUID)
 		key = (uint32_t)v->regs.rax;
@@ -502,9 +504,11 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 
-	struct vcpu *next = sched_pick_next(pcpus[v->cpu < 0 ? 0 : v->cpu].id);
-	if (g->state == GUEST_RUNNING && basic < EXIT_STATS_SLOTS)
-		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc - (sched_idle_ticks - idle_before));
+	struct vcpu *next = sched_pick_next(cpu);
+	/* (Not for a guest stopped, or stopped and restarted, meanwhile.) */
+	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && basic < EXIT_STATS_SLOTS)
+		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc - (pcpus[cpu].idle_ticks - idle_before));
+	hv_unlock();
 	return next;
 }
 
@@ -534,6 +538,8 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 		[28] = "invalid operand to INVEPT/INVVPID",
 	};
 	struct guest *g = v->guest;
+	unsigned cpu = (unsigned)v->cpu;
+	hv_lock();
 	if (rflags & RFLAGS_CF) {
 		pr_err("guest %s vcpu %u: VM entry failed: no current VMCS (VMfailInvalid)\n", g->name, v->id);
 	} else {
@@ -548,5 +554,7 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 		dump_guest_state();
 	}
 	guest_stop(g, "VM entry failed (see above)");
-	return sched_pick_next(v->cpu < 0 ? 0 : (unsigned)v->cpu);
+	struct vcpu *next = sched_pick_next(cpu);
+	hv_unlock();
+	return next;
 }

@@ -57,5 +57,10 @@ static inline void invvpid_single(uint16_t vpid)
 	struct invvpid_desc d = { vpid, 0 };
 	__asm__ volatile("invvpid %0, %1" ::"m"(d), "r"(1UL) : "cc", "memory");
 }
+static inline void invvpid_all(void)
+{
+	struct invvpid_desc d = { 0, 0 };
+	__asm__ volatile("invvpid %0, %1" ::"m"(d), "r"(2UL) : "cc", "memory");
+}
 
 #endif

@@ -1,16 +1,26 @@
-/* The host local APIC: Keel uses only its timer, to sleep until the next
- * guest deadline instead of spinning (arch/x86/apic.c). */
+/* The host local APIC: its timer, to sleep until the next guest deadline
+ * instead of spinning, and IPIs to start and wake the other CPUs
+ * (arch/x86/apic.c). */
 #ifndef KEEL_APIC_H
 #define KEEL_APIC_H
 
 #include <keel/types.h>
 
 #define APIC_TIMER_VECTOR 0x20
+#define APIC_KICK_VECTOR 0x21 /* another CPU wants this one to look at its run queue */
 
 void apic_init(void);
 bool apic_timer_usable(void);
 /* Halts this CPU until `deadline_tsc` (or an earlier interrupt). */
 void apic_idle_until(uint64_t deadline_tsc);
 void apic_eoi(void);
+/* Application processors: enable this CPU's APIC (apic_init ran on the BSP). */
+void apic_init_ap(void);
+bool apic_present(void);
+uint32_t apic_id(void);
+/* INIT-SIPI-SIPI to APIC id `dest`, starting it at `trampoline_pa` (a page
+ * below 1 MiB). False if the APIC did not accept the IPIs. */
+bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa);
+void apic_send_ipi(uint32_t dest, uint8_t vector);
 
 #endif

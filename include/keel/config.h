@@ -6,6 +6,8 @@
  *
  *   loglevel=0..3|err|warn|info|debug   how much Keel prints (default 2, info)
  *   trace=N            keep the last N VM exits per vCPU (0-4096; default 0 = off)
+ *   cpus=N             use at most N physical CPUs (1-64; default all that
+ *                      the ACPI MADT lists, up to Keel's MAX_CPUS)
  *   seabios=MODULE     GRUB module holding SeaBIOS (default "seabios")
  *   hvmloader=MODULE   GRUB module holding hvmloader (default "hvmloader")
  *   serial=on|off      reserved: Keel's own output on COM1 (default on)
@@ -49,6 +51,7 @@
 #define MAX_GUESTS 16
 #define CONFIG_MAX_ERRORS 8
 #define CONFIG_MAX_TRACE 4096
+#define CONFIG_MAX_CPUS 64
 #define GUEST_MEM_MIN MiB(8)
 #define GUEST_MEM_MAX GiB(3)
 #define GUEST_MEM_DEFAULT MiB(32)
@@ -71,6 +74,7 @@ struct guest_config {
 struct keel_config {
 	int loglevel; /* 0 err, 1 warn, 2 info, 3 debug */
 	unsigned trace_entries;
+	unsigned max_cpus;
 	char seabios[32];
 	char hvmloader[32];
 	bool serial;

@@ -29,9 +29,21 @@ struct pcpu {
 	void *vmxon_region;
 	struct vcpu *current; /* vCPU whose VMCS is loaded here */
 	uint64_t exit_stack_top; /* HOST_RSP for VM exits */
+	bool idle;            /* halted waiting for work (hvm/sched.c) */
+	unsigned rr_pos;      /* round-robin position in the vCPU list */
+	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
+	uint64_t switches;    /* VMCS loads (vCPU switches) */
 };
 
 extern struct pcpu pcpus[MAX_CPUS];
+extern unsigned nr_cpus_online; /* CPUs 0..nr-1 run the scheduler */
+
+/* Starts the other CPUs listed in the ACPI MADT (arch/x86/smp.c), at most
+ * max_cpus in all; each enables VMX and waits in sched_run(). */
+struct bootinfo;
+void smp_start_aps(const struct bootinfo *bi, unsigned max_cpus);
+/* Index of the CPU this runs on (0 until the APs are up). */
+unsigned this_cpu(void);
 
 void cpu_tables_init(struct pcpu *c);
 void idt_init(void);

@@ -101,6 +101,7 @@ struct guest {
 	uint64_t hypercall_page_gpa;
 	bool reset_requested;
 	bool restart_pending; /* the scheduler restarts it */
+	bool teardown_pending; /* stopped; memory freed once no CPU holds its vCPUs */
 	int exit_status; /* from port 0xF4, -1 if none */
 	char stop_reason[160];
 
@@ -133,11 +134,23 @@ bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);
 /* Host pointer for [gpa, gpa+len) if it lies in one chunk, else NULL. */
 void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 
-/* Scheduler (hvm/sched.c). */
-extern uint64_t sched_idle_ticks; /* TSC ticks CPUs spent waiting for work */
+/* Frees a stopped guest's memory (the scheduler calls it once no CPU holds
+ * one of its vCPUs). */
+void guest_teardown(struct guest *g);
+
+/* Scheduler (hvm/sched.c). hv_lock serialises all of Keel's work outside
+ * guest mode; sched_pick_next is called with it held and returns with it
+ * held. */
+void hv_lock(void);
+void hv_unlock(void);
 void sched_init_cpu(unsigned cpu);
-__noreturn void sched_run(void);
+unsigned sched_place_vcpu(void);
+void sched_start(void); /* guests exist: CPUs may enter the scheduler */
+__noreturn void sched_run(unsigned cpu);
 struct vcpu *sched_pick_next(unsigned cpu);
+/* Makes a halted or waiting vCPU runnable and wakes an idle CPU for it. */
 void sched_wake(struct vcpu *v);
+/* Takes this CPU's current vCPU off it (syscall MSRs saved, VMCS cleared). */
+void vcpu_put(unsigned cpu);
 
 #endif

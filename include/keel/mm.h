@@ -16,6 +16,9 @@ void *page_alloc_aligned(uint64_t npages, uint64_t align_bytes);
 void page_free(void *p, uint64_t npages);
 uint64_t mm_free_bytes(void);
 uint64_t mm_largest_free_run(uint64_t align_bytes);
+/* Read-only pointer to firmware data at any physical address (see mm.c);
+ * NULL if it cannot be mapped. Valid until four more calls. */
+const void *mm_map_firmware(uint64_t pa, uint64_t len);
 
 static inline paddr_t virt_to_phys(const void *p) { return (paddr_t)(uintptr_t)p; }
 static inline void *phys_to_virt(paddr_t pa) { return (void *)(uintptr_t)pa; }

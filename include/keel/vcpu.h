@@ -41,6 +41,10 @@ struct vcpu {
 	uint16_t vpid;
 	void *vmcs;
 	int cpu; /* physical CPU whose current VMCS this is, -1 if cleared */
+	unsigned home;  /* the CPU whose run queue it is on */
+	int last_cpu;   /* CPU it last ran on (host state in the VMCS is for it), -1 never */
+	uint32_t ran_on; /* bit per CPU it has run on */
+	uint64_t migrations;
 	enum vcpu_state state;
 	struct vcpu *rq_next;
 

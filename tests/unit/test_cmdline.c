@@ -263,6 +263,14 @@ static void test_global_errors_and_limits(void **state)
 	assert_true(cfg.guests[0].valid);
 	assert_int_equal(cfg.loglevel, 2); /* bad values change nothing */
 	assert_int_equal(cfg.trace_entries, 0);
+	parse("cpus=2");
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.max_cpus, 2);
+	parse("cpus=0 cpus=65 cpus=x");
+	assert_int_equal(cfg.nr_errors, 3);
+	assert_non_null(strstr(cfg.errors[0], "cpus=0 must be 1 to 64"));
+	assert_non_null(strstr(cfg.errors[1], "cpus=65"));
+	assert_int_equal(cfg.max_cpus, CONFIG_MAX_CPUS); /* default: all */
 	parse("loglevel=DEBUG trace=4097 seabios= loglevel=33");
 	assert_int_equal(cfg.nr_errors, 4);
 	assert_non_null(strstr(cfg.errors[2], "seabios= is not a module name"));
