@@ -12,6 +12,7 @@
  * the BSP left in smp.c's ap_boot_stack / ap_boot_cpu.
  */
 #include <x86/cpu.h>
+#include "long_mode.inc"
 
 #define AP_TRAMPOLINE_PA 0x8000
 
@@ -25,19 +26,7 @@ ap_trampoline:
 	movw %cs, %ax
 	movw %ax, %ds
 	lgdtl ap_gdt_desc - ap_trampoline
-	movl $boot_pml4, %eax
-	movl %eax, %cr3
-	movl %cr4, %eax
-	orl $(CR4_PAE | CR4_PSE), %eax
-	movl %eax, %cr4
-	movl $MSR_IA32_EFER, %ecx
-	rdmsr
-	orl $(EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $(CR0_PG | CR0_PE | CR0_NE | CR0_WP | CR0_MP), %eax
-	andl $~(CR0_CD | CR0_NW | CR0_EM | CR0_TS), %eax
-	movl %eax, %cr0
+	ENABLE_LONG_MODE
 	ljmpl *(ap_far_target - ap_trampoline)
 
 	.balign 8

@@ -10,6 +10,7 @@
  * 4 GiB with 2 MiB pages, enable long mode and jump to kmain().
  */
 #include <x86/cpu.h>
+#include "long_mode.inc"
 
 #define MB2_HEADER_MAGIC 0xe85250d6
 #define MB2_ARCH_I386 0
@@ -108,19 +109,7 @@ _start:
 	addl $8, %edi
 	loop 3b
 
-	movl %cr4, %eax
-	orl $(CR4_PAE | CR4_PSE), %eax
-	movl %eax, %cr4
-	movl $boot_pml4, %eax
-	movl %eax, %cr3
-	movl $MSR_IA32_EFER, %ecx
-	rdmsr
-	orl $(EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $(CR0_PG | CR0_PE | CR0_NE | CR0_WP | CR0_MP), %eax
-	andl $~(CR0_CD | CR0_NW | CR0_EM | CR0_TS), %eax
-	movl %eax, %cr0
+	ENABLE_LONG_MODE
 
 	lgdt boot_gdt_desc
 	ljmp $0x08, $long_entry

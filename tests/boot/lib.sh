@@ -10,3 +10,14 @@ KEEL_RUN="tools/keel-run --quiet --timings"
 LOG_DIR=${BOOT_LOG_DIR:-build/boot-tests}
 mkdir -p "$LOG_DIR"
 skip() { echo "$*"; exit 77; }
+
+# beats_after LOG PATTERN MIN: at least MIN '[hb] heartbeat' lines in LOG
+# after the first line matching PATTERN (a guest kept running after an
+# event in another one).
+beats_after() {
+	from=$(grep -n -- "$2" "$1" | head -1 | cut -d: -f1)
+	[ -n "$from" ] || { echo "no line matching '$2' in $1"; return 1; }
+	n=$(tail -n +"$from" "$1" | grep -c '^\[hb\] heartbeat ')
+	echo "heartbeats after '$2': $n"
+	[ "$n" -ge "$3" ] || { echo "the heartbeat guest stalled after '$2' (fewer than $3 beats)"; return 1; }
+}
