@@ -1,7 +1,8 @@
 # Guest-side images: the test MBR and its 4 MiB disk image.
 MBR_IMG_SIZE := 4194304
 
-# Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling).
+# Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling),
+# resetter (reset and exit conventions).
 $(BUILD)/firmware/%.o: firmware/mbr/%.S firmware/mbr/com1.inc
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -Ifirmware/mbr -c $< -o $@
@@ -14,7 +15,7 @@ $(BUILD)/%.img: $(BUILD)/firmware/%.bin
 	cp $< $@
 	truncate -s $(MBR_IMG_SIZE) $@
 
-TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img
+TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img $(BUILD)/resetter.img
 
 # A disk carrying a real boot loader: the hybrid image grub-mkrescue makes
 # (its first sector is an MBR that loads GRUB from the same disk).

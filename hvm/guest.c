@@ -493,6 +493,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	if (g->reset_requested) {
 		g->reset_requested = false;
 		g->restart_pending = true;
+		g->warm_restart = true;
 	}
 }
 
@@ -511,9 +512,19 @@ void guest_restart(struct guest *g)
 		return;
 	unsigned index = g->index;
 	const struct guest_config *gc = g->cfg;
+	/* A PC's reset keeps the battery-backed CMOS RAM (0x0E-0x7F): firmware
+	 * and boot loaders keep state there across a reboot. A restart from
+	 * the console is a new machine. */
+	bool warm = g->warm_restart;
+	uint8_t nvram[sizeof(g->rtc.cmos)];
+	memcpy(nvram, g->rtc.cmos, sizeof(nvram));
 	pr_info("guest %s: restarting\n", gc->name);
-	if (guest_create(g, gc, index) < 0)
+	if (guest_create(g, gc, index) < 0) {
 		pr_err("guest %s: restart failed (see above)\n", gc->name);
+		return;
+	}
+	if (warm)
+		memcpy(g->rtc.cmos + VRTC_NVRAM_FIRST, nvram + VRTC_NVRAM_FIRST, sizeof(nvram) - VRTC_NVRAM_FIRST);
 }
 
 void exit_trace_dump(struct vcpu *v)

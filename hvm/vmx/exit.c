@@ -3,6 +3,7 @@
  * reason Keel handles; anything else stops the guest with the reason, the
  * qualification and the guest RIP.
  */
+#include <keel/format.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
@@ -163,8 +164,12 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 static enum exit_action exit_triple_fault(struct vcpu *v)
 {
 	struct guest *g = v->guest;
-	guest_stop(g, "triple fault (the guest's CPU shut down) at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),
-		   vmread(VMCS_GUEST_CS_BASE), vmread(VMCS_CR0_READ_SHADOW));
+	/* On a PC the chipset turns the CPU's shutdown cycle into a reset;
+	 * guests configured on_reset:restart get that, the others stop. */
+	char why[96];
+	ksnprintf(why, sizeof(why), "triple fault at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),
+		  vmread(VMCS_GUEST_CS_BASE), vmread(VMCS_CR0_READ_SHADOW));
+	guest_events_reset(&g->events, why);
 	return EXIT_STOPPED;
 }
 

@@ -26,7 +26,8 @@
  *                      G (no suffix = M); 8 MiB to 3 GiB in whole 2 MiB
  *                      (default 32M)
  *   vcpus:N            1-8 (default 1)
- *   on_reset:restart|stop   what a reset request from the guest does:
+ *   on_reset:restart|stop   what a reset request from the guest (port 0xCF9,
+ *                      8042 command 0xFE, port 0x92 bit 0, a triple fault) does:
  *                      restart it (default), or stop it
  *   cmdline:TEXT       kernel command line: takes the rest of the word,
  *                      commas included, so it must be the last item

@@ -100,6 +100,7 @@ struct guest {
 
 	uint64_t hypercall_page_gpa;
 	bool reset_requested;
+	bool warm_restart;    /* the restart is the guest's own reset: CMOS NVRAM survives */
 	bool restart_pending; /* the scheduler restarts it */
 	bool teardown_pending; /* stopped; memory freed once no CPU holds its vCPUs */
 	int exit_status; /* from port 0xF4, -1 if none */

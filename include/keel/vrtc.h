@@ -2,6 +2,9 @@
 #ifndef KEEL_VRTC_H
 #define KEEL_VRTC_H
 
+/* CMOS bytes from here up are battery-backed RAM, kept across a reset. */
+#define VRTC_NVRAM_FIRST 0x0e
+
 #include <keel/iobus.h>
 #include <keel/irq.h>
 #include <keel/vclock.h>
