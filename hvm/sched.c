@@ -42,8 +42,29 @@ static uint64_t guest_update_devices(struct guest *g, uint64_t now)
 	vrtc_update(&g->rtc);
 	uint64_t d = vpit_next_deadline_ns(&g->pit);
 	uint64_t r = vrtc_next_deadline_ns(&g->rtc);
-	g->next_deadline_ns = MIN(d, r);
+	d = MIN(d, r);
+	/* The local APIC timers (a write to one marks the guest dirty). */
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		vlapic_update(&g->vcpus[i].lapic);
+		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	}
+	g->next_deadline_ns = d;
 	return g->next_deadline_ns;
+}
+
+/* Called by the APIC bus after it set a request for v (IRR, start-up).
+ * With one physical CPU the target is not running (the sender is), so
+ * making it runnable is all it takes; the scheduler also re-checks halted
+ * vCPUs on every pass. With several CPUs, the CPU that owns v must also be
+ * interrupted if v is running there or that CPU idles (not done here). */
+void sched_wake(struct vcpu *v)
+{
+	if (v->guest->state != GUEST_RUNNING)
+		return;
+	if (v->state == VCPU_WAIT_SIPI && __atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
+		v->state = VCPU_RUNNABLE;
+	else if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
+		v->state = VCPU_RUNNABLE;
 }
 
 void vmx_vcpu_load(struct vcpu *v, unsigned cpu)

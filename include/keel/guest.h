@@ -11,6 +11,8 @@
 #include <keel/iobus.h>
 #include <keel/types.h>
 #include <keel/vata.h>
+#include <keel/vioapic.h>
+#include <keel/virq.h>
 #include <keel/vclock.h>
 #include <keel/vcpu.h>
 #include <keel/vkbc.h>
@@ -94,6 +96,9 @@ struct guest {
 	struct fwcfg fwcfg;
 	struct debugport dbg;
 	struct vpci pci;
+	struct vlapic_bus apic_bus; /* the vCPUs' local APICs and the I/O APIC */
+	struct vioapic ioapic;
+	struct virq_router irq_router; /* ISA IRQs to the 8259A pair and the I/O APIC */
 
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
@@ -138,6 +143,9 @@ extern uint64_t sched_idle_ticks; /* TSC ticks CPUs spent waiting for work */
 void sched_init_cpu(unsigned cpu);
 __noreturn void sched_run(void);
 struct vcpu *sched_pick_next(unsigned cpu);
+/* Makes v runnable if it waits for something that has now arrived: an
+ * interrupt it can take (halted), or a start-up IPI (wait-for-SIPI). Safe
+ * to call for any vCPU at any time; it never wakes a vCPU spuriously. */
 void sched_wake(struct vcpu *v);
 
 #endif

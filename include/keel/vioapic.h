@@ -15,7 +15,7 @@
 #define VIOAPIC_MMIO_SIZE 0x1000u
 #define VIOAPIC_PINS 24
 #define VIOAPIC_VERSION 0x11 /* 82093AA */
-#define VIOAPIC_ID 0         /* = the APIC ids 0..n-1 never collide on its bus */
+#define VIOAPIC_ID 8 /* after the local APIC ids 0-7: unique on the APIC bus */
 
 /* MMIO registers (offsets in the page). */
 #define IOAPIC_REGSEL 0x00

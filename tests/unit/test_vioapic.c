@@ -53,7 +53,7 @@ static void test_registers(void **state)
 {
 	setup();
 	assert_int_equal(ioread(IOAPIC_REG_VERSION), 0x00170011); /* 24 entries, version 0x11 */
-	assert_int_equal(ioread(IOAPIC_REG_ID), 0);
+	assert_int_equal(ioread(IOAPIC_REG_ID), VIOAPIC_ID << 24);
 	iowrite(IOAPIC_REG_ID, 0x05000000);
 	assert_int_equal(ioread(IOAPIC_REG_ID), 0x05000000);
 	assert_int_equal(ioread(IOAPIC_REG_ARB), 0x05000000);
