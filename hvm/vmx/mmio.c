@@ -138,9 +138,13 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 		for (unsigned i = 0; i < got; i++)
 			n += (unsigned)ksnprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "", bytes[i]);
 		hex[n] = 0;
-		guest_stop(g, "cannot emulate the %s of the %s at guest-physical %#lx: %s (%s code, linear RIP %#lx, bytes: %s)",
-			   write ? "write" : "read", d->name, gpa, x86_decode_strerror(err), mode_name(mode), la,
-			   got ? hex : "none readable");
+		/* The details first, on a line of their own: the stop reason
+		 * is kept short. */
+		pr_err("guest %s vCPU %u: %s of the %s at %#lx by the instruction at linear %#lx (%s code), bytes: %s\n",
+		       g->name, v->id, write ? "write" : "read", d->name, gpa, la, mode_name(mode),
+		       got ? hex : "none readable");
+		guest_stop(g, "cannot emulate the %s of the %s at guest-physical %#lx: %s", write ? "write" : "read",
+			   d->name, gpa, x86_decode_strerror(err));
 		return EXIT_STOPPED;
 	}
 
