@@ -24,3 +24,15 @@ $(BUILD)/grub-disk.img: firmware/grub-disk/grub.cfg
 	cp $< $(BUILD)/grub-disk/boot/grub/grub.cfg
 	grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk >/dev/null 2>&1 || \
 		{ grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk; exit 1; }
+
+# The SMP test guest: an MBR that loads 8 sectors and starts the other vCPUs
+# (firmware/smp/smp.S; tests/boot/t-smp-guest.sh).
+$(BUILD)/firmware/smp.o: firmware/smp/smp.S firmware/mbr/com1.inc
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c $< -o $@
+
+$(BUILD)/firmware/smp.bin: $(BUILD)/firmware/smp.o
+	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
+	@test $$(stat -c %s $@) -eq 4096 || { echo "$@ is not 4096 bytes"; exit 1; }
+
+TEST_IMAGES += $(BUILD)/smp.img

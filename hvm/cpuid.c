@@ -1,8 +1,8 @@
 /*
  * CPUID policy. The guest sees the host CPU minus what Keel does not
  * virtualize: VMX (no nested VMX), SMX, monitor/mwait, XSAVE/AVX (XSETBV is
- * not emulated), x2APIC/TSC-deadline and the local APIC (no LAPIC model yet),
- * MTRRs, performance monitoring, thermal/power leaves. The hypervisor bit is
+ * not emulated), x2APIC/TSC-deadline (the local APIC is an xAPIC; its bit
+ * follows IA32_APIC_BASE.EN as on hardware), MTRRs, performance monitoring, thermal/power leaves. The hypervisor bit is
  * set, and leaves 0x40000000-2 carry the Xen signature SeaBIOS's Xen path
  * requires (SeaBIOS src/fw/xen.c: signature, >= 2 more leaves, hypercall
  * page count and MSR).
@@ -59,6 +59,8 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 			   L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX | L1_ECX_F16C | L1_ECX_FMA);
 		h.ecx |= L1_ECX_HYPERVISOR;
 		h.edx &= ~(L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_ACPI | L1_EDX_DS | L1_EDX_TM | L1_EDX_PBE);
+		if (gi->apic)
+			h.edx |= L1_EDX_APIC;
 		/* EBX: initial APIC id in 31:24, logical CPUs per package in 23:16. */
 		h.ebx = (h.ebx & 0x0000ffffu) | ((gi->vcpu_id & 0xff) << 24) | ((gi->nr_vcpus & 0xff) << 16);
 		if (gi->nr_vcpus > 1)

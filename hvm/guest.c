@@ -175,6 +175,64 @@ static uint64_t guest_clock_ns(void *ctx)
 	return now_ns();
 }
 
+/* --- the APIC bus: what INIT, start-up and new interrupts do to vCPUs --- */
+
+static bool apic_bus_init(void *ctx, unsigned index)
+{
+	struct guest *g = ctx;
+	if (index >= g->nr_vcpus)
+		return false;
+	struct vcpu *v = &g->vcpus[index];
+	if (index == 0) {
+		/* On a PC an INIT to the BSP restarts the firmware; Keel does not
+		 * emulate that, so the boot vCPU ignores it. */
+		pr_info("guest %s: INIT IPI to the boot vCPU ignored\n", g->name);
+		return false;
+	}
+	/* Wait for a start-up IPI. The scheduler no longer picks it; its VMCS
+	 * guest state is rewritten when the start-up IPI comes. */
+	v->start_pending = false;
+	v->state = VCPU_WAIT_SIPI;
+	sched_kick_vcpu(v); /* if it runs on another CPU, stop it now */
+	return true;
+}
+
+static void apic_bus_startup(void *ctx, unsigned index, uint8_t vector)
+{
+	struct guest *g = ctx;
+	if (index >= g->nr_vcpus)
+		return;
+	struct vcpu *v = &g->vcpus[index];
+	/* A start-up IPI to a CPU that is not waiting for one is ignored
+	 * (SDM 8.4.4.1: the second SIPI of INIT-SIPI-SIPI usually is). */
+	if (v->state != VCPU_WAIT_SIPI || v->start_pending)
+		return;
+	v->start_vector = vector;
+	__atomic_store_n(&v->start_pending, true, __ATOMIC_RELEASE);
+	pr_debug("guest %s: vCPU %u started at %04x:0000\n", g->name, index, vector << 8);
+	sched_wake(v);
+}
+
+static void apic_bus_kick(void *ctx, unsigned index)
+{
+	struct guest *g = ctx;
+	if (index < g->nr_vcpus)
+		sched_wake(&g->vcpus[index]);
+}
+
+static void apic_bus_eoi_level(void *ctx, uint8_t vector)
+{
+	struct guest *g = ctx;
+	vioapic_eoi(&g->ioapic, vector);
+}
+
+static const struct vlapic_bus_ops apic_bus_ops = {
+	.init = apic_bus_init,
+	.startup = apic_bus_startup,
+	.kick = apic_bus_kick,
+	.eoi_level = apic_bus_eoi_level,
+};
+
 /* --- validation of what a guest needs -------------------------------------- */
 
 static const struct bootinfo *boot_info;
@@ -224,7 +282,10 @@ static int guest_init_devices(struct guest *g)
 	iobus_init(&g->io);
 
 	vpic_init(&g->pic);
-	struct irq_line irq = vpic_irq_line(&g->pic);
+	vlapic_bus_init(&g->apic_bus, &apic_bus_ops, g);
+	vioapic_init(&g->ioapic, &g->apic_bus);
+	g->irq_router = (struct virq_router){ &g->pic, &g->ioapic };
+	struct irq_line irq = virq_line(&g->irq_router);
 	vpit_init(&g->pit, &g->clock, irq);
 	vrtc_init(&g->rtc, &g->clock, irq, &keel_boot_time);
 	vrtc_set_memory(&g->rtc, g->ram_size, 0);
@@ -346,6 +407,7 @@ static int guest_create_vcpus(struct guest *g)
 		v->home = sched_place_vcpu();
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
+		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock);
 		if (keel_cfg->trace_entries) {
 			v->trace_len = keel_cfg->trace_entries;
 			v->trace = page_alloc(ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);

@@ -71,7 +71,13 @@ static uint64_t guest_update_devices(struct guest *g, uint64_t now)
 	vrtc_update(&g->rtc);
 	uint64_t d = vpit_next_deadline_ns(&g->pit);
 	uint64_t r = vrtc_next_deadline_ns(&g->rtc);
-	g->next_deadline_ns = MIN(d, r);
+	d = MIN(d, r);
+	/* The local APIC timers (a write to one marks the guest dirty). */
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		vlapic_update(&g->vcpus[i].lapic);
+		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	}
+	g->next_deadline_ns = d;
 	return g->next_deadline_ns;
 }
 
@@ -209,12 +215,30 @@ static void kick_idle_cpus(unsigned self)
 			apic_send_ipi(pcpus[c].apic_id, APIC_KICK_VECTOR);
 }
 
+/* Gets v's attention on the CPU where it is in guest mode, if that is
+ * another CPU: the kick IPI makes it exit, so it sees its new state (an
+ * interrupt, an INIT) now rather than at the end of its slice. */
+void sched_kick_vcpu(struct vcpu *v)
+{
+	if (nr_cpus_online > 1 && v->cpu >= 0 && (unsigned)v->cpu != this_cpu())
+		apic_send_ipi(pcpus[v->cpu].apic_id, APIC_KICK_VECTOR);
+}
+
+/* Called by the APIC bus after it set a request for v (IRR, start-up),
+ * with hv_lock held. */
 void sched_wake(struct vcpu *v)
 {
-	if (v->state == VCPU_HALTED || v->state == VCPU_WAIT_SIPI)
+	if (v->guest->state != GUEST_RUNNING)
+		return;
+	if (v->state == VCPU_WAIT_SIPI && __atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
 		v->state = VCPU_RUNNABLE;
-	if (nr_cpus_online > 1)
-		kick_idle_cpus(v->cpu >= 0 ? (unsigned)v->cpu : MAX_CPUS);
+	else if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
+		v->state = VCPU_RUNNABLE;
+	if (nr_cpus_online > 1) {
+		if (v->state == VCPU_RUNNABLE)
+			kick_idle_cpus(this_cpu());
+		sched_kick_vcpu(v);
+	}
 }
 
 void console_poll(void);

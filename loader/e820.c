@@ -10,15 +10,18 @@
 #define ONE_MIB 0x100000ULL
 #define FOUR_GIB 0x100000000ULL
 
-unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t below, uint64_t above, uint32_t bios_start)
+unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t below, uint64_t above, uint32_t bios_start,
+		    uint32_t acpi_bytes)
 {
 	unsigned n = 0;
-	if (max < 4 || below <= ONE_MIB || below > FOUR_GIB || bios_start < LOW_RAM_END || bios_start >= ONE_MIB ||
-	    (bios_start & 0xffff))
+	if (max < 5 || below <= ONE_MIB || below > FOUR_GIB || bios_start < LOW_RAM_END || bios_start >= ONE_MIB ||
+	    (bios_start & 0xffff) || (acpi_bytes & 0xfff) || acpi_bytes >= below - ONE_MIB)
 		return 0;
 	e[n++] = (struct e820_entry){ 0, LOW_RAM_END, E820_RAM };
 	e[n++] = (struct e820_entry){ bios_start, ONE_MIB - bios_start, E820_RESERVED };
-	e[n++] = (struct e820_entry){ ONE_MIB, below - ONE_MIB, E820_RAM };
+	e[n++] = (struct e820_entry){ ONE_MIB, below - acpi_bytes - ONE_MIB, E820_RAM };
+	if (acpi_bytes)
+		e[n++] = (struct e820_entry){ below - acpi_bytes, acpi_bytes, E820_ACPI };
 	if (above)
 		e[n++] = (struct e820_entry){ FOUR_GIB, above, E820_RAM };
 	return n;

@@ -6,6 +6,7 @@
 
 #define E820_RAM 1
 #define E820_RESERVED 2
+#define E820_ACPI 3 /* ACPI tables: reclaimable once the OS has read them */
 
 struct e820_entry {
 	uint64_t start;
@@ -14,8 +15,10 @@ struct e820_entry {
 } __attribute__((packed));
 
 /* Fills at most max entries; returns how many, or 0 if the input makes no
- * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB...). */
+ * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB...). The last
+ * acpi_bytes of RAM below 4 GiB (a multiple of 4 KiB, may be 0) hold the
+ * ACPI tables and are listed as E820_ACPI. */
 unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t ram_below_4g, uint64_t ram_above_4g,
-		    uint32_t bios_start);
+		    uint32_t bios_start, uint32_t acpi_bytes);
 
 #endif

@@ -9,7 +9,9 @@
 #include <keel/string.h>
 #include <stdarg.h>
 
+#include "acpi.h"
 #include "e820.h"
+#include "mptable.h"
 #include "seabios_info.h"
 
 #define LOADER_VERSION "0.1"
@@ -18,6 +20,13 @@
  * 0x7000-0x90000 only at startBoot, and allocates there top-down). */
 #define SCRATCH_E820 0x10000u
 #define SCRATCH_TABLES 0x10400u
+/* The MP floating pointer + configuration table and the ACPI RSDP: SeaBIOS
+ * copies them into its F segment (xen_biostable_setup -> copy_table). */
+#define SCRATCH_MP_FLOAT 0x10800u
+#define SCRATCH_MP_CONFIG 0x10810u
+#define SCRATCH_RSDP 0x10c00u
+/* RSDT, XSDT and MADT stay in the last page of RAM, marked ACPI in the E820. */
+#define ACPI_AREA_BYTES 0x1000u
 #define E820_MAX 16
 #define BIOS_END 0x100000u
 #define BIOS_MAX 0x40000u
@@ -67,6 +76,26 @@ static void check_xen_signature(void)
 		print("hvmloader: warning: no Xen signature in CPUID 0x40000000; SeaBIOS will not take its Xen path\n");
 }
 
+/* MP table and ACPI MADT: the vCPUs' APIC ids, the I/O APIC and the ISA
+ * interrupt routing, for guests (and our SMP test) to find their CPUs. */
+static void build_smp_tables(const struct hvmloader_start_info *si, struct seabios_info *info)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	struct topology t = { si->nr_vcpus, a, d };
+	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
+	size_t mp = mptable_build((struct mp_float *)SCRATCH_MP_FLOAT, (void *)SCRATCH_MP_CONFIG, SCRATCH_MP_CONFIG,
+				  SCRATCH_RSDP - SCRATCH_MP_CONFIG, &t);
+	uint32_t acpi_pa = (uint32_t)si->ram_below_4g - ACPI_AREA_BYTES;
+	size_t acpi = acpi_build((struct acpi_rsdp *)SCRATCH_RSDP, (void *)acpi_pa, acpi_pa, ACPI_AREA_BYTES, &t);
+	if (!mp || !acpi)
+		fail("cannot build the MP/ACPI tables for this vCPU count (1 to 8 supported)");
+	seabios_info_add_table(info, tables, SCRATCH_MP_FLOAT);
+	seabios_info_add_table(info, tables, SCRATCH_RSDP);
+	print("hvmloader: MP table (%u bytes) and ACPI RSDP at %#x, RSDT/XSDT/MADT at %#x: %u CPU(s), I/O APIC %u\n",
+	      (unsigned)mp, SCRATCH_RSDP, acpi_pa, t.nr_cpus, TOPO_IOAPIC_ID);
+}
+
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 {
 	char err[200];
@@ -107,16 +136,17 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	check_xen_signature();
 
 	struct e820_entry *e820 = (struct e820_entry *)SCRATCH_E820;
-	unsigned n = e820_build(e820, E820_MAX, si->ram_below_4g, si->ram_above_4g, bios_start);
+	unsigned n = e820_build(e820, E820_MAX, si->ram_below_4g, si->ram_above_4g, bios_start, ACPI_AREA_BYTES);
 	if (!n)
 		fail("cannot build an E820 map for this memory size");
 	for (unsigned i = 0; i < n; i++)
 		print("hvmloader: e820 %08x%08x-%08x%08x %s\n", (unsigned)(e820[i].start >> 32), (unsigned)e820[i].start,
 		      (unsigned)((e820[i].start + e820[i].size - 1) >> 32), (unsigned)(e820[i].start + e820[i].size - 1),
-		      e820[i].type == E820_RAM ? "RAM" : "reserved");
+		      e820[i].type == E820_RAM ? "RAM" : e820[i].type == E820_ACPI ? "ACPI" : "reserved");
 
 	struct seabios_info *info = (struct seabios_info *)SEABIOS_INFO_ADDR;
 	seabios_info_init(info, SCRATCH_TABLES, SCRATCH_E820, n);
+	build_smp_tables(si, info);
 	seabios_info_finish(info);
 
 	memcpy((void *)bios_start, (const void *)(uintptr_t)fw, (size_t)fsize);

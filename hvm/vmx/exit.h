@@ -28,6 +28,10 @@ unsigned vcpu_cpl(void);
  * when paging is on. Returns false (and no #PF injected) if unmapped. */
 bool vcpu_linear_to_gpa(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
 
+/* Emulated MMIO (hvm/vmx/mmio.c): true if gpa belongs to an emulated
+ * device, with *act what the EPT-violation handler returns. */
+bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_action *act);
+
 /* Interrupts (hvm/vmx/intr.c). */
 void vmx_intr_prepare_entry(struct vcpu *v);
 void vmx_intr_save_pending_event(struct vcpu *v);

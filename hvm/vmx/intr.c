@@ -1,11 +1,18 @@
 /*
- * Interrupt delivery to a vCPU. The guest's 8259 pair is wired to vCPU 0
- * (as on a PC with the local APIC in virtual-wire mode). Before every VM
- * entry: time-driven devices raise what is due, and the highest-priority
- * pending vector is injected if the guest can take it (RFLAGS.IF=1, no
- * STI/MOV-SS blocking, SDM 26.3.1.5); otherwise interrupt-window exiting
- * brings us back the moment it can.
+ * Interrupt delivery to a vCPU. Two sources: the vCPU's local APIC (IPIs,
+ * its timer, I/O APIC messages; the highest IRR vector above the processor
+ * priority) and, for vCPU 0 only, the 8259A pair as ExtINT through LINT0
+ * (virtual wire, or straight to the core while the APIC is globally off).
+ * Before every VM entry time-driven devices raise what is due, and one
+ * vector is injected if the guest can take it (RFLAGS.IF=1, no STI/MOV-SS
+ * blocking, SDM 26.3.1.5); otherwise interrupt-window exiting brings us
+ * back the moment it can. The 8259A goes first, as its INTR line is not
+ * subject to the local APIC's priorities.
+ *
+ * A start-up IPI is applied here too, since only here is the target's
+ * VMCS current: real mode at CS = vector << 8, IP = 0 (SDM 8.4.4.1).
  */
+#include "vmcs.h"
 #include <keel/guest.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
@@ -40,18 +47,47 @@ static void set_window_exiting(bool on)
 		vmwrite(VMCS_PROC_BASED_CTLS, want);
 }
 
+static bool pic_ready(struct vcpu *v)
+{
+	return v->id == 0 && vlapic_accepts_pic(&v->lapic) && vpic_pending_vector(&v->guest->pic) >= 0;
+}
+
+static void start_at_sipi(struct vcpu *v)
+{
+	uint8_t vec = v->start_vector;
+	vmcs_set_guest_real_mode(v, (uint16_t)(vec << 8), (uint64_t)vec << 12, 0);
+	v->start_pending = false;
+	v->event_pending = false;
+	v->halted_if = false;
+}
+
+/* An NMI IPI is injected when nothing blocks it (SDM 26.3.1.5); while
+ * something does, it stays pending and is tried again at the next entry
+ * (Keel does not use NMI-window exiting). */
+static bool inject_nmi(struct vcpu *v)
+{
+	if (v->event_pending || !__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE))
+		return false;
+	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		return false;
+	vlapic_take_nmi(&v->lapic);
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
+	v->event_pending = true;
+	return true;
+}
+
 /* Called with v's VMCS current, right before entering it. */
 void vmx_intr_prepare_entry(struct vcpu *v)
 {
-	struct guest *g = v->guest;
-
-	if (v->id != 0)
-		return;
-	int vec = vpic_pending_vector(&g->pic);
-	if (vec < 0 || v->event_pending) {
+	if (__atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
+		start_at_sipi(v);
+	inject_nmi(v);
+	bool from_pic = pic_ready(v);
+	int vec = from_pic ? 0 : vlapic_pending_vector(&v->lapic);
+	if ((!from_pic && vec < 0) || v->event_pending) {
 		/* Nothing to deliver, or an event is already queued for this
 		 * entry: ask to come back once it has been delivered. */
-		set_window_exiting(vec >= 0);
+		set_window_exiting(from_pic || vec >= 0);
 		return;
 	}
 	bool can_take = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
@@ -60,7 +96,11 @@ void vmx_intr_prepare_entry(struct vcpu *v)
 		set_window_exiting(true);
 		return;
 	}
-	vec = vpic_ack(&g->pic);
+	vec = from_pic ? vpic_ack(&v->guest->pic) : vlapic_ack(&v->lapic);
+	if (vec < 0) {
+		set_window_exiting(false);
+		return;
+	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 	v->event_pending = true;
 	set_window_exiting(false);
@@ -69,7 +109,9 @@ void vmx_intr_prepare_entry(struct vcpu *v)
 /* Whether a halted vCPU has something to wake up for. */
 bool vcpu_interrupt_ready(struct vcpu *v)
 {
-	if (v->id != 0 || !v->halted_if)
+	if (__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE))
+		return true; /* an NMI ends HLT even with interrupts off */
+	if (!v->halted_if)
 		return false;
-	return vpic_pending_vector(&v->guest->pic) >= 0;
+	return pic_ready(v) || vlapic_pending_vector(&v->lapic) >= 0;
 }

@@ -43,7 +43,17 @@ static enum msr_result wr_tsc(struct vcpu *v, uint32_t msr, uint64_t val)
 
 static enum msr_result rd_apic_base(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	*val = 0xfee00000ULL | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+	*val = vlapic_base_msr(&v->lapic);
+	return MSR_OK;
+}
+static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	int r = vlapic_set_base_msr(&v->lapic, val);
+	if (r < 0)
+		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
+	if (r > 0)
+		pr_warn("guest %s vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx\n",
+			v->guest->name, v->id, (uint64_t)(val & 0xffffff000ULL), (uint64_t)VLAPIC_DEFAULT_BASE);
 	return MSR_OK;
 }
 
@@ -164,7 +174,7 @@ struct msr_entry {
 static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_TSC, "IA32_TSC", rd_tsc, wr_tsc },
 	{ MSR_IA32_PLATFORM_ID, "IA32_PLATFORM_ID", rd_zero, wr_gp },
-	{ MSR_IA32_APIC_BASE, "IA32_APIC_BASE", rd_apic_base, wr_ignore },
+	{ MSR_IA32_APIC_BASE, "IA32_APIC_BASE", rd_apic_base, wr_apic_base },
 	{ MSR_IA32_FEATURE_CONTROL, "IA32_FEATURE_CONTROL", rd_feature_control, wr_gp },
 	{ MSR_IA32_BIOS_SIGN_ID, "IA32_BIOS_SIGN_ID", rd_zero, wr_ignore },
 	{ 0x79, "IA32_BIOS_UPDT_TRIG", rd_zero, wr_ignore },

@@ -12,6 +12,7 @@ struct cpuid_guest_info {
 	unsigned vcpu_id, nr_vcpus;
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
+	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */
 };
 
 /* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */

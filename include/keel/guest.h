@@ -11,6 +11,8 @@
 #include <keel/iobus.h>
 #include <keel/types.h>
 #include <keel/vata.h>
+#include <keel/vioapic.h>
+#include <keel/virq.h>
 #include <keel/vclock.h>
 #include <keel/vcpu.h>
 #include <keel/vkbc.h>
@@ -94,6 +96,9 @@ struct guest {
 	struct fwcfg fwcfg;
 	struct debugport dbg;
 	struct vpci pci;
+	struct vlapic_bus apic_bus; /* the vCPUs' local APICs and the I/O APIC */
+	struct vioapic ioapic;
+	struct virq_router irq_router; /* ISA IRQs to the 8259A pair and the I/O APIC */
 
 	struct vcpu vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
@@ -149,8 +154,13 @@ unsigned sched_place_vcpu(void);
 void sched_start(void); /* guests exist: CPUs may enter the scheduler */
 __noreturn void sched_run(unsigned cpu);
 struct vcpu *sched_pick_next(unsigned cpu);
-/* Makes a halted or waiting vCPU runnable and wakes an idle CPU for it. */
+/* Makes v runnable if it waits for something that has now arrived: an
+ * interrupt it can take (halted), or a start-up IPI (wait-for-SIPI), and
+ * kicks an idle CPU to run it. Safe to call for any vCPU at any time; it
+ * never wakes a vCPU spuriously. */
 void sched_wake(struct vcpu *v);
+/* Makes v exit guest mode soon if it runs on another CPU. */
+void sched_kick_vcpu(struct vcpu *v);
 /* Takes this CPU's current vCPU off it (syscall MSRs saved, VMCS cleared). */
 void vcpu_put(unsigned cpu);
 

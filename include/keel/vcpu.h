@@ -4,6 +4,7 @@
 #define KEEL_VCPU_H
 
 #include <keel/types.h>
+#include <keel/vlapic.h>
 
 struct guest;
 
@@ -59,6 +60,14 @@ struct vcpu {
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
+
+	/* Its local APIC (hvm/vlapic.c). A start-up IPI to a vCPU waiting
+	 * for one sets start_pending and start_vector; the vCPU's next entry
+	 * (vmx_intr_prepare_entry, its VMCS current) puts it in real mode at
+	 * start_vector:0000. */
+	struct vlapic lapic;
+	bool start_pending;
+	uint8_t start_vector;
 
 	/* Exit trace ring (trace=N on the command line); NULL when off. */
 	struct exit_trace_entry *trace;

@@ -139,6 +139,15 @@ static void test_cpuid_hides_vmx(void **state)
 	assert_int_equal(r.ecx, 0);
 	r = cpuid_guest_filter(0x12, 0, (struct cpuid_regs){ 1, 2, 3, 4 }, &gi); /* SGX: hidden */
 	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	/* The local APIC bit follows IA32_APIC_BASE.EN; x2APIC stays hidden. */
+	r = cpuid_guest_filter(1, 0, h, &gi);
+	assert_int_equal(r.edx & (1u << 9), 0);
+	gi.apic = true;
+	r = cpuid_guest_filter(1, 0, h, &gi);
+	assert_true(r.edx & (1u << 9));
+	assert_int_equal(r.ecx & (1u << 21), 0);
+	r = cpuid_guest_filter(1, 0, (struct cpuid_regs){ 0x000506e3, 0x00100800, 0, 0 }, &gi);
+	assert_true(r.edx & (1u << 9)); /* even if the host hid its own */
 }
 
 int main(void)

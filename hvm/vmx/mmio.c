@@ -1,0 +1,192 @@
+/*
+ * Emulated MMIO: the local APIC page and the I/O APIC page are never mapped
+ * in the EPT, so every access to them is an EPT violation. The handler
+ * fetches the faulting instruction through the guest's page tables,
+ * decodes it (hvm/x86_decode.c), performs the access on the device model
+ * and moves RIP past the instruction. mmio_devices[] is the one list of
+ * what is emulated; any other address outside RAM keeps the EPT-violation
+ * handler's rule (stop the guest, naming the address and the access).
+ */
+#include <keel/console.h>
+#include <keel/format.h>
+#include <keel/guest.h>
+#include <keel/string.h>
+#include <keel/vioapic.h>
+#include <keel/vlapic.h>
+#include <keel/vmx.h>
+#include <keel/x86_decode.h>
+#include <x86/cpu.h>
+
+#include "exit.h"
+#include "vmx.h"
+
+struct mmio_device {
+	const char *name;
+	uint64_t base, size;
+	/* Whether the device decodes its page for this vCPU now. */
+	bool (*present)(struct vcpu *v);
+	uint64_t (*read)(struct vcpu *v, uint32_t offset, unsigned size);
+	void (*write)(struct vcpu *v, uint32_t offset, unsigned size, uint64_t val);
+};
+
+/* Each vCPU sees its own local APIC at the same address. */
+static bool lapic_present(struct vcpu *v) { return vlapic_hw_enabled(&v->lapic); }
+static uint64_t lapic_read(struct vcpu *v, uint32_t off, unsigned size)
+{
+	return vlapic_mmio_read(&v->lapic, off, size);
+}
+static void lapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
+{
+	vlapic_mmio_write(&v->lapic, off, size, val);
+	v->guest->devices_dirty = true; /* the timer may have a new deadline */
+}
+
+static bool ioapic_present(struct vcpu *v) { return true; }
+static uint64_t ioapic_read(struct vcpu *v, uint32_t off, unsigned size)
+{
+	return vioapic_mmio_read(&v->guest->ioapic, off, size);
+}
+static void ioapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
+{
+	vioapic_mmio_write(&v->guest->ioapic, off, size, (uint32_t)val);
+}
+
+/* The one table of emulated MMIO ranges. */
+static const struct mmio_device mmio_devices[] = {
+	{ "local APIC", VLAPIC_DEFAULT_BASE, VLAPIC_MMIO_SIZE, lapic_present, lapic_read, lapic_write },
+	{ "I/O APIC", VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, ioapic_present, ioapic_read, ioapic_write },
+};
+
+static uint64_t *gpr_slot(struct vcpu *v, unsigned n)
+{
+	uint64_t *gpr[16] = { &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL, &v->regs.rbp,
+			      &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
+			      &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15 };
+	return gpr[n & 15];
+}
+
+static uint64_t gpr_get(struct vcpu *v, unsigned n)
+{
+	uint64_t *p = gpr_slot(v, n);
+	return p ? *p : vmread(VMCS_GUEST_RSP);
+}
+
+static void gpr_set(struct vcpu *v, unsigned n, uint64_t val)
+{
+	uint64_t *p = gpr_slot(v, n);
+	if (p)
+		*p = val;
+	else
+		vmwrite(VMCS_GUEST_RSP, val);
+}
+
+static uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1; }
+
+/* The CPU mode the instruction was decoded in: 64-bit code segment in
+ * IA-32e mode, else CS.D (SDM 3.4.5), which is 0 in real mode after reset
+ * or SIPI. */
+static enum x86_mode guest_mode(void)
+{
+	uint64_t ar = vmread(VMCS_GUEST_CS_AR);
+	if ((vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (ar & (1u << 13)))
+		return X86_MODE_64;
+	return (ar & (1u << 14)) ? X86_MODE_32 : X86_MODE_16;
+}
+
+/* Copies up to X86_MAX_INSN_LEN bytes at the guest's CS:RIP; returns how
+ * many could be read (an instruction may end before an unmapped page). */
+static unsigned fetch_insn(struct vcpu *v, enum x86_mode mode, uint8_t *buf, uint64_t *la_out)
+{
+	uint64_t la = vmread(VMCS_GUEST_RIP);
+	if (mode != X86_MODE_64)
+		la = (vmread(VMCS_GUEST_CS_BASE) + la) & 0xffffffffULL;
+	*la_out = la;
+	unsigned got = 0;
+	while (got < X86_MAX_INSN_LEN) {
+		uint64_t gpa, cur = la + got;
+		unsigned n = (unsigned)MIN((uint64_t)(X86_MAX_INSN_LEN - got), PAGE_SIZE - (cur & (PAGE_SIZE - 1)));
+		if (!vcpu_linear_to_gpa(v, cur, false, &gpa) || !guest_read_phys(v->guest, gpa, buf + got, n))
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static const char *mode_name(enum x86_mode m)
+{
+	return m == X86_MODE_64 ? "64-bit" : m == X86_MODE_32 ? "32-bit" : "16-bit";
+}
+
+static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uint64_t gpa, uint64_t qual)
+{
+	struct guest *g = v->guest;
+	uint8_t bytes[X86_MAX_INSN_LEN];
+	uint64_t la;
+	enum x86_mode mode = guest_mode();
+	unsigned got = fetch_insn(v, mode, bytes, &la);
+	struct x86_insn in;
+	int err = got ? x86_decode_mmio(bytes, got, mode, &in) : X86_DECODE_TRUNCATED;
+	bool write = qual & EPT_QUAL_WRITE;
+
+	if (err == X86_DECODE_OK && (in.op != X86_OP_LOAD) != write)
+		err = X86_DECODE_UNSUPPORTED; /* e.g. XCHG, or a read-modify-write */
+	if (err == X86_DECODE_OK && gpa + in.size > d->base + d->size)
+		err = X86_DECODE_UNSUPPORTED;
+	if (err != X86_DECODE_OK) {
+		char hex[3 * X86_MAX_INSN_LEN + 1];
+		unsigned n = 0;
+		for (unsigned i = 0; i < got; i++)
+			n += (unsigned)ksnprintf(hex + n, sizeof(hex) - n, "%s%02x", i ? " " : "", bytes[i]);
+		hex[n] = 0;
+		/* The details first, on a line of their own: the stop reason
+		 * is kept short. */
+		pr_err("guest %s vCPU %u: %s of the %s at %#lx by the instruction at linear %#lx (%s code), bytes: %s\n",
+		       g->name, v->id, write ? "write" : "read", d->name, gpa, la, mode_name(mode),
+		       got ? hex : "none readable");
+		guest_stop(g, "cannot emulate the %s of the %s at guest-physical %#lx: %s", write ? "write" : "read",
+			   d->name, gpa, x86_decode_strerror(err));
+		return EXIT_STOPPED;
+	}
+
+	uint32_t off = (uint32_t)(gpa - d->base);
+	if (in.op == X86_OP_LOAD) {
+		uint64_t val = d->read(v, off, in.size) & size_mask(in.size);
+		if (in.sign_extend && (val >> (8 * in.size - 1)) & 1)
+			val |= ~size_mask(in.size);
+		val &= size_mask(in.reg_size);
+		uint64_t old = gpr_get(v, in.reg);
+		if (in.high_byte)
+			val = (old & ~0xff00ULL) | (val << 8);
+		else if (in.reg_size < 4)
+			val = (old & ~size_mask(in.reg_size)) | val;
+		/* A 32-bit destination zero-extends to 64 bits (SDM 3.4.1.1). */
+		gpr_set(v, in.reg, val);
+	} else {
+		uint64_t val = in.op == X86_OP_STORE_IMM ? in.imm : gpr_get(v, in.reg) >> (in.high_byte ? 8 : 0);
+		d->write(v, off, in.size, val & size_mask(in.size));
+	}
+
+	uint64_t rip = vmread(VMCS_GUEST_RIP) + in.len;
+	if (mode != X86_MODE_64)
+		rip &= mode == X86_MODE_32 ? 0xffffffffULL : 0xffffULL;
+	vmwrite(VMCS_GUEST_RIP, rip);
+	/* The instruction completed: STI / MOV SS blocking ends (SDM 25.4.2). */
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	return g->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
+}
+
+bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_action *act)
+{
+	if (qual & EPT_QUAL_FETCH)
+		return false; /* executing device registers: the stop path names it */
+	for (unsigned i = 0; i < ARRAY_SIZE(mmio_devices); i++) {
+		const struct mmio_device *d = &mmio_devices[i];
+		if (gpa >= d->base && gpa - d->base < d->size && d->present(v)) {
+			*act = emulate(v, d, gpa, qual);
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,25 @@
+/*
+ * ISA interrupt routing of one guest: every ISA IRQ goes to the 8259A pair
+ * and to the I/O APIC, as on a PC chipset. ISA IRQ 0 (the PIT) is on I/O APIC
+ * input 2, the others on the input of their own number: the tables
+ * hvmloader builds (MP table, MADT interrupt source override) say the same.
+ * Which path reaches a CPU is the guest's choice: the I/O APIC's entries
+ * start masked, and the 8259A reaches the BSP through LINT0.
+ */
+#ifndef KEEL_VIRQ_H
+#define KEEL_VIRQ_H
+
+#include <keel/irq.h>
+#include <keel/vioapic.h>
+#include <keel/vpic.h>
+
+struct virq_router {
+	struct vpic *pic;
+	struct vioapic *ioapic;
+};
+
+/* I/O APIC input of an ISA IRQ. */
+unsigned virq_isa_to_gsi(unsigned irq);
+struct irq_line virq_line(struct virq_router *r);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * A guest's local APICs (xAPIC mode, MMIO page at 0xFEE00000) and the
+ * "APIC bus" that carries interprocessor interrupts and I/O APIC messages
+ * between them. Pure model (hvm/vlapic.c): it never touches VMX; the
+ * platform hooks in struct vlapic_bus_ops do what needs the scheduler
+ * (INIT, start-up, waking a halted vCPU, level EOIs to the I/O APIC).
+ *
+ * Concurrency: a vCPU's IRR may be set by another vCPU (an IPI) or by a
+ * device (timer, I/O APIC), possibly on another physical CPU. IRR bits are
+ * therefore set and cleared with atomic operations only, and a sender calls
+ * ops->kick after setting them. Everything else in struct vlapic (ISR, TMR,
+ * registers, the timer) is written by the owning vCPU's exits only, or by
+ * the device update path of its guest, which the scheduler serialises per
+ * guest. INIT resets the target's registers from the sender's exit: the
+ * target is not running then on a one-CPU host; with several host CPUs the
+ * platform must stop the target first (see docs/devices.md).
+ */
+#ifndef KEEL_VLAPIC_H
+#define KEEL_VLAPIC_H
+
+#include <keel/types.h>
+#include <keel/vclock.h>
+
+#define VLAPIC_DEFAULT_BASE 0xfee00000ULL
+#define VLAPIC_MMIO_SIZE 0x1000u
+/* Version register: version 0x14 (an integrated xAPIC), 6 LVT entries
+ * (max LVT index 5 in bits 23:16), no EOI-broadcast suppression. */
+#define VLAPIC_VERSION 0x00050014u
+/* The timer counts at the "bus clock" divided by the DCR divisor. Keel's
+ * bus clock is 1 GHz, so one tick is one nanosecond of Keel's time base. */
+#define VLAPIC_BUS_HZ 1000000000ULL
+/* A periodic timer never fires faster than this (an initial count of 1
+ * would ask for a billion interrupts a second). */
+#define VLAPIC_MIN_PERIOD_NS 50000ULL
+
+/* Register offsets in the MMIO page (SDM Vol. 3A, table 10-1). */
+#define APIC_REG_ID 0x020
+#define APIC_REG_VERSION 0x030
+#define APIC_REG_TPR 0x080
+#define APIC_REG_APR 0x090
+#define APIC_REG_PPR 0x0a0
+#define APIC_REG_EOI 0x0b0
+#define APIC_REG_RRD 0x0c0
+#define APIC_REG_LDR 0x0d0
+#define APIC_REG_DFR 0x0e0
+#define APIC_REG_SVR 0x0f0
+#define APIC_REG_ISR 0x100
+#define APIC_REG_TMR 0x180
+#define APIC_REG_IRR 0x200
+#define APIC_REG_ESR 0x280
+#define APIC_REG_ICR_LO 0x300
+#define APIC_REG_ICR_HI 0x310
+#define APIC_REG_LVT_TIMER 0x320
+#define APIC_REG_LVT_THERMAL 0x330
+#define APIC_REG_LVT_PERF 0x340
+#define APIC_REG_LVT_LINT0 0x350
+#define APIC_REG_LVT_LINT1 0x360
+#define APIC_REG_LVT_ERROR 0x370
+#define APIC_REG_TIMER_ICR 0x380
+#define APIC_REG_TIMER_CCR 0x390
+#define APIC_REG_TIMER_DCR 0x3e0
+
+/* SVR, LVT and ICR fields. */
+#define APIC_SVR_ENABLE (1u << 8)
+#define APIC_LVT_MASKED (1u << 16)
+#define APIC_LVT_TIMER_PERIODIC (1u << 17)
+#define APIC_LVT_REMOTE_IRR (1u << 14)
+#define APIC_DM_SHIFT 8
+#define APIC_DM_FIXED 0
+#define APIC_DM_LOWEST 1
+#define APIC_DM_SMI 2
+#define APIC_DM_NMI 4
+#define APIC_DM_INIT 5
+#define APIC_DM_STARTUP 6
+#define APIC_DM_EXTINT 7
+#define APIC_ICR_DEST_LOGICAL (1u << 11)
+#define APIC_ICR_BUSY (1u << 12)
+#define APIC_ICR_LEVEL_ASSERT (1u << 14)
+#define APIC_ICR_TRIGGER_LEVEL (1u << 15)
+#define APIC_ICR_SHORTHAND_SHIFT 18
+#define APIC_SH_NONE 0
+#define APIC_SH_SELF 1
+#define APIC_SH_ALL 2
+#define APIC_SH_OTHERS 3
+
+/* IA32_APIC_BASE bits (also in include/x86/cpu.h for the host side). */
+#define VLAPIC_BASE_BSP (1ULL << 8)
+#define VLAPIC_BASE_EXTD (1ULL << 10)
+#define VLAPIC_BASE_ENABLE (1ULL << 11)
+
+/* ESR bits (SDM 10.5.3). */
+#define APIC_ESR_SEND_ILLEGAL_VECTOR (1u << 5)
+#define APIC_ESR_RECV_ILLEGAL_VECTOR (1u << 6)
+#define APIC_ESR_ILLEGAL_REGISTER (1u << 7)
+
+enum vlapic_lvt { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, VLAPIC_NR_LVT };
+
+#define VLAPIC_MAX 8 /* = MAX_VCPUS */
+
+/* One interrupt message on the APIC bus (an IPI, or an I/O APIC entry). */
+struct vlapic_msg {
+	uint8_t vector;
+	uint8_t delivery;  /* APIC_DM_* */
+	bool logical;      /* destination mode */
+	bool level;        /* trigger mode level (sets TMR; EOI goes back) */
+	bool assert;       /* level: assert (1) or de-assert (0), for INIT */
+	uint8_t shorthand; /* APIC_SH_* (IPIs only) */
+	uint8_t dest;      /* APIC id, logical mask, or 0xFF for all */
+};
+
+struct vlapic_bus;
+
+struct vlapic {
+	unsigned index;           /* vCPU number; also the APIC id at reset */
+	uint64_t base_msr;        /* IA32_APIC_BASE */
+	uint32_t id;              /* ID register (id in bits 31:24) */
+	uint32_t tpr, ldr, dfr, svr, esr, esr_pending;
+	uint32_t icr_lo, icr_hi;
+	uint32_t lvt[VLAPIC_NR_LVT];
+	uint32_t irr[8];          /* atomic: may be set from other CPUs */
+	uint32_t isr[8], tmr[8];
+	uint32_t timer_icr, timer_dcr;
+	uint64_t timer_start_ns;  /* when the current count was last loaded */
+	uint64_t timer_deadline_ns; /* NO_DEADLINE when not counting */
+	uint32_t nmi_pending;     /* atomic: an NMI message arrived */
+	const struct vclock *clock;
+	struct vlapic_bus *bus;
+	/* Statistics. */
+	uint64_t ipis_sent, timer_fires, bad_accesses;
+};
+
+/* What the platform does for the APIC bus (Keel: hvm/guest.c). */
+struct vlapic_bus_ops {
+	/* INIT message for apic `index`: false if the platform refuses it
+	 * (Keel: the BSP); otherwise the APIC's registers are reset. */
+	bool (*init)(void *ctx, unsigned index);
+	/* Start-up message with this vector to apic `index`. */
+	void (*startup)(void *ctx, unsigned index, uint8_t vector);
+	/* Apic `index` has a new request (IRR or NMI): wake it if it sleeps. */
+	void (*kick)(void *ctx, unsigned index);
+	/* EOI of a level-triggered vector (for the I/O APIC's remote IRR). */
+	void (*eoi_level)(void *ctx, uint8_t vector);
+};
+
+struct vlapic_bus {
+	struct vlapic *apic[VLAPIC_MAX];
+	unsigned nr;
+	const struct vlapic_bus_ops *ops;
+	void *ctx;
+	uint64_t undeliverable; /* messages that matched no APIC */
+};
+
+void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, void *ctx);
+/* Power-on state; apic 0 is the BSP. Adds the APIC to the bus. */
+void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const struct vclock *clk);
+/* Delivers a message to every APIC it names (src: the sender for the
+ * self/others shorthands, NULL for the I/O APIC). Returns how many APICs
+ * accepted it. */
+unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, const struct vlapic_msg *m);
+
+/* MMIO: offset within the page, size 1, 2, 4 or 8 bytes. */
+uint64_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, unsigned size);
+void vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned size, uint64_t val);
+
+/* IA32_APIC_BASE. Returns 0, -1 for a value that raises #GP (reserved
+ * bits, x2APIC), or 1 if the guest tried to move the page (kept in place;
+ * the caller logs it). */
+uint64_t vlapic_base_msr(const struct vlapic *l);
+int vlapic_set_base_msr(struct vlapic *l, uint64_t val);
+/* The APIC is globally enabled (IA32_APIC_BASE.EN) and decodes its page. */
+bool vlapic_hw_enabled(const struct vlapic *l);
+bool vlapic_sw_enabled(const struct vlapic *l);
+
+/* Interrupt delivery to the vCPU. */
+/* Highest pending vector above the processor priority, or -1. */
+int vlapic_pending_vector(const struct vlapic *l);
+/* The CPU takes that vector: IRR -> ISR. Returns the vector. */
+int vlapic_ack(struct vlapic *l);
+/* Whether the 8259A's INTR reaches this CPU (LINT0 as ExtINT, unmasked,
+ * or the APIC globally disabled, when INTR goes straight to the core). */
+bool vlapic_accepts_pic(const struct vlapic *l);
+/* Takes a pending NMI (returns true once per NMI message). */
+bool vlapic_take_nmi(struct vlapic *l);
+/* Sets IRR for `vector` (a fixed interrupt from a local source or a test). */
+void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
+uint32_t vlapic_ppr(const struct vlapic *l);
+
+/* Timer: raises the LVT timer vector if its deadline passed. */
+void vlapic_update(struct vlapic *l);
+/* Absolute ns of the next timer interrupt, or NO_DEADLINE. */
+uint64_t vlapic_next_deadline_ns(const struct vlapic *l);
+
+/* INIT: every register to its power-on value except the ID and the base
+ * MSR (SDM 10.4.7.3). */
+void vlapic_init_reset(struct vlapic *l);
+
+#endif

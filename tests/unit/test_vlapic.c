@@ -1,0 +1,355 @@
+/* Local APIC model: registers, priorities, IPIs (fixed, INIT, start-up,
+ * shorthands, logical destinations), EOI and the timer. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <keel/vlapic.h>
+
+#include "fakes.h"
+
+struct platform {
+	int inits[VLAPIC_MAX], starts[VLAPIC_MAX], kicks[VLAPIC_MAX];
+	int start_vector[VLAPIC_MAX];
+	int eois, eoi_vector;
+	bool refuse_bsp_init;
+};
+
+static bool p_init(void *ctx, unsigned i)
+{
+	struct platform *p = ctx;
+	if (i == 0 && p->refuse_bsp_init)
+		return false;
+	p->inits[i]++;
+	return true;
+}
+static void p_start(void *ctx, unsigned i, uint8_t v)
+{
+	struct platform *p = ctx;
+	p->starts[i]++;
+	p->start_vector[i] = v;
+}
+static void p_kick(void *ctx, unsigned i) { ((struct platform *)ctx)->kicks[i]++; }
+static void p_eoi(void *ctx, uint8_t v)
+{
+	struct platform *p = ctx;
+	p->eois++;
+	p->eoi_vector = v;
+}
+static const struct vlapic_bus_ops ops = { p_init, p_start, p_kick, p_eoi };
+
+static struct fake_clock clk;
+static struct platform plat;
+static struct vlapic_bus bus;
+static struct vlapic lapic[4];
+
+static void setup(unsigned n)
+{
+	fake_clock_init(&clk);
+	memset(&plat, 0, sizeof(plat));
+	vlapic_bus_init(&bus, &ops, &plat);
+	for (unsigned i = 0; i < n; i++)
+		vlapic_init(&lapic[i], &bus, i, &clk.vc);
+}
+
+static uint32_t rd(struct vlapic *l, uint32_t r) { return (uint32_t)vlapic_mmio_read(l, r, 4); }
+static void wr(struct vlapic *l, uint32_t r, uint32_t v) { vlapic_mmio_write(l, r, 4, v); }
+static void sw_enable(struct vlapic *l) { wr(l, APIC_REG_SVR, 0x1ff); }
+
+static void test_reset_state(void **state)
+{
+	setup(2);
+	assert_int_equal(rd(&lapic[0], APIC_REG_ID), 0);
+	assert_int_equal(rd(&lapic[1], APIC_REG_ID), 1u << 24);
+	assert_int_equal(rd(&lapic[0], APIC_REG_VERSION), VLAPIC_VERSION);
+	assert_int_equal((rd(&lapic[0], APIC_REG_VERSION) >> 16) & 0xff, VLAPIC_NR_LVT - 1);
+	assert_int_equal(rd(&lapic[0], APIC_REG_SVR), 0xff);
+	assert_int_equal(rd(&lapic[0], APIC_REG_DFR), 0xffffffffu);
+	/* BSP flag and enable bit in the base MSR; only vCPU 0 is the BSP. */
+	assert_int_equal(vlapic_base_msr(&lapic[0]), 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_BSP);
+	assert_int_equal(vlapic_base_msr(&lapic[1]), 0xfee00000ULL | VLAPIC_BASE_ENABLE);
+	/* Virtual wire: the BSP takes 8259A interrupts through LINT0, an AP not. */
+	assert_int_equal(rd(&lapic[0], APIC_REG_LVT_LINT0), 0x700);
+	assert_true(vlapic_accepts_pic(&lapic[0]));
+	assert_int_equal(rd(&lapic[1], APIC_REG_LVT_LINT0), APIC_LVT_MASKED);
+	assert_false(vlapic_accepts_pic(&lapic[1]));
+	assert_int_equal(rd(&lapic[1], APIC_REG_LVT_TIMER), APIC_LVT_MASKED);
+	/* Byte reads see parts of a register; bytes 4-15 of a slot read 0. */
+	assert_int_equal(vlapic_mmio_read(&lapic[1], APIC_REG_ID + 3, 1), 1);
+	assert_int_equal(vlapic_mmio_read(&lapic[1], APIC_REG_ID + 4, 4), 0);
+}
+
+static void test_priority_and_eoi(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	vlapic_set_irr(l, 0x41, false);
+	assert_int_equal(vlapic_pending_vector(l), -1); /* software disabled */
+	sw_enable(l);
+	vlapic_set_irr(l, 0x31, false);
+	assert_int_equal(vlapic_pending_vector(l), 0x41);
+	assert_int_equal(rd(l, APIC_REG_IRR + 0x20), 1u << 1); /* vector 0x41: IRR word 2, bit 1 */
+	/* TPR class 4 blocks vectors 0x40-0x4f and below. */
+	wr(l, APIC_REG_TPR, 0x40);
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	wr(l, APIC_REG_TPR, 0x30);
+	assert_int_equal(vlapic_ack(l), 0x41);
+	assert_int_equal(rd(l, APIC_REG_ISR + 0x20), 1u << 1);
+	assert_int_equal(rd(l, APIC_REG_PPR), 0x40);
+	/* 0x31 is below the in-service class: waits for the EOI. */
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	vlapic_set_irr(l, 0x55, false);
+	assert_int_equal(vlapic_ack(l), 0x55); /* nests above 0x41 */
+	wr(l, APIC_REG_EOI, 0);
+	assert_int_equal(rd(l, APIC_REG_ISR + 0x20), 1u << 1);
+	wr(l, APIC_REG_EOI, 0);
+	wr(l, APIC_REG_TPR, 0);
+	assert_int_equal(vlapic_ack(l), 0x31);
+	wr(l, APIC_REG_EOI, 0);
+	assert_int_equal(plat.eois, 0); /* edge vectors do not go back to the I/O APIC */
+	vlapic_set_irr(l, 0x60, true);
+	assert_int_equal(vlapic_ack(l), 0x60);
+	wr(l, APIC_REG_EOI, 0);
+	assert_int_equal(plat.eois, 1);
+	assert_int_equal(plat.eoi_vector, 0x60);
+	/* Vectors 0-15 are illegal: ESR bit 6 after the next ESR write. */
+	vlapic_set_irr(l, 5, false);
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	wr(l, APIC_REG_ESR, 0);
+	assert_int_equal(rd(l, APIC_REG_ESR), APIC_ESR_RECV_ILLEGAL_VECTOR);
+}
+
+static void test_software_disable_masks_lvts(void **state)
+{
+	setup(2);
+	struct vlapic *l = &lapic[1];
+	wr(l, APIC_REG_LVT_LINT0, 0x700);
+	assert_int_equal(rd(l, APIC_REG_LVT_LINT0), 0x700 | APIC_LVT_MASKED); /* still disabled */
+	sw_enable(l);
+	wr(l, APIC_REG_LVT_LINT0, 0x700);
+	assert_int_equal(rd(l, APIC_REG_LVT_LINT0), 0x700);
+	assert_true(vlapic_accepts_pic(l));
+	wr(l, APIC_REG_SVR, 0xff);
+	assert_true(rd(l, APIC_REG_LVT_LINT0) & APIC_LVT_MASKED);
+	/* Read-only status bits stay the APIC's. */
+	wr(l, APIC_REG_VERSION, 0);
+	assert_int_equal(rd(l, APIC_REG_VERSION), VLAPIC_VERSION);
+}
+
+static void send(struct vlapic *l, uint8_t dest, uint32_t lo)
+{
+	wr(l, APIC_REG_ICR_HI, (uint32_t)dest << 24);
+	wr(l, APIC_REG_ICR_LO, lo);
+}
+
+static void test_init_sipi(void **state)
+{
+	setup(4);
+	/* INIT (assert), INIT de-assert (no effect), SIPI, SIPI to APIC 2. */
+	wr(&lapic[2], APIC_REG_TPR, 0x20);
+	send(&lapic[0], 2, (APIC_DM_INIT << 8) | APIC_ICR_LEVEL_ASSERT | APIC_ICR_TRIGGER_LEVEL);
+	assert_int_equal(plat.inits[2], 1);
+	assert_int_equal(rd(&lapic[2], APIC_REG_TPR), 0); /* registers reset */
+	assert_int_equal(rd(&lapic[2], APIC_REG_ID), 2u << 24); /* ... but not the ID */
+	send(&lapic[0], 2, (APIC_DM_INIT << 8) | APIC_ICR_TRIGGER_LEVEL);
+	assert_int_equal(plat.inits[2], 1);
+	send(&lapic[0], 2, (APIC_DM_STARTUP << 8) | 0x9a);
+	assert_int_equal(plat.starts[2], 1);
+	assert_int_equal(plat.start_vector[2], 0x9a);
+	assert_int_equal(plat.starts[1] + plat.starts[3] + plat.starts[0], 0);
+	assert_false(rd(&lapic[0], APIC_REG_ICR_LO) & APIC_ICR_BUSY);
+	/* All-excluding-self: every AP, not the sender. */
+	send(&lapic[0], 0, (APIC_SH_OTHERS << 18) | (APIC_DM_STARTUP << 8) | 0x10);
+	assert_int_equal(plat.starts[0], 0);
+	assert_int_equal(plat.starts[1] + plat.starts[2] + plat.starts[3], 4);
+	/* INIT to the BSP, refused by the platform, leaves its APIC alone. */
+	plat.refuse_bsp_init = true;
+	wr(&lapic[0], APIC_REG_TPR, 0x20);
+	send(&lapic[1], 0, (APIC_DM_INIT << 8) | APIC_ICR_LEVEL_ASSERT);
+	assert_int_equal(rd(&lapic[0], APIC_REG_TPR), 0x20);
+	assert_int_equal(plat.inits[0], 0);
+}
+
+static void test_fixed_ipis_and_destinations(void **state)
+{
+	setup(4);
+	for (int i = 0; i < 4; i++)
+		sw_enable(&lapic[i]);
+	/* Physical destination. */
+	send(&lapic[0], 3, 0x50);
+	assert_int_equal(vlapic_pending_vector(&lapic[3]), 0x50);
+	assert_int_equal(plat.kicks[3], 1);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), -1);
+	/* Self. */
+	send(&lapic[1], 0, (APIC_SH_SELF << 18) | 0x51);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x51);
+	/* All including self. */
+	send(&lapic[2], 0, (APIC_SH_ALL << 18) | 0x52);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vlapic_pending_vector(&lapic[i]), 0x52);
+	/* Logical flat: LDR bit per CPU; destination 0x0a = CPUs 1 and 3. */
+	for (int i = 0; i < 4; i++)
+		wr(&lapic[i], APIC_REG_LDR, (1u << i) << 24);
+	send(&lapic[0], 0x0a, APIC_ICR_DEST_LOGICAL | 0x70);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x70);
+	assert_int_equal(vlapic_pending_vector(&lapic[3]), 0x70);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x52);
+	/* Logical cluster: cluster 1, members 0x3 = the APICs with LDR 0x11, 0x12. */
+	for (int i = 0; i < 4; i++) {
+		wr(&lapic[i], APIC_REG_DFR, 0x0fffffff);
+		wr(&lapic[i], APIC_REG_LDR, (uint32_t)((i < 2 ? 0x10 : 0x20) | (1u << (i & 1))) << 24);
+	}
+	send(&lapic[0], 0x13, APIC_ICR_DEST_LOGICAL | 0x80);
+	assert_int_equal(vlapic_pending_vector(&lapic[0]), 0x80);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x80);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x52);
+	/* Physical broadcast 0xFF. */
+	send(&lapic[0], 0xff, 0x90);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vlapic_pending_vector(&lapic[i]), 0x90);
+	/* Nobody there: counted. */
+	send(&lapic[0], 7, 0x91);
+	assert_int_equal(bus.undeliverable, 1);
+	/* Illegal vector: the sender's ESR, nothing sent. */
+	send(&lapic[0], 1, 0x05);
+	wr(&lapic[0], APIC_REG_ESR, 0);
+	assert_int_equal(rd(&lapic[0], APIC_REG_ESR), APIC_ESR_SEND_ILLEGAL_VECTOR);
+	/* NMI. */
+	send(&lapic[0], 2, APIC_DM_NMI << 8);
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_false(vlapic_take_nmi(&lapic[2]));
+}
+
+static void test_lowest_priority(void **state)
+{
+	setup(3);
+	for (int i = 0; i < 3; i++) {
+		sw_enable(&lapic[i]);
+		wr(&lapic[i], APIC_REG_LDR, 0x01000000);
+		wr(&lapic[i], APIC_REG_TPR, 0x30);
+	}
+	wr(&lapic[2], APIC_REG_TPR, 0x10);
+	send(&lapic[0], 0x01, APIC_ICR_DEST_LOGICAL | (APIC_DM_LOWEST << 8) | 0x44);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x44);
+	assert_int_equal(rd(&lapic[0], APIC_REG_IRR + 0x20) | rd(&lapic[1], APIC_REG_IRR + 0x20), 0);
+}
+
+static void test_timer(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	/* One-shot, divide by 16 (DCR 3): 1000 ticks = 16 us at the 1 GHz bus. */
+	wr(l, APIC_REG_TIMER_DCR, 3);
+	wr(l, APIC_REG_LVT_TIMER, 0xe0);
+	wr(l, APIC_REG_TIMER_ICR, 1000);
+	uint64_t t0 = clk.ns;
+	assert_int_equal(vlapic_next_deadline_ns(l), t0 + 16000);
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 1000);
+	clk.ns += 8000;
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 500);
+	vlapic_update(l);
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	clk.ns += 8000;
+	vlapic_update(l);
+	assert_int_equal(vlapic_pending_vector(l), 0xe0);
+	assert_int_equal(vlapic_next_deadline_ns(l), NO_DEADLINE);
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 0);
+	assert_int_equal(vlapic_ack(l), 0xe0);
+	wr(l, APIC_REG_EOI, 0);
+	/* Periodic, divide by 1 (DCR 0xB): 100000 ticks = 100 us. */
+	wr(l, APIC_REG_TIMER_DCR, 0xb);
+	wr(l, APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | 0xe1);
+	wr(l, APIC_REG_TIMER_ICR, 100000);
+	t0 = clk.ns;
+	clk.ns += 100000;
+	vlapic_update(l);
+	assert_int_equal(vlapic_ack(l), 0xe1);
+	wr(l, APIC_REG_EOI, 0);
+	assert_int_equal(vlapic_next_deadline_ns(l), t0 + 200000);
+	/* Three periods missed while descheduled: one interrupt, next deadline
+	 * on the period grid after now. */
+	clk.ns = t0 + 450000;
+	vlapic_update(l);
+	assert_int_equal(l->timer_fires, 3); /* the one-shot, then two periodic */
+	assert_int_equal(vlapic_next_deadline_ns(l), t0 + 500000);
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 50000);
+	/* Masked: counts, no interrupt. */
+	assert_int_equal(vlapic_ack(l), 0xe1);
+	wr(l, APIC_REG_EOI, 0);
+	wr(l, APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | APIC_LVT_MASKED | 0xe1);
+	clk.ns = t0 + 500000;
+	vlapic_update(l);
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	/* A tiny periodic count is clamped. */
+	wr(l, APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | 0xe1);
+	wr(l, APIC_REG_TIMER_ICR, 1);
+	assert_int_equal(vlapic_next_deadline_ns(l), clk.ns + VLAPIC_MIN_PERIOD_NS);
+	/* Initial count 0 stops it. */
+	wr(l, APIC_REG_TIMER_ICR, 0);
+	assert_int_equal(vlapic_next_deadline_ns(l), NO_DEADLINE);
+}
+
+static void test_base_msr(void **state)
+{
+	setup(2);
+	struct vlapic *l = &lapic[1];
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE), 0);
+	/* x2APIC and reserved bits: #GP. */
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD), -1);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | 1), -1);
+	/* Moving the page is refused; it stays at 0xFEE00000. */
+	assert_int_equal(vlapic_set_base_msr(l, 0xfed00000ULL | VLAPIC_BASE_ENABLE), 1);
+	assert_int_equal(vlapic_base_msr(l) & ~0xfffULL, 0xfee00000ULL);
+	/* The BSP flag is not the guest's to change. */
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_BSP), 0);
+	assert_false(vlapic_base_msr(l) & VLAPIC_BASE_BSP);
+	/* Global disable: state lost, no interrupts, INTR goes to the core. */
+	sw_enable(l);
+	vlapic_set_irr(l, 0x40, false);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL), 0);
+	assert_false(vlapic_hw_enabled(l));
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	assert_true(vlapic_accepts_pic(l));
+	assert_int_equal(rd(l, APIC_REG_SVR), 0xff);
+	/* A disabled APIC takes no IPIs. */
+	send(&lapic[0], 1, 0x50);
+	assert_int_equal(bus.undeliverable, 1);
+}
+
+static void test_bad_accesses(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	/* Unaligned and narrow writes are dropped and counted. */
+	vlapic_mmio_write(l, APIC_REG_TPR, 1, 0x50);
+	vlapic_mmio_write(l, APIC_REG_TPR + 2, 4, 0x50);
+	assert_int_equal(rd(l, APIC_REG_TPR), 0);
+	assert_int_equal(l->bad_accesses, 2);
+	/* A reserved register: ESR "illegal register address". */
+	rd(l, 0x3f0);
+	wr(l, APIC_REG_ESR, 0);
+	assert_int_equal(rd(l, APIC_REG_ESR), APIC_ESR_ILLEGAL_REGISTER);
+	wr(l, APIC_REG_ESR, 0);
+	assert_int_equal(rd(l, APIC_REG_ESR), 0);
+	/* 8-byte read: the register in the low half. */
+	assert_int_equal(vlapic_mmio_read(l, APIC_REG_VERSION, 8), VLAPIC_VERSION);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reset_state),
+		cmocka_unit_test(test_priority_and_eoi),
+		cmocka_unit_test(test_software_disable_masks_lvts),
+		cmocka_unit_test(test_init_sipi),
+		cmocka_unit_test(test_fixed_ipis_and_destinations),
+		cmocka_unit_test(test_lowest_priority),
+		cmocka_unit_test(test_timer),
+		cmocka_unit_test(test_base_msr),
+		cmocka_unit_test(test_bad_accesses),
+	};
+	return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
+}
