@@ -36,3 +36,25 @@ $(BUILD)/firmware/smp.bin: $(BUILD)/firmware/smp.o
 	@test $$(stat -c %s $@) -eq 4096 || { echo "$@ is not 4096 bytes"; exit 1; }
 
 TEST_IMAGES += $(BUILD)/smp.img
+
+# Hostile guests (firmware/hostile/hostile.S, one image per attack;
+# tests/boot/t-hostile-*.sh and docs/security.md). hostile-gpa-* read one
+# guest-physical address outside their 32 MiB of RAM.
+HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan
+HOSTILE_GPAS := hole:0xe0000000 above:0x2000000 4g:0x100000000 top:0
+HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
+	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(firstword $(subst :, ,$(g))).img)
+
+define hostile_rule
+$(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc
+	@mkdir -p $$(dir $$@)
+	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) -c $$< -o $$@
+endef
+$(foreach a,$(HOSTILE_ATTACKS),$(eval $(call hostile_rule,$(a),$(a),)))
+$(foreach g,$(HOSTILE_GPAS),$(eval $(call hostile_rule,gpa-$(firstword $(subst :, ,$(g))),gpa,-DGPA=$(lastword $(subst :, ,$(g))) $(if $(filter top:%,$(g)),-DGPA_TOP))))
+
+$(BUILD)/firmware/hostile-%.bin: $(BUILD)/firmware/hostile-%.o
+	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
+	@test $$(stat -c %s $@) -eq 8192 || { echo "$@ is not 8192 bytes"; exit 1; }
+
+TEST_IMAGES += $(HOSTILE_IMAGES)

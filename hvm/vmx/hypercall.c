@@ -115,9 +115,10 @@ enum exit_action exit_vmcall(struct vcpu *v)
 		}
 	}
 	if (ret == -XEN_ENOSYS) {
-		static unsigned reported;
-		if (reported++ < 16)
-			pr_info("guest %s: unknown hypercall %#x: -ENOSYS\n", v->guest->name, nr);
+		struct guest *g = v->guest;
+		if (guest_log_allowed(&g->unknown_hypercall_count))
+			pr_info("guest %s: unknown hypercall %#x: -ENOSYS (%lu so far)\n", g->name, nr,
+				g->unknown_hypercall_count);
 	}
 	v->regs.rax = (uint64_t)ret;
 	vcpu_skip_instruction(v);

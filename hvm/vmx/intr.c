@@ -97,6 +97,7 @@ void vmx_intr_prepare_entry(struct vcpu *v)
 		return;
 	}
 	vec = from_pic ? vpic_ack(&v->guest->pic) : vlapic_ack(&v->lapic);
+	v->guest->devices_dirty = true; /* a pending tick was taken: timers matter again */
 	if (vec < 0) {
 		set_window_exiting(false);
 		return;

@@ -113,8 +113,18 @@ static enum msr_result rd_sysenter(struct vcpu *v, uint32_t msr, uint64_t *val)
 						     : VMCS_GUEST_IA32_SYSENTER_EIP);
 	return MSR_OK;
 }
+/* Addresses in these MSRs must be canonical: the CPU raises #GP for
+ * anything else, and a non-canonical value in the VMCS would make the next
+ * VM entry fail its guest-state checks (SDM 26.3.1.1). 48-bit linear
+ * addresses (no 5-level paging for guests). */
+static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+
 static enum msr_result wr_sysenter(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	if (msr == MSR_IA32_SYSENTER_CS)
+		val = (uint32_t)val;
+	else if (!canonical(val))
+		return MSR_GP;
 	vmwrite(msr == MSR_IA32_SYSENTER_CS	 ? VMCS_GUEST_IA32_SYSENTER_CS
 		: msr == MSR_IA32_SYSENTER_ESP ? VMCS_GUEST_IA32_SYSENTER_ESP
 					       : VMCS_GUEST_IA32_SYSENTER_EIP,
@@ -129,6 +139,8 @@ static enum msr_result rd_fsgs(struct vcpu *v, uint32_t msr, uint64_t *val)
 }
 static enum msr_result wr_fsgs(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	if (!canonical(val))
+		return MSR_GP;
 	vmwrite(msr == MSR_IA32_FS_BASE ? VMCS_GUEST_FS_BASE : VMCS_GUEST_GS_BASE, val);
 	return MSR_OK;
 }
@@ -201,14 +213,20 @@ static const struct msr_entry *msr_lookup(uint32_t msr)
 	return NULL;
 }
 
-static void msr_unknown(struct vcpu *v, uint32_t msr, bool write)
+/* A #GP for an MSR access: logged (rate-limited per guest) with the MSR's
+ * name when Keel knows it, so a misbehaving guest is visible in the log. */
+static void msr_refused(struct vcpu *v, const struct msr_entry *e, uint32_t msr, bool write, uint64_t val)
 {
-	static unsigned reported;
-	if (reported < 32) {
-		reported++;
-		pr_info("guest %s: %s of unsupported MSR %#x at RIP %#lx: #GP injected\n", v->guest->name,
-			write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP));
-	}
+	struct guest *g = v->guest;
+	if (!guest_log_allowed(e ? &g->refused_msr_count : &g->unknown_msr_count))
+		return;
+	if (!e)
+		pr_info("guest %s: %s of unsupported MSR %#x at RIP %#lx: #GP injected (%lu so far)\n", g->name,
+			write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP), g->unknown_msr_count);
+	else
+		pr_info("guest %s: %s %s (%#x)%s%#lx at RIP %#lx refused: #GP injected (%lu refused so far)\n", g->name,
+			write ? "WRMSR" : "RDMSR", e->name, msr, write ? " value " : "", write ? val : 0,
+			vmread(VMCS_GUEST_RIP), g->refused_msr_count);
 }
 
 enum exit_action exit_rdmsr(struct vcpu *v)
@@ -217,8 +235,7 @@ enum exit_action exit_rdmsr(struct vcpu *v)
 	const struct msr_entry *e = msr_lookup(msr);
 	uint64_t val;
 	if (!e || e->read(v, msr, &val) != MSR_OK) {
-		if (!e)
-			msr_unknown(v, msr, false);
+		msr_refused(v, e, msr, false, 0);
 		vcpu_inject_exception(v, X86_EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
@@ -234,8 +251,7 @@ enum exit_action exit_wrmsr(struct vcpu *v)
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 	const struct msr_entry *e = msr_lookup(msr);
 	if (!e || e->write(v, msr, val) != MSR_OK) {
-		if (!e)
-			msr_unknown(v, msr, true);
+		msr_refused(v, e, msr, true, val);
 		vcpu_inject_exception(v, X86_EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}

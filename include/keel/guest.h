@@ -120,6 +120,11 @@ struct guest {
 	uint64_t created_tsc;
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
 	uint64_t ram_overhead_bytes; /* Keel memory for this guest besides its RAM */
+
+	/* Things a guest may do without end (probe MSRs, call unknown
+	 * hypercalls) are logged the first few times, then every 10th, 100th...
+	 * time, so a hostile guest cannot flood the console (guest_log_allowed). */
+	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count;
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS
@@ -134,6 +139,16 @@ void guest_stop(struct guest *g, const char *fmt, ...) __printf(2, 3);
  * SeaBIOS), as a reset does on a real machine. */
 void guest_restart(struct guest *g);
 void guest_timeline_print(struct guest *g);
+/* Counts one more event in *count; true if this one should be logged. */
+static inline bool guest_log_allowed(uint64_t *count)
+{
+	uint64_t n = ++*count;
+	if (n <= 8)
+		return true;
+	while (n % 10 == 0)
+		n /= 10;
+	return n == 1;
+}
 /* Copy to/from guest-physical memory; false if any byte is outside RAM. */
 bool guest_write_phys(struct guest *g, uint64_t gpa, const void *src, uint64_t len);
 bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);

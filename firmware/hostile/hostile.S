@@ -1,0 +1,819 @@
+/*
+ * Hostile guests for the security tests (tests/boot/t-hostile-*.sh). One
+ * program, built once per attack with -DATTACK=<name> (firmware.mk):
+ * SeaBIOS loads sector 0 as an MBR; it reads the rest with INT 13h, enters
+ * 32-bit flat protected mode with its own IDT (every exception is counted
+ * and, where the attack expects one, execution resumes at resume_eip), then
+ * runs its attack and reports on COM1 as "hostile: ...". Random choices come
+ * from xorshift32 seeded by RDTSC; the seed is printed so a run can be
+ * replayed (-DSEED=n fixes it).
+ *
+ * Attacks (what Keel is expected to do is in docs/security.md):
+ *   ports    20000 random port accesses, sizes 1/2/4, then REP OUTSB of
+ *            256 KiB and a REP INSB that runs off the end of guest RAM
+ *   msr      random RDMSR/WRMSR, then writes to FEATURE_CONTROL, EFER,
+ *            APIC_BASE and the SYSENTER MSRs, counting the #GPs
+ *   cpu      random CPUID leaves, VMCALLs with random numbers/pointers,
+ *            and every VMX instruction (each must raise #UD)
+ *   df       a double-fault storm: #GP's gate is not present, so every
+ *            #GP becomes #DF, 1000 times
+ *   triple   an empty IDT, then INT3: the CPU shuts down
+ *   storm    PICs fully unmasked, PIT channel 0 with count 1, EOI spam
+ *   ata      READ SECTORS with LBAs and counts beyond the disk
+ *   fill     (isolation) fills its RAM from 1 MiB up with a 16-byte
+ *            signature computed at run time (it is not in any image)
+ *   scan     (isolation) plants the signature once in its own RAM, then
+ *            scans all of its RAM three times, about a second apart, and
+ *            counts matches (expected: exactly the one it planted), then
+ *            reads just above its RAM
+ *   gpa      a read of guest-physical GPA (below 4 GiB: directly; at or
+ *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
+ *            the CPU's physical-address width allows, from CPUID 0x80000008)
+ */
+#define COM1 0x3f8
+#define SECTORS 16
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define IDT_BASE 0x1000		/* 64 gates */
+#define PAE_PDPT 0x3000		/* the gpa attack's page tables */
+#define PAE_PD0 0x4000
+#define PAE_PD3 0x5000
+#define RAM_END 0x2000000	/* the tests give these guests 32 MiB */
+#define PLANT 0x1234560		/* where scan plants its control copy */
+
+	.code16
+	.section .text
+	.globl _start
+_start:
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movw $0x7c00, %sp
+	ljmp $0, $1f
+1:	movb %dl, boot_drive
+	call com1_init
+	movw $dap, %si
+	movb $0x42, %ah
+	movb boot_drive, %dl
+	int $0x13
+	jc 2f
+	lgdt gdt_desc
+	movl %cr0, %eax
+	orb $1, %al
+	movl %eax, %cr0
+	ljmpl $SEL_CODE, $main32
+2:	movw $msg_disk, %si
+	call puts
+3:	cli
+	hlt
+	jmp 3b
+
+#include "../mbr/com1.inc"
+
+	.balign 4
+dap:	.byte 0x10, 0
+	.word SECTORS - 1
+	.word 0x7e00, 0
+	.quad 1
+boot_drive: .byte 0
+msg_disk: .asciz "hostile: INT 13h read failed\r\n"
+	.balign 8
+gdt:	.quad 0
+	.quad 0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
+	.quad 0x00cf92000000ffff	/* 0x10: 32-bit data, flat */
+gdt_end:
+gdt_desc:
+	.word gdt_end - gdt - 1
+	.long gdt
+
+	.org 510
+	.byte 0x55, 0xaa
+
+/* --- 32-bit part ------------------------------------------------------------ */
+	.code32
+main32:
+	movw $SEL_DATA, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	movl $0x7000, %esp
+	call idt_init
+	lidt idt_desc
+#ifdef SEED
+	movl $SEED, %eax
+#else
+	rdtsc
+	xorl $0x9e3779b9, %eax
+	orl $1, %eax
+#endif
+	movl %eax, rng
+	movl $msg_hello, %esi
+	call puts32
+	movl rng, %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+	jmp ATTACK
+
+/* Prints "hostile: <what> <n>\r\n": %esi = what, %eax = n. */
+report:
+	pushl %eax
+	pushl %esi
+	movl $msg_prefix, %esi
+	call puts32
+	popl %esi
+	call puts32
+	popl %eax
+	call putdec32
+	movl $msg_crlf, %esi
+	call puts32
+	ret
+
+rand:				/* xorshift32 -> %eax */
+	movl rng, %eax
+	pushl %edx
+	movl %eax, %edx
+	shll $13, %edx
+	xorl %edx, %eax
+	movl %eax, %edx
+	shrl $17, %edx
+	xorl %edx, %eax
+	movl %eax, %edx
+	shll $5, %edx
+	xorl %edx, %eax
+	popl %edx
+	movl %eax, rng
+	ret
+
+done:
+	movl $msg_done, %esi
+	call puts32
+	cli
+1:	hlt
+	jmp 1b
+
+/* --- ports ------------------------------------------------------------------ */
+ports:
+	movl $20000, %edi
+1:	call rand
+	movl %eax, %edx
+	andl $0xffff, %edx
+	call port_excluded
+	jc 3f
+	shrl $16, %eax
+	xorl %ecx, %ecx
+	movb %al, %cl
+	andb $7, %cl
+	call rand			/* the value to write */
+	cmpb $0, %cl
+	je 10f
+	cmpb $1, %cl
+	je 11f
+	cmpb $2, %cl
+	je 12f
+	cmpb $3, %cl
+	je 13f
+	cmpb $4, %cl
+	je 14f
+	outl %eax, %dx
+	jmp 3f
+10:	inb %dx, %al
+	jmp 3f
+11:	inw %dx, %ax
+	jmp 3f
+12:	inl %dx, %eax
+	jmp 3f
+13:	outb %al, %dx
+	jmp 3f
+14:	outw %ax, %dx
+3:	decl %edi
+	jnz 1b
+	movl $msg_ports, %esi
+	movl $20000, %eax
+	call report
+	/* A long string write inside RAM: Keel splits it over several exits. */
+	cld
+	movl $0x100000, %esi
+	movl $0x40000, %ecx
+	movw $0x80, %dx
+	rep outsb
+	movl $msg_outs, %esi
+	movl $0x40000, %eax
+	call report
+	/* A string read that runs off the end of RAM. */
+	movl $msg_ins, %esi
+	movl $RAM_END, %eax
+	call report
+	movl $RAM_END - 64, %edi
+	movl $4096, %ecx
+	movw $0x80, %dx
+	rep insb
+	movl $msg_ins_back, %esi	/* not reached: Keel stops the guest */
+	movl $0, %eax
+	call report
+	jmp done
+
+/* CF=1 for ports this attack leaves alone, so that it keeps running and
+ * the log stays readable: its own console and the debug consoles (it would
+ * print garbage), and the ports that reset or end the guest. */
+port_excluded:
+	cmpw $0x3f8, %dx
+	jb 1f
+	cmpw $0x3ff, %dx
+	jbe 9f
+1:	cmpw $0xe9, %dx
+	je 9f
+	cmpw $0x402, %dx
+	je 9f
+	cmpw $0xcf9, %dx
+	je 9f
+	cmpw $0x92, %dx
+	je 9f
+	cmpw $0x60, %dx
+	je 9f
+	cmpw $0x64, %dx
+	je 9f
+	cmpw $0xf4, %dx
+	je 9f
+	clc
+	ret
+9:	stc
+	ret
+
+/* --- msr -------------------------------------------------------------------- */
+msr:
+	movl $2000, %edi
+1:	call rand
+	movl %eax, %ecx
+	call rand
+	testb $1, %al
+	jz 2f
+	movl $3f, resume_eip
+	rdmsr
+	jmp 3f
+2:	movl %eax, %edx
+	movl $3f, resume_eip
+	wrmsr
+3:	movl $0, resume_eip
+	decl %edi
+	jnz 1b
+	movl $msg_msr_random, %esi
+	movl exc_count + 13 * 4, %eax
+	call report
+	/* Named MSRs a guest must not be able to change under Keel. */
+	movl $msr_targets, %ebx
+4:	movl (%ebx), %ecx
+	testl %ecx, %ecx
+	jz 6f
+	movl exc_count + 13 * 4, %ebp
+	movl $0xffffffff, %eax		/* 0x00008000ffffffff: reserved bits */
+	movl $0x00008000, %edx		/* set, and not a canonical address */
+	movl $5f, resume_eip
+	wrmsr
+5:	movl $msg_msr_prefix, %esi
+	call puts32
+	movl %ecx, %eax
+	call puthex32
+	movl $msg_msr_gp, %esi
+	cmpl exc_count + 13 * 4, %ebp
+	jne 7f
+	movl $msg_msr_ok, %esi
+7:	call puts32
+	addl $4, %ebx
+	jmp 4b
+6:	jmp done
+
+msr_targets:
+	.long 0x3a, 0xc0000080, 0x1b, 0x174, 0x175, 0x176, 0
+
+/* --- cpu: CPUID, VMCALL, VMX instructions ------------------------------------- */
+cpu:
+	movl $5000, %edi
+1:	call rand
+	movl %eax, %ebx
+	call rand
+	movl %eax, %ecx
+	movl %ebx, %eax
+	cpuid
+	decl %edi
+	jnz 1b
+	movl $msg_cpuid, %esi
+	movl $5000, %eax
+	call report
+	movl $2000, %edi
+2:	call rand
+	movl %eax, %ebx			/* pointers: anywhere, unaligned */
+	call rand
+	movl %eax, %ecx
+	call rand
+	movl %eax, %edx
+	call rand
+	andl $0x7f, %eax		/* hypercall numbers, known and unknown */
+	movl $3f, resume_eip
+	vmcall
+3:	movl $0, resume_eip
+	decl %edi
+	jnz 2b
+	movl $msg_vmcall, %esi
+	movl $2000, %eax
+	call report
+	movl $vmx_area, %ebx
+	movl $10f, resume_eip
+	vmxon (%ebx)
+10:	movl $11f, resume_eip
+	vmptrld (%ebx)
+11:	movl $12f, resume_eip
+	vmclear (%ebx)
+12:	movl $13f, resume_eip
+	movl $0x4400, %eax
+	vmread %eax, %ecx
+13:	movl $14f, resume_eip
+	vmwrite %ecx, %eax
+14:	movl $15f, resume_eip
+	movl $1, %eax
+	invept (%ebx), %eax
+15:	movl $16f, resume_eip
+	invvpid (%ebx), %eax
+16:	movl $17f, resume_eip
+	vmlaunch
+17:	movl $18f, resume_eip
+	vmresume
+18:	movl $19f, resume_eip
+	vmxoff
+19:	movl $msg_vmx_ud, %esi
+	movl exc_count + 6 * 4, %eax
+	call report
+	jmp done
+
+/* --- df: double-fault storm ---------------------------------------------------- */
+df:
+	/* Gate 13 (#GP) not present: a #GP then raises #NP... which is a
+	 * contributory fault during delivery of another: #DF. */
+	andb $0x7f, IDT_BASE + 13 * 8 + 5
+	movl $1000, %edi
+1:	movl $2f, resume_eip
+	movl $0x1234, %ecx		/* an MSR no CPU has: #GP */
+	rdmsr
+2:	decl %edi
+	jnz 1b
+	movl $msg_df, %esi
+	movl exc_count + 8 * 4, %eax
+	call report
+	jmp done
+
+/* --- triple fault --------------------------------------------------------------- */
+triple:
+	movl $msg_triple, %esi
+	call puts32
+	lidt idt_empty
+	int3
+	movl $msg_triple_back, %esi	/* not reached */
+	call puts32
+	jmp done
+
+/* --- storm: interrupts as fast as the platform can make them -------------------- */
+storm:
+	/* PICs: ICW1-4, vectors 0x20/0x28, every line unmasked. */
+	movb $0x11, %al
+	outb %al, $0x20
+	outb %al, $0xa0
+	movb $0x20, %al
+	outb %al, $0x21
+	movb $0x28, %al
+	outb %al, $0xa1
+	movb $4, %al
+	outb %al, $0x21
+	movb $2, %al
+	outb %al, $0xa1
+	movb $1, %al
+	outb %al, $0x21
+	outb %al, $0xa1
+	xorb %al, %al
+	outb %al, $0x21
+	outb %al, $0xa1
+	/* PIT channel 0, mode 2, count 1 (the fastest it can be asked). */
+	movb $0x34, %al
+	outb %al, $0x43
+	movb $1, %al
+	outb %al, $0x40
+	xorb %al, %al
+	outb %al, $0x40
+	movl $msg_storm_on, %esi
+	call puts32
+	sti
+	movl $5, %ebx			/* report 5 times */
+1:	movl irq_count, %edx
+	addl $2000, %edx
+2:	movb $0x20, %al			/* EOI spam between interrupts */
+	outb %al, $0x20
+	outb %al, $0xa0
+	movl irq_count, %ecx
+	cmpl %edx, %ecx
+	jb 2b
+	movl $msg_storm, %esi
+	movl irq_count, %eax
+	call report
+	decl %ebx
+	jnz 1b
+	cli
+	jmp done
+
+/* --- ata: requests for sectors the disk does not have ----------------------------- */
+ata:
+	xorl %ebp, %ebp			/* requests refused with ERR */
+	movl $ata_requests, %ebx
+1:	movl (%ebx), %eax		/* LBA28 */
+	cmpl $0xffffffff, %eax
+	je 4f
+	movw $0x1f6, %dx
+	movl %eax, %ecx
+	shrl $24, %ecx
+	andb $0x0f, %cl
+	orb $0xe0, %cl			/* LBA, device 0 */
+	movb %cl, %al
+	outb %al, %dx
+	movw $0x1f2, %dx
+	movb 4(%ebx), %al		/* count (0 = 256) */
+	outb %al, %dx
+	movl (%ebx), %eax
+	movw $0x1f3, %dx
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	movw $0x1f7, %dx
+	movb $0x20, %al			/* READ SECTORS */
+	outb %al, %dx
+2:	inb %dx, %al
+	testb $0x80, %al		/* BSY */
+	jnz 2b
+	testb $0x01, %al		/* ERR */
+	jz 3f
+	incl %ebp
+3:	addl $8, %ebx
+	jmp 1b
+4:	movl $msg_ata, %esi
+	movl %ebp, %eax
+	call report
+	jmp done
+
+	.balign 4
+ata_requests:			/* LBA, count: the disk is 4 MiB = 8192 sectors */
+	.long 8192, 1
+	.long 0x0fffffff, 1
+	.long 8191, 2			/* starts inside, ends outside */
+	.long 8000, 0			/* 256 sectors from 8000 */
+	.long 0xffffffff, 0
+
+/* --- gpa: one access outside guest RAM ------------------------------------------- */
+#ifdef GPA
+gpa:
+#ifdef GPA_TOP
+	movl $0x80000008, %eax
+	cpuid
+	movzbl %al, %ecx		/* MAXPHYADDR, > 32 on any CPU with VMX */
+	subl $32, %ecx
+	movl $1, %eax
+	shll %cl, %eax
+	decl %eax
+	movl %eax, gpa_hi		/* 2^MAXPHYADDR - 2 MiB */
+	movl $0xffe00000, gpa_lo
+#endif
+	movl $msg_gpa, %esi
+	call puts32
+	movl gpa_hi, %eax
+	call puthex32
+	movl gpa_lo, %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+#if !defined(GPA_TOP) && (GPA >> 32) == 0
+	movl (GPA & 0xffffffff), %eax
+#else
+	/* PAE paging: the first 2 MiB identity-mapped (this code), and the
+	 * 2 MiB page holding GPA at linear 0xC0000000. */
+	movl $PAE_PD0 | 1, PAE_PDPT
+	movl $0, PAE_PDPT + 4
+	movl $PAE_PD3 | 1, PAE_PDPT + 24
+	movl $0, PAE_PDPT + 28
+	movl $0x83, PAE_PD0		/* P, RW, PS: 0-2 MiB */
+	movl $0, PAE_PD0 + 4
+	movl gpa_lo, %eax
+	andl $0xffe00000, %eax
+	orl $0x83, %eax
+	movl %eax, PAE_PD3
+	movl gpa_hi, %eax
+	movl %eax, PAE_PD3 + 4
+	movl %cr4, %eax
+	orl $0x20, %eax			/* PAE */
+	movl %eax, %cr4
+	movl $PAE_PDPT, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80000000, %eax
+	movl %eax, %cr0
+	movl gpa_lo, %ebx
+	andl $0x1fffff, %ebx
+	movl 0xc0000000(%ebx), %eax
+#endif
+	movl $msg_gpa_back, %esi	/* not reached */
+	call puts32
+	jmp done
+#endif
+
+/* --- isolation: fill and scan ------------------------------------------------------- */
+/* The signature: four xorshift32 values from a fixed seed, so both guests
+ * compute the same 16 bytes and neither image contains them. */
+make_signature:
+	pushl %eax
+	movl rng, %eax
+	pushl %eax
+	movl $0x6b65656c, rng		/* fixed seed */
+	call rand
+	movl %eax, signature
+	call rand
+	movl %eax, signature + 4
+	call rand
+	movl %eax, signature + 8
+	call rand
+	movl %eax, signature + 12
+	popl %eax
+	movl %eax, rng
+	popl %eax
+	ret
+
+fill:
+	call make_signature
+	movl $0x100000, %edi
+1:	movl $signature, %esi
+	movl $4, %ecx
+	rep movsl
+	cmpl $RAM_END - 0x100000, %edi
+	jb 1b
+	movl $msg_filled, %esi
+	movl $(RAM_END - 0x200000) / 16, %eax
+	call report
+	jmp done
+
+scan:
+	call make_signature
+	movl $signature, %esi		/* the positive control */
+	movl $PLANT, %edi
+	movl $4, %ecx
+	rep movsl
+	movl $3, %ebp
+1:	xorl %ebx, %ebx			/* matches this pass */
+	xorl %edi, %edi
+2:	movl signature, %eax
+	cmpl (%edi), %eax
+	jne 3f
+	movl signature + 4, %eax
+	cmpl 4(%edi), %eax
+	jne 3f
+	movl signature + 8, %eax
+	cmpl 8(%edi), %eax
+	jne 3f
+	movl signature + 12, %eax
+	cmpl 12(%edi), %eax
+	jne 3f
+	cmpl $signature, %edi		/* its own copy to compare with */
+	je 3f
+	incl %ebx
+	movl %edi, last_match
+3:	addl $4, %edi
+	cmpl $RAM_END - 12, %edi
+	jb 2b
+	movl $msg_scan, %esi
+	movl %ebx, %eax
+	call report
+	movl $msg_scan_at, %esi
+	movl last_match, %eax
+	call report
+	/* About a second of guest time between passes. */
+	rdtsc
+	movl %eax, %ecx
+	addl $50000000, %ecx
+4:	rdtsc
+	subl %ecx, %eax
+	js 4b
+	decl %ebp
+	jnz 1b
+	movl $msg_scan_out, %esi
+	movl $RAM_END, %eax
+	call report
+	movl RAM_END, %eax		/* Keel stops the guest here */
+	movl $msg_gpa_back, %esi
+	call puts32
+	jmp done
+
+/* --- exceptions and interrupts ----------------------------------------------------- */
+.macro EXC vec, err
+exc\vec:
+	.if \err == 0
+	pushl $0
+	.endif
+	pushl $\vec
+	jmp exc_common
+.endm
+EXC 0,0; EXC 1,0; EXC 2,0; EXC 3,0; EXC 4,0; EXC 5,0; EXC 6,0; EXC 7,0
+EXC 8,1; EXC 9,0; EXC 10,1; EXC 11,1; EXC 12,1; EXC 13,1; EXC 14,1; EXC 15,0
+EXC 16,0; EXC 17,1; EXC 18,0; EXC 19,0
+
+/* Counts the exception; resumes at resume_eip if the attack set one (and
+ * clears it), else reports an unexpected exception and stops. */
+exc_common:
+	pushl %eax
+	movl 4(%esp), %eax		/* vector */
+	incl exc_count(,%eax,4)
+	movl resume_eip, %eax
+	testl %eax, %eax
+	jz 1f
+	movl %eax, 12(%esp)		/* the frame's EIP */
+	movl $0, resume_eip
+	popl %eax
+	addl $8, %esp
+	iret
+1:	movl $msg_unexpected, %esi
+	call puts32
+	movl 4(%esp), %eax
+	call putdec32
+	movl $msg_at, %esi
+	call puts32
+	movl 12(%esp), %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+	cli
+2:	hlt
+	jmp 2b
+
+irq_master:
+	incl irq_count
+	pushl %eax
+	movb $0x20, %al
+	outb %al, $0x20
+	popl %eax
+	iret
+irq_slave:
+	incl irq_count
+	pushl %eax
+	movb $0x20, %al
+	outb %al, $0xa0
+	outb %al, $0x20
+	popl %eax
+	iret
+
+idt_init:
+	xorl %ecx, %ecx
+1:	cmpl $20, %ecx
+	jb 2f
+	movl $exc_unexpected_stub, %eax
+	cmpl $0x20, %ecx
+	jb 3f
+	movl $irq_master, %eax
+	cmpl $0x28, %ecx
+	jb 3f
+	movl $irq_slave, %eax
+	cmpl $0x30, %ecx
+	jb 3f
+	movl $exc_unexpected_stub, %eax
+	jmp 3f
+2:	movl exc_table(,%ecx,4), %eax
+3:	movw %ax, IDT_BASE(,%ecx,8)
+	movw $SEL_CODE, IDT_BASE + 2(,%ecx,8)
+	movw $0x8e00, IDT_BASE + 4(,%ecx,8)
+	shrl $16, %eax
+	movw %ax, IDT_BASE + 6(,%ecx,8)
+	incl %ecx
+	cmpl $64, %ecx
+	jb 1b
+	ret
+
+exc_unexpected_stub:
+	pushl $0
+	pushl $99
+	jmp exc_common
+
+/* --- 32-bit console --------------------------------------------------------------- */
+putc32:
+	pushl %edx
+	pushl %eax
+	movw $COM1 + 5, %dx
+1:	inb %dx, %al
+	testb $0x20, %al
+	jz 1b
+	popl %eax
+	movw $COM1, %dx
+	outb %al, %dx
+	popl %edx
+	ret
+puts32:
+	pushl %eax
+1:	lodsb
+	testb %al, %al
+	jz 2f
+	call putc32
+	jmp 1b
+2:	popl %eax
+	ret
+putdec32:
+	pushl %eax
+	pushl %ecx
+	pushl %edx
+	pushl %ebx
+	movl $10, %ebx
+	xorl %ecx, %ecx
+1:	xorl %edx, %edx
+	divl %ebx
+	pushl %edx
+	incl %ecx
+	testl %eax, %eax
+	jnz 1b
+2:	popl %eax
+	addb $'0', %al
+	call putc32
+	loop 2b
+	popl %ebx
+	popl %edx
+	popl %ecx
+	popl %eax
+	ret
+puthex32:			/* %eax as 8 hex digits */
+	pushl %eax
+	pushl %ecx
+	pushl %edx
+	movl %eax, %edx
+	movl $8, %ecx
+1:	roll $4, %edx
+	movb %dl, %al
+	andb $0x0f, %al
+	addb $'0', %al
+	cmpb $'9', %al
+	jbe 2f
+	addb $('a' - '0' - 10), %al
+2:	call putc32
+	loop 1b
+	popl %edx
+	popl %ecx
+	popl %eax
+	ret
+
+	.balign 4
+exc_table:
+	.long exc0, exc1, exc2, exc3, exc4, exc5, exc6, exc7, exc8, exc9
+	.long exc10, exc11, exc12, exc13, exc14, exc15, exc16, exc17, exc18, exc19
+idt_desc:
+	.word 64 * 8 - 1
+	.long IDT_BASE
+idt_empty:
+	.word 0
+	.long 0
+rng:		.long 0
+resume_eip:	.long 0
+irq_count:	.long 0
+exc_count:	.fill 100, 4, 0
+vmx_area:	.fill 16, 1, 0
+signature:	.fill 16, 1, 0
+last_match:	.long 0
+#ifdef GPA
+gpa_lo:		.long GPA & 0xffffffff
+gpa_hi:		.long GPA >> 32
+#endif
+
+msg_hello:	.asciz "\r\nhostile: attack " ATTACK_NAME ", seed 0x"
+msg_prefix:	.asciz "hostile: "
+msg_crlf:	.asciz "\r\n"
+msg_done:	.asciz "hostile: done\r\n"
+msg_ports:	.asciz "ports: random accesses done: "
+msg_outs:	.asciz "ports: rep outsb inside RAM done, bytes: "
+msg_ins:	.asciz "ports: rep insb across the end of RAM at "
+msg_ins_back:	.asciz "ports: rep insb across the end of RAM came back "
+msg_msr_random:	.asciz "msr: #GP for random RDMSR/WRMSR (of 2000): "
+msg_msr_prefix:	.asciz "hostile: msr: write of 0x00008000ffffffff to MSR 0x"
+msg_msr_gp:	.asciz ": #GP\r\n"
+msg_msr_ok:	.asciz ": accepted\r\n"
+msg_cpuid:	.asciz "cpu: random CPUIDs done: "
+msg_vmcall:	.asciz "cpu: random VMCALLs done: "
+msg_vmx_ud:	.asciz "cpu: VMX instructions that raised #UD (of 10): "
+msg_df:		.asciz "df: double faults taken (of 1000): "
+msg_triple:	.asciz "hostile: triple fault now\r\n"
+msg_triple_back: .asciz "hostile: still running after the triple fault\r\n"
+msg_storm_on:	.asciz "hostile: storm: PIC unmasked, PIT count 1, EOI spam\r\n"
+msg_storm:	.asciz "storm: interrupts taken: "
+msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
+msg_gpa:	.asciz "hostile: reading guest-physical 0x"
+msg_gpa_back:	.asciz "hostile: the read outside RAM came back\r\n"
+msg_filled:	.asciz "isolation: RAM from 1 MiB filled with the signature, copies: "
+msg_scan:	.asciz "isolation: scan: matches of the signature in all of RAM: "
+msg_scan_at:	.asciz "isolation: scan: last match at: "
+msg_scan_out:	.asciz "isolation: reading just above RAM at "
+msg_unexpected:	.asciz "hostile: unexpected exception "
+msg_at:		.asciz " at EIP 0x"
+
+	.org SECTORS * 512 - 1
+	.byte 0

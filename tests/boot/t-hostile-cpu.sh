@@ -1,0 +1,35 @@
+# Hostile guests, CPU instructions (firmware/hostile/hostile.S,
+# docs/security.md): random RDMSR/WRMSR (all #GP, logged but rate-limited)
+# and bad values for FEATURE_CONTROL, EFER, APIC_BASE, SYSENTER_ESP/EIP
+# (#GP, named in Keel's log); random CPUID and VMCALL; every VMX instruction
+# (#UD); a double-fault storm; a triple fault with on_reset:stop. A
+# heartbeat guest beside them must keep beating.
+. tests/boot/lib.sh
+log=$LOG_DIR/t-hostile-cpu.serial
+$KEEL_RUN --guest build/hostile-msr.img,name=msr --guest build/hostile-cpu.img,name=cpu \
+	--guest build/hostile-df.img,name=df --guest build/hostile-triple.img,name=triple,on_reset=stop \
+	--guest build/heartbeat.img,name=hb --timeout 300 --fail-on PANIC --fail-on "FATAL" \
+	--fail-on "hostile: unexpected" --fail-on "still running after the triple fault" --serial-log "$log" --expect "[hb] heartbeat 100" \
+	--expect "[msr] hostile: msr: #GP for random RDMSR/WRMSR (of 2000): 2000" \
+	--expect "[msr] hostile: done" --expect "[cpu] hostile: done" --expect "[df] hostile: done" \
+	--expect-re "guest triple stopped: reset requested \(triple fault at RIP" || exit 1
+fail() { echo "FAIL: $*"; exit 1; }
+for m in 0000003a c0000080 0000001b 00000175 00000176; do
+	grep -q "\[msr\] hostile: msr: write of 0x00008000ffffffff to MSR 0x$m: #GP" "$log" ||
+		fail "MSR 0x$m accepted a reserved/non-canonical value"
+done
+for n in IA32_FEATURE_CONTROL IA32_EFER IA32_APIC_BASE IA32_SYSENTER_ESP IA32_SYSENTER_EIP; do
+	grep -q "keel: guest msr: WRMSR $n (0x[0-9a-f]*) value 0x8000ffffffff .*refused: #GP injected" "$log" ||
+		fail "Keel's log does not name the refused WRMSR $n"
+done
+# Logged, but not 2000 lines of it: the first 8, then the 10th, 100th, 1000th.
+n=$(grep -c "keel: guest msr: .*MSR .*#GP injected" "$log")
+echo "Keel log lines about guest msr's MSR accesses: $n"
+[ "$n" -le 20 ] || fail "a guest probing MSRs floods Keel's console ($n lines)"
+grep -q "\[cpu\] hostile: cpu: VMX instructions that raised #UD (of 10): 10" "$log" || fail "a VMX instruction did not raise #UD"
+grep -q "\[cpu\] hostile: cpu: random VMCALLs done: 2000" "$log" || fail "random VMCALLs did not complete"
+grep -q "\[df\] hostile: df: double faults taken (of 1000): 1000" "$log" || fail "the double-fault storm did not complete"
+n=$(grep -c "keel: guest cpu: unknown hypercall" "$log")
+[ "$n" -le 20 ] || fail "a guest calling unknown hypercalls floods Keel's console ($n lines)"
+beats_after "$log" "\[df\] hostile: done" 5 || exit 1
+beats_after "$log" "guest triple stopped" 5 || exit 1
