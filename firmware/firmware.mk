@@ -58,3 +58,16 @@ $(BUILD)/firmware/hostile-%.bin: $(BUILD)/firmware/hostile-%.o
 	@test $$(stat -c %s $@) -eq 8192 || { echo "$@ is not 8192 bytes"; exit 1; }
 
 TEST_IMAGES += $(HOSTILE_IMAGES)
+
+# Benchmark guests (tools/bench, docs/performance.md): tscmark prints its
+# first TSC reading with the marker; exitcost times exits from inside.
+$(BUILD)/firmware/tscmark.o: firmware/bench/tscmark.S firmware/mbr/com1.inc
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c $< -o $@
+$(BUILD)/firmware/exitcost.o: firmware/bench/exitcost.S firmware/mbr/com1.inc
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -c $< -o $@
+$(BUILD)/firmware/exitcost.bin: $(BUILD)/firmware/exitcost.o
+	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
+	@test $$(stat -c %s $@) -eq 1024 || { echo "$@ is not 1024 bytes"; exit 1; }
+BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img

@@ -182,6 +182,7 @@ static void run_command(char *cmd)
 				if (guests[i])
 					exit_stats_print(guests[i]);
 		}
+		kprintf("keel: end of stats\n"); /* for scripts (tools/bench) */
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
 		struct guest *g = arg && *arg ? find_guest(arg) : NULL;
 		if (!g) {

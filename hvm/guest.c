@@ -523,7 +523,8 @@ void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi)
 		}
 		ok++;
 	}
-	pr_info("%u of %u guest%s started\n", ok, cfg->nr_guests, cfg->nr_guests == 1 ? "" : "s");
+	pr_info("%u of %u guest%s started; %lu KiB left for more\n", ok, cfg->nr_guests,
+		cfg->nr_guests == 1 ? "" : "s", mm_free_bytes() >> 10);
 }
 
 /* --- stop and restart -------------------------------------------------------- */

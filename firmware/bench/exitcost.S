@@ -1,0 +1,263 @@
+/*
+ * Benchmark boot sector (like kvm-unit-tests' vmexit test): times single
+ * instructions that exit to the hypervisor, with RDTSC right before and
+ * right after each one, N times each, and prints the median and 99th
+ * percentile in TSC ticks:
+ *   "bench: <kind> median M p99 P n N"
+ * Kinds: nop (no instruction: the cost of the measurement itself), cpuid
+ * (leaf 0), in (port 0x61), vmcall (an unknown hypercall, -ENOSYS), and hlt:
+ * PIT channel 0 is armed for 1 ms (mode 0), then STI; HLT until its IRQ 0;
+ * reported is the time from arming to resuming minus 1 ms (measured against
+ * PIT channel 2 first), i.e. how late the wake-up comes.
+ * Ends with "bench: done".
+ */
+#define N 512
+#define N_HLT 64
+#define SAMPLES_SEG 0x1000	/* 0x10000: N dwords */
+
+	.code16
+	.globl _start
+_start:
+	cli
+	xorw %ax, %ax
+	movw %ax, %ds
+	movw %ax, %ss
+	movw $0x7c00, %sp
+	ljmp $0, $1f
+1:	movb %dl, boot_drive
+	call com1_init
+	/* The rest of the program (sector 1) to 0000:7E00. */
+	movw $dap, %si
+	movb $0x42, %ah
+	movb boot_drive, %dl
+	int $0x13
+	jc 7f
+	jmp main
+7:	movw $msg_disk, %si
+	call puts
+8:	cli
+	hlt
+	jmp 8b
+
+#include "../mbr/com1.inc"
+
+	.balign 4
+dap:	.byte 0x10, 0
+	.word 1
+	.word 0x7e00, 0
+	.quad 1
+boot_drive: .byte 0
+msg_disk: .asciz "bench: INT 13h read failed\r\n"
+	.org 510
+	.byte 0x55, 0xaa
+
+main:
+	movw $SAMPLES_SEG, %ax
+	movw %ax, %es
+	movw $irq0, 0x20	/* IVT entry 8: IRQ 0 under SeaBIOS's PIC setup */
+	movw $0, 0x22
+
+	/* nop */
+	movw $N, %bp
+	xorw %di, %di
+2:	rdtsc
+	movl %eax, %esi
+	rdtsc
+	subl %esi, %eax
+	stosl
+	decw %bp
+	jnz 2b
+	movw $k_nop, %si
+	movw $N, %cx
+	call report
+
+	/* cpuid */
+	movw $N, %bp
+	xorw %di, %di
+2:	rdtsc
+	movl %eax, %esi
+	xorl %eax, %eax
+	cpuid
+	rdtsc
+	subl %esi, %eax
+	stosl
+	decw %bp
+	jnz 2b
+	movw $k_cpuid, %si
+	movw $N, %cx
+	call report
+
+	/* in */
+	movw $N, %bp
+	xorw %di, %di
+2:	rdtsc
+	movl %eax, %esi
+	inb $0x61, %al
+	rdtsc
+	subl %esi, %eax
+	stosl
+	decw %bp
+	jnz 2b
+	movw $k_in, %si
+	movw $N, %cx
+	call report
+
+	/* vmcall */
+	movw $N, %bp
+	xorw %di, %di
+2:	rdtsc
+	movl %eax, %esi
+	movl $0x7f, %eax
+	vmcall
+	rdtsc
+	subl %esi, %eax
+	stosl
+	decw %bp
+	jnz 2b
+	movw $k_vmcall, %si
+	movw $N, %cx
+	call report
+
+	/* hlt: first, TSC ticks per ms against PIT channel 2 (10 ms). */
+	inb $0x61, %al
+	andb $0xfc, %al
+	orb $1, %al		/* gate 2 on, speaker off */
+	outb %al, $0x61
+	movb $0xb0, %al		/* channel 2, lo/hi, mode 0 */
+	outb %al, $0x43
+	movb $(11932 & 0xff), %al
+	outb %al, $0x42
+	movb $(11932 >> 8), %al
+	outb %al, $0x42
+	rdtsc
+	movl %eax, %esi
+3:	inb $0x61, %al
+	testb $0x20, %al	/* OUT 2 */
+	jz 3b
+	rdtsc
+	subl %esi, %eax
+	xorl %edx, %edx
+	movl $10, %ebx
+	divl %ebx
+	movl %eax, ticks_per_ms
+	movw $N_HLT, %bp
+	xorw %di, %di
+4:	movb $0x30, %al		/* channel 0, lo/hi, mode 0 */
+	outb %al, $0x43
+	movb $(1193 & 0xff), %al
+	outb %al, $0x40
+	movb $(1193 >> 8), %al
+	outb %al, $0x40		/* counting starts now */
+	rdtsc
+	movl %eax, %esi
+	sti
+	hlt
+	cli
+	rdtsc
+	subl %esi, %eax
+	subl ticks_per_ms, %eax
+	jns 5f
+	xorl %eax, %eax
+5:	stosl
+	decw %bp
+	jnz 4b
+	movw $k_hlt, %si
+	movw $N_HLT, %cx
+	call report
+	movw $msg_done, %si
+	call puts
+6:	cli
+	hlt
+	jmp 6b
+
+irq0:
+	pushw %ax
+	movb $0x20, %al
+	outb %al, $0x20
+	popw %ax
+	iret
+
+/* Sorts the %cx samples at es:0 (insertion sort) and prints
+ * "bench: <%si> median M p99 P n N". */
+report:
+	pushw %cx
+	movw $1, %bx
+1:	cmpw %cx, %bx
+	jae 4f
+	movw %bx, %di
+	shlw $2, %di
+	movl %es:(%di), %eax
+2:	testw %di, %di
+	jz 3f
+	movl %es:-4(%di), %edx
+	cmpl %eax, %edx
+	jbe 3f
+	movl %edx, %es:(%di)
+	subw $4, %di
+	jmp 2b
+3:	movl %eax, %es:(%di)
+	incw %bx
+	jmp 1b
+4:	pushw %si
+	movw $msg_bench, %si
+	call puts
+	popw %si
+	call puts
+	movw $msg_median, %si
+	call puts
+	popw %cx
+	movw %cx, %bx
+	shrw $1, %bx
+	shlw $2, %bx
+	movl %es:(%bx), %eax
+	call putdec32
+	movw $msg_p99, %si
+	call puts
+	movw %cx, %ax
+	movw $99, %dx
+	mulw %dx
+	movw $100, %bx
+	divw %bx
+	movw %ax, %bx
+	shlw $2, %bx
+	movl %es:(%bx), %eax
+	call putdec32
+	movw $msg_n, %si
+	call puts
+	movzwl %cx, %eax
+	call putdec32
+	movw $crlf, %si
+	call puts
+	ret
+
+putdec32:			/* %eax */
+	pushw %cx
+	xorw %cx, %cx
+	movl $10, %ebx
+1:	xorl %edx, %edx
+	divl %ebx
+	pushw %dx
+	incw %cx
+	testl %eax, %eax
+	jnz 1b
+2:	popw %ax
+	addb $'0', %al
+	call putc
+	loop 2b
+	popw %cx
+	ret
+
+ticks_per_ms: .long 0
+msg_bench: .asciz "bench: "
+k_nop:	.asciz "nop"
+k_cpuid: .asciz "cpuid"
+k_in:	.asciz "in"
+k_vmcall: .asciz "vmcall"
+k_hlt:	.asciz "hlt"
+msg_median: .asciz " median "
+msg_p99: .asciz " p99 "
+msg_n:	.asciz " n "
+msg_done: .asciz "bench: done\r\n"
+crlf:	.asciz "\r\n"
+	.org 1023
+	.byte 0
