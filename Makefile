@@ -35,7 +35,8 @@ HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
 # Everything in hvm/*.c and hvm/vmx/ept.c is pure; hardware access lives in
 # arch/x86/ and the rest of hvm/vmx/.
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
-	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c
+	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c \
+	loader/start_info.c
 
 .DEFAULT_GOAL := all
 # Subsystem fragments (they may add prerequisites of 'all').

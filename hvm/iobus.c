@@ -1,5 +1,6 @@
 /* Port-range registry and dispatch for one guest (see include/keel/iobus.h). */
 #include <keel/iobus.h>
+#include <keel/string.h>
 
 void iobus_init(struct io_bus *bus)
 {
@@ -54,4 +55,37 @@ void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 		return;
 	}
 	r->write(r->dev, port, size, val & size_mask(size));
+}
+
+uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	uint8_t *p = buf;
+	if (count > 1 && r && r->read_string) {
+		uint32_t done = r->read_string(r->dev, port, size, buf, count);
+		if (done)
+			return done;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t val = iobus_read(bus, port, size);
+		memcpy(p + (size_t)i * size, &val, size);
+	}
+	return count;
+}
+
+uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	const uint8_t *p = buf;
+	if (count > 1 && r && r->write_string) {
+		uint32_t done = r->write_string(r->dev, port, size, buf, count);
+		if (done)
+			return done;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t val = 0;
+		memcpy(&val, p + (size_t)i * size, size);
+		iobus_write(bus, port, size, val);
+	}
+	return count;
 }

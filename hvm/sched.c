@@ -13,6 +13,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
@@ -29,21 +30,6 @@ static uint8_t exit_stacks[MAX_CPUS][16384] __aligned(16);
 void sched_init_cpu(unsigned cpu)
 {
 	pcpus[cpu].exit_stack_top = (uint64_t)(uintptr_t)&exit_stacks[cpu][sizeof(exit_stacks[cpu])];
-}
-
-/* Time-driven devices: raise the interrupts that are due. Nothing can be
- * due before the cached deadline unless the guest touched a port since. */
-static uint64_t guest_update_devices(struct guest *g, uint64_t now)
-{
-	if (!g->devices_dirty && now < g->next_deadline_ns)
-		return g->next_deadline_ns;
-	g->devices_dirty = false;
-	vpit_update(&g->pit);
-	vrtc_update(&g->rtc);
-	uint64_t d = vpit_next_deadline_ns(&g->pit);
-	uint64_t r = vrtc_next_deadline_ns(&g->rtc);
-	g->next_deadline_ns = MIN(d, r);
-	return g->next_deadline_ns;
 }
 
 void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
@@ -133,7 +119,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			if (!g || g->state != GUEST_RUNNING)
 				continue;
 			running++;
-			uint64_t d = guest_update_devices(g, now_ns());
+			uint64_t d = guest_devices_update(g, now_ns());
 			if (d < next_deadline)
 				next_deadline = d;
 			for (unsigned i = 0; i < g->nr_vcpus; i++) {

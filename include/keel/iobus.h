@@ -48,5 +48,14 @@ int iobus_register(struct io_bus *bus, const struct io_range *r);
 const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port);
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
+/*
+ * String I/O (INS/OUTS): moves up to `count` elements of `size` bytes
+ * between the port and buf, through the device's string fast path when it
+ * has one and count > 1, else one element at a time. Returns the number of
+ * elements moved (at least 1 when count > 0); the caller advances its index
+ * registers by that many and calls again for the rest.
+ */
+uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count);
+uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
 #endif
