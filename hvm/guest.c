@@ -435,6 +435,9 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	kvsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
 	g->state = GUEST_STOPPED;
+	/* Its RAM is freed below, maybe while a string I/O instruction is
+	 * still moving data from it: the port registry takes nothing more. */
+	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
