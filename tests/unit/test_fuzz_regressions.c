@@ -11,6 +11,7 @@
 #include "fakes.h"
 #include <keel/debugport.h>
 #include <keel/iobus.h>
+#include <keel/vata.h>
 
 /*
  * fuzz_platform: `rep outsb` to the isa-debug-exit port 0xF4. The first
@@ -56,10 +57,49 @@ static void test_outs_to_exit_port_stops_at_the_stop(void **state)
 	assert_int_equal(iobus_read(&s.bus, DEBUGPORT_E9, 1), 0xff);
 }
 
+/*
+ * fuzz_platform: a command written while the previous command's interrupt
+ * was still pending (the guest had not read the status register). The
+ * model cleared its "pending" flag but left the IRQ 14 line high, so the
+ * interrupt of the new command was no new edge: the PIC (IRQ 14 is edge
+ * triggered) never saw it, and a guest waiting for WRITE SECTORS to
+ * complete would wait forever.
+ */
+static void test_ata_command_drops_intrq(void **state)
+{
+	static uint8_t disk[4 * 512];
+	struct fake_irq irq;
+	struct io_bus bus;
+	struct vata a;
+	struct vata_disk d = { disk, 4, "T" };
+	iobus_init(&bus);
+	vata_init(&a, &d, fake_irq_line(&irq), 14);
+	assert_int_equal(vata_register(&a, &bus), 0);
+
+	iobus_write(&bus, 0x1f7, 1, 0xec); /* IDENTIFY: data ready, IRQ */
+	assert_int_equal(irq.rises[14], 1);
+	for (int i = 0; i < 256; i++)
+		(void)iobus_read(&bus, 0x1f0, 2); /* no status read: still pending */
+	assert_int_equal(irq.level[14], 1);
+
+	iobus_write(&bus, 0x1f6, 1, 0xe0); /* LBA 0, one sector */
+	iobus_write(&bus, 0x1f2, 1, 1);
+	for (uint16_t port = 0x1f3; port <= 0x1f5; port++)
+		iobus_write(&bus, port, 1, 0);
+	iobus_write(&bus, 0x1f7, 1, 0x30); /* WRITE SECTORS */
+	assert_int_equal(irq.level[14], 0); /* the command cleared INTRQ */
+	for (int i = 0; i < 256; i++)
+		iobus_write(&bus, 0x1f0, 2, 0x1234);
+	assert_int_equal(irq.rises[14], 2); /* completion: a new edge */
+	assert_int_equal(iobus_read(&bus, 0x1f7, 1) & 0x89, 0x00); /* done, no error */
+	assert_int_equal(disk[0], 0x34);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outs_to_exit_port_stops_at_the_stop),
+		cmocka_unit_test(test_ata_command_drops_intrq),
 	};
 	return cmocka_run_group_tests_name("fuzz regressions", tests, NULL, NULL);
 }
