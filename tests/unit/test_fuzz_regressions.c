@@ -13,6 +13,8 @@
 #include <keel/iobus.h>
 #include <keel/vata.h>
 
+#include "seabios_info.h"
+
 /*
  * fuzz_platform: `rep outsb` to the isa-debug-exit port 0xF4. The first
  * byte stops the guest, and guest_stop() frees its RAM at once; the string
@@ -95,11 +97,31 @@ static void test_ata_command_drops_intrq(void **state)
 	assert_int_equal(disk[0], 0x34);
 }
 
+/*
+ * fuzz_loader: seabios_info_check() summed `length` bytes (the table's own
+ * field, up to 255) from a 32-byte structure, reading past whatever it was
+ * given (heap-buffer-overflow under ASan). It now takes the number of bytes
+ * available and rejects a length beyond them.
+ */
+static void test_seabios_info_length_beyond_buffer(void **state)
+{
+	struct seabios_info *si = malloc(sizeof(*si)); /* exactly 32 bytes */
+	seabios_info_init(si, 0x10400, 0x10000, 3);
+	seabios_info_finish(si);
+	assert_int_equal(seabios_info_check(si, sizeof(*si)), 0);
+	si->length = 200;
+	si->checksum -= 200 - 32; /* keep the first 32 bytes summing to zero */
+	assert_int_equal(seabios_info_check(si, sizeof(*si)), -2);
+	assert_int_equal(seabios_info_check(si, 31), -2);
+	free(si);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outs_to_exit_port_stops_at_the_stop),
 		cmocka_unit_test(test_ata_command_drops_intrq),
+		cmocka_unit_test(test_seabios_info_length_beyond_buffer),
 	};
 	return cmocka_run_group_tests_name("fuzz regressions", tests, NULL, NULL);
 }
