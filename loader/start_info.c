@@ -26,10 +26,17 @@ int start_info_check(uint32_t magic, const struct hvmloader_start_info *si, uint
 			  (unsigned)fsize);
 		return -1;
 	}
+	if (si->ram_below_4g > 0x100000000ULL) {
+		ksnprintf(err, errlen, "RAM below 4 GiB given as %#llx bytes, more than 4 GiB",
+			  (unsigned long long)si->ram_below_4g);
+		return -1;
+	}
+	/* fw + fsize would wrap past zero for a huge fw: compare without it
+	 * (below 1 MiB the sum cannot wrap). */
 	uint32_t start = LOADER_BIOS_END - (uint32_t)fsize;
-	if (fw + fsize > si->ram_below_4g || (fw < LOADER_BIOS_END && fw + fsize > start)) {
-		ksnprintf(err, errlen, "SeaBIOS staged at %#x (+%#x) is outside RAM or overlaps %#x-%#x",
-			  (unsigned)fw, (unsigned)fsize, start, LOADER_BIOS_END);
+	if (fw > si->ram_below_4g || fsize > si->ram_below_4g - fw || (fw < LOADER_BIOS_END && fw + fsize > start)) {
+		ksnprintf(err, errlen, "SeaBIOS staged at %#llx (+%#x) is outside RAM or overlaps %#x-%#x",
+			  (unsigned long long)fw, (unsigned)fsize, start, LOADER_BIOS_END);
 		return -1;
 	}
 	*bios_start = start;

@@ -14,6 +14,7 @@
 #include <keel/vata.h>
 
 #include "seabios_info.h"
+#include "start_info.h"
 
 /*
  * fuzz_platform: `rep outsb` to the isa-debug-exit port 0xF4. The first
@@ -116,12 +117,46 @@ static void test_seabios_info_length_beyond_buffer(void **state)
 	free(si);
 }
 
+/*
+ * fuzz_loader: hvmloader's check of where Keel staged SeaBIOS computed
+ * firmware_paddr + firmware_size, which wraps past zero for an address near
+ * 2^64, so a staging area "at" 0xFFFFFFFFFFFF0000 passed as inside RAM and
+ * hvmloader would have copied from a truncated 32-bit address. RAM below
+ * 4 GiB larger than 4 GiB passed too.
+ */
+static void test_start_info_staging_wraps(void **state)
+{
+	struct hvmloader_start_info si;
+	char err[200];
+	uint32_t bios_start = 0;
+	memset(&si, 0, sizeof(si));
+	si.magic = HVMLOADER_START_MAGIC;
+	si.version = HVMLOADER_START_VERSION;
+	si.size = sizeof(si);
+	si.ram_below_4g = 32u << 20;
+	si.firmware_paddr = 0x200000;
+	si.firmware_size = 0x40000;
+	assert_int_equal(start_info_check(HVMLOADER_START_MAGIC, &si, &bios_start, err, sizeof(err)), 0);
+	assert_int_equal(bios_start, 0xc0000);
+
+	si.firmware_paddr = 0xffffffffffff0000ULL;
+	si.firmware_size = 0x10000;
+	assert_int_equal(start_info_check(HVMLOADER_START_MAGIC, &si, &bios_start, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "0xffffffffffff0000"));
+
+	si.firmware_paddr = 0x200000;
+	si.ram_below_4g = 1ULL << 40;
+	assert_int_equal(start_info_check(HVMLOADER_START_MAGIC, &si, &bios_start, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than 4 GiB"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outs_to_exit_port_stops_at_the_stop),
 		cmocka_unit_test(test_ata_command_drops_intrq),
 		cmocka_unit_test(test_seabios_info_length_beyond_buffer),
+		cmocka_unit_test(test_start_info_staging_wraps),
 	};
 	return cmocka_run_group_tests_name("fuzz regressions", tests, NULL, NULL);
 }
