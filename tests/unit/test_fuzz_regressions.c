@@ -13,6 +13,7 @@
 #include <keel/iobus.h>
 #include <keel/vata.h>
 
+#include "e820.h"
 #include "seabios_info.h"
 #include "start_info.h"
 
@@ -150,6 +151,22 @@ static void test_start_info_staging_wraps(void **state)
 	assert_non_null(strstr(err, "more than 4 GiB"));
 }
 
+/*
+ * fuzz_loader: e820_build accepted any ram_above_4g, so RAM "above 4 GiB"
+ * of 2^64 - 2^32 + 4096 bytes gave an entry whose end wrapped past zero,
+ * a map SeaBIOS would have taken as it was. RAM above 4 GiB must now end
+ * within the 52-bit physical address space.
+ */
+static void test_e820_above_4g_wraps(void **state)
+{
+	struct e820_entry e[4];
+	uint64_t below = 32u << 20;
+	assert_int_equal(e820_build(e, 4, below, 0ULL - (1ULL << 32) + 4096, 0xc0000), 0);
+	assert_int_equal(e820_build(e, 4, below, (1ULL << 52) - (1ULL << 32) + 1, 0xc0000), 0);
+	assert_int_equal(e820_build(e, 4, below, (1ULL << 52) - (1ULL << 32), 0xc0000), 4);
+	assert_int_equal(e[3].start + e[3].size, 1ULL << 52);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_ata_command_drops_intrq),
 		cmocka_unit_test(test_seabios_info_length_beyond_buffer),
 		cmocka_unit_test(test_start_info_staging_wraps),
+		cmocka_unit_test(test_e820_above_4g_wraps),
 	};
 	return cmocka_run_group_tests_name("fuzz regressions", tests, NULL, NULL);
 }
