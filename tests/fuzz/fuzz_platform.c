@@ -22,8 +22,10 @@
  *     7 S T16    time passes: (T16 + 1) << (S % 31) ns
  *     8          interrupt acknowledge (INTA), if the PIC presents a vector
  *     9 B        byte B arrives on COM1's receive line
- *   P is a port: bytes below 0xF0 index ports[] (every claimed port and a
- *   few unclaimed neighbours); 0xF0 and above read a raw 16-bit port.
+ *   P is a port: bytes below 0xF0 index ports[] (modulo its length; every
+ *   claimed port and a few unclaimed neighbours); 0xF0 and above read a raw
+ *   16-bit port.
+ * FUZZ_TRACE=1 in the environment prints each operation as it runs.
  * After each operation the time-driven devices are updated as the scheduler
  * does before every VM entry, and every device's invariants are checked.
  *
