@@ -36,7 +36,7 @@ HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
 # arch/x86/ and the rest of hvm/vmx/.
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c lib/acpi.c \
 	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c \
-	loader/mptable.c loader/acpi.c
+	loader/mptable.c loader/acpi.c loader/start_info.c
 
 .DEFAULT_GOAL := all
 # Subsystem fragments (they may add prerequisites of 'all').
@@ -44,8 +44,9 @@ include loader/loader.mk
 include firmware/firmware.mk
 include tests/unit/unit.mk
 include tests/boot/boot.mk
+include tests/fuzz/fuzz.mk
 
-.PHONY: all clean run test test-unit test-boot bench fuzz lint install
+.PHONY: all clean run test test-unit test-boot bench lint install
 all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(TEST_IMAGES) $(BUILD)/grub-disk.img $(BUILD)/keel.iso
 
 $(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
@@ -79,7 +80,7 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
 
-test: test-unit test-boot
+test: test-unit fuzz-smoke test-boot
 
 clean:
 	rm -rf $(BUILD)

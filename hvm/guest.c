@@ -7,6 +7,7 @@
 #include <keel/cpu.h>
 #include <keel/format.h>
 #include <keel/guest.h>
+#include <keel/guest_devices.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
 #include <keel/string.h>
@@ -279,40 +280,7 @@ static int guest_init_devices(struct guest *g)
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, g };
 	guest_output_init(&g->out, g->prefix, guest_console_emit, g);
 	guest_output_init(&g->dbg_out, g->prefix, guest_console_emit, g);
-	iobus_init(&g->io);
-
-	vpic_init(&g->pic);
-	vlapic_bus_init(&g->apic_bus, &apic_bus_ops, g);
-	vioapic_init(&g->ioapic, &g->apic_bus);
-	g->irq_router = (struct virq_router){ &g->pic, &g->ioapic };
-	struct irq_line irq = virq_line(&g->irq_router);
-	vpit_init(&g->pit, &g->clock, irq);
-	vrtc_init(&g->rtc, &g->clock, irq, &keel_boot_time);
-	vrtc_set_memory(&g->rtc, g->ram_size, 0);
-	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
-	vkbc_init(&g->kbc, irq, &g->events);
-	struct vata_disk disk = { g->disk, g->disk_bytes / 512, "KEEL HARDDISK" };
-	vata_init(&g->ata, &disk, irq, 14);
-	debugport_init(&g->dbg, &g->dbg_out, &g->events);
-	vpci_init(&g->pci, &g->events);
-
-	/* fw_cfg: no boot menu, SeaBIOS's screen on COM1 (see hvm/fwcfg.c). */
-	fwcfg_init(&g->fwcfg);
-	uint16_t zero16 = 0, ncpu = (uint16_t)g->nr_vcpus, sercon = 0x3f8;
-	uint64_t ram = g->ram_size;
-	uint8_t zero8 = 0;
-	int err = fwcfg_add_bytes(&g->fwcfg, FW_CFG_BOOT_MENU, &zero16, 2) |
-		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_NB_CPUS, &ncpu, 2) |
-		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_MAX_CPUS, &ncpu, 2) |
-		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_RAM_SIZE, &ram, 8) |
-		  fwcfg_add_file(&g->fwcfg, "etc/sercon-port", &sercon, 2) |
-		  fwcfg_add_file(&g->fwcfg, "etc/screen-and-debug", &zero8, 1);
-
-	err |= vpic_register(&g->pic, &g->io) | vpit_register(&g->pit, &g->io) | vrtc_register(&g->rtc, &g->io) |
-	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) | vata_register(&g->ata, &g->io) |
-	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
-	       fwcfg_register(&g->fwcfg, &g->io);
-	if (err) {
+	if (guest_devices_init(g, &keel_boot_time, &apic_bus_ops) < 0) {
 		pr_err("guest %s: device set-up failed (port conflict or table full): a bug in Keel\n", g->name);
 		return -1;
 	}
@@ -538,6 +506,9 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	kvsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
 	g->state = GUEST_STOPPED;
+	/* Its RAM is freed below, maybe while a string I/O instruction is
+	 * still moving data from it: the port registry takes nothing more. */
+	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)

@@ -1,5 +1,6 @@
 /* Port-range registry and dispatch for one guest (see include/keel/iobus.h). */
 #include <keel/iobus.h>
+#include <keel/string.h>
 
 void iobus_init(struct io_bus *bus)
 {
@@ -7,7 +8,10 @@ void iobus_init(struct io_bus *bus)
 	bus->unclaimed_reads = 0;
 	bus->unclaimed_writes = 0;
 	bus->last_unclaimed_port = 0;
+	bus->closed = false;
 }
+
+void iobus_close(struct io_bus *bus) { bus->closed = true; }
 
 int iobus_register(struct io_bus *bus, const struct io_range *r)
 {
@@ -36,6 +40,8 @@ static uint32_t size_mask(unsigned size) { return size >= 4 ? 0xffffffffu : (1u 
 
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
 {
+	if (bus->closed)
+		return size_mask(size);
 	const struct io_range *r = iobus_find(bus, port);
 	if (!r || !r->read) {
 		bus->unclaimed_reads++;
@@ -47,6 +53,8 @@ uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
 
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 {
+	if (bus->closed)
+		return;
 	const struct io_range *r = iobus_find(bus, port);
 	if (!r || !r->write) {
 		bus->unclaimed_writes++;
@@ -54,4 +62,45 @@ void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 		return;
 	}
 	r->write(r->dev, port, size, val & size_mask(size));
+}
+
+uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	uint8_t *p = buf;
+	if (bus->closed)
+		return count;
+	if (count > 1 && r && r->read_string) {
+		uint32_t done = r->read_string(r->dev, port, size, buf, count);
+		if (done)
+			return done;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t val = iobus_read(bus, port, size);
+		if (bus->closed)
+			return i + 1; /* the buffer is gone with the guest's RAM */
+		memcpy(p + (size_t)i * size, &val, size);
+	}
+	return count;
+}
+
+uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count)
+{
+	const struct io_range *r = iobus_find(bus, port);
+	const uint8_t *p = buf;
+	if (bus->closed)
+		return count;
+	if (count > 1 && r && r->write_string) {
+		uint32_t done = r->write_string(r->dev, port, size, buf, count);
+		if (done)
+			return done;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t val = 0;
+		memcpy(&val, p + (size_t)i * size, size);
+		iobus_write(bus, port, size, val);
+		if (bus->closed)
+			return i + 1; /* the element that stopped the guest */
+	}
+	return count;
 }

@@ -29,6 +29,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
 #include <keel/tsc.h>
@@ -58,57 +59,6 @@ unsigned sched_place_vcpu(void)
 {
 	static unsigned next;
 	return next++ % nr_cpus_online;
-}
-
-/* True if no vCPU of g can react to a timer interrupt: each is stopped,
- * waits for a start-up IPI, or halted with interrupts off (cli; hlt). Only
- * an IPI from another of its vCPUs can change that, and sched_wake then
- * marks the devices dirty. Such a guest's timers need not wake any CPU: a
- * guest that programmed its PIT to the fastest rate and then halted would
- * otherwise keep the CPUs busy for nothing, slowing every other guest. */
-static bool guest_deaf(const struct guest *g)
-{
-	for (unsigned i = 0; i < g->nr_vcpus; i++) {
-		const struct vcpu *v = &g->vcpus[i];
-		if (v->state == VCPU_RUNNABLE || (v->state == VCPU_HALTED && v->halted_if))
-			return false;
-	}
-	return true;
-}
-
-/* Time-driven devices: raise the interrupts that are due. Nothing can be
- * due before the cached deadline unless the guest touched a port since. */
-/* The PIT's IRQ0 is already waiting in the master 8259A (and the I/O APIC
- * does not route it): further ticks would only be coalesced into it, so
- * they need not wake anyone until the guest takes it (an interrupt
- * acknowledge or a port access marks the devices dirty). A guest spinning
- * with interrupts off and its PIT at the fastest rate costs nothing then. */
-static bool pit_tick_pending(const struct guest *g)
-{
-	return (g->pic.chip[0].irr & 1) && (g->ioapic.rte[2] & IOAPIC_RTE_MASKED);
-}
-
-static uint64_t guest_update_devices(struct guest *g, uint64_t now)
-{
-	if (!g->devices_dirty && now < g->next_deadline_ns)
-		return g->next_deadline_ns;
-	g->devices_dirty = false;
-	if (guest_deaf(g)) {
-		g->next_deadline_ns = NO_DEADLINE;
-		return NO_DEADLINE;
-	}
-	vpit_update(&g->pit);
-	vrtc_update(&g->rtc);
-	uint64_t d = pit_tick_pending(g) ? NO_DEADLINE : vpit_next_deadline_ns(&g->pit);
-	uint64_t r = vrtc_next_deadline_ns(&g->rtc);
-	d = MIN(d, r);
-	/* The local APIC timers (a write to one marks the guest dirty). */
-	for (unsigned i = 0; i < g->nr_vcpus; i++) {
-		vlapic_update(&g->vcpus[i].lapic);
-		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
-	}
-	g->next_deadline_ns = d;
-	return g->next_deadline_ns;
 }
 
 void vcpu_put(unsigned cpu)
@@ -295,7 +245,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			if (!g || g->state != GUEST_RUNNING)
 				continue;
 			running++;
-			uint64_t d = guest_update_devices(g, now_ns());
+			uint64_t d = guest_devices_update(g, now_ns());
 			if (d < next_deadline)
 				next_deadline = d;
 			for (unsigned i = 0; i < g->nr_vcpus; i++) {

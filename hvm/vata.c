@@ -238,7 +238,12 @@ static void command(struct vata *a, uint8_t cmd)
 	a->last_command = cmd;
 	if (a->select & SEL_DEV1)
 		return; /* no device 1: commands to it are ignored */
+	/* Writing the command register clears INTRQ (ATA-7 vol. 2, 5.2.9):
+	 * the line must drop now, so that the interrupt this command raises
+	 * later is a new edge for the PIC even if the last one was never
+	 * acknowledged by a status read. */
 	a->irq_pending = false;
+	set_irq(a);
 	a->end = a->pos = 0;
 	switch (cmd) {
 	case 0xec: /* IDENTIFY DEVICE */

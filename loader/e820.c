@@ -9,13 +9,17 @@
 #define LOW_RAM_END 0xa0000ULL
 #define ONE_MIB 0x100000ULL
 #define FOUR_GIB 0x100000000ULL
+/* Physical addresses have at most 52 bits (MAXPHYADDR <= 52, SDM Vol. 1
+ * 3.3.5): RAM above 4 GiB must end below that, and never wrap. */
+#define PHYS_ADDR_LIMIT (1ULL << 52)
 
 unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t below, uint64_t above, uint32_t bios_start,
 		    uint32_t acpi_bytes)
 {
 	unsigned n = 0;
-	if (max < 5 || below <= ONE_MIB || below > FOUR_GIB || bios_start < LOW_RAM_END || bios_start >= ONE_MIB ||
-	    (bios_start & 0xffff) || (acpi_bytes & 0xfff) || acpi_bytes >= below - ONE_MIB)
+	if (max < 5 || below <= ONE_MIB || below > FOUR_GIB || above > PHYS_ADDR_LIMIT - FOUR_GIB ||
+	    bios_start < LOW_RAM_END || bios_start >= ONE_MIB || (bios_start & 0xffff) || (acpi_bytes & 0xfff) ||
+	    acpi_bytes >= below - ONE_MIB)
 		return 0;
 	e[n++] = (struct e820_entry){ 0, LOW_RAM_END, E820_RAM };
 	e[n++] = (struct e820_entry){ bios_start, ONE_MIB - bios_start, E820_RESERVED };

@@ -15,7 +15,8 @@ struct e820_entry {
 } __attribute__((packed));
 
 /* Fills at most max entries; returns how many, or 0 if the input makes no
- * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB...). The last
+ * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB, RAM above
+ * 4 GiB reaching past the 52-bit physical address space...). The last
  * acpi_bytes of RAM below 4 GiB (a multiple of 4 KiB, may be 0) hold the
  * ACPI tables and are listed as E820_ACPI. */
 unsigned e820_build(struct e820_entry *e, unsigned max, uint64_t ram_below_4g, uint64_t ram_above_4g,

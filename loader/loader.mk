@@ -2,8 +2,8 @@
 LOADER_CFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx \
 	-Iinclude -Iloader -DKEEL_VERSION=\"$(VERSION)\"
-LOADER_SRCS := loader/start.S loader/main.c loader/e820.c loader/seabios_info.c loader/mptable.c loader/acpi.c \
-	loader/divdi3.c \
+LOADER_SRCS := loader/start.S loader/main.c loader/e820.c loader/seabios_info.c loader/start_info.c \
+	loader/mptable.c loader/acpi.c loader/divdi3.c \
 	lib/format.c lib/string.c
 LOADER_OBJS := $(patsubst %,$(BUILD)/loader/%.o,$(LOADER_SRCS))
 

@@ -13,6 +13,7 @@
 #include "e820.h"
 #include "mptable.h"
 #include "seabios_info.h"
+#include "start_info.h"
 
 #define LOADER_VERSION "0.1"
 #define DEBUG_PORT 0xe9
@@ -28,8 +29,6 @@
 /* RSDT, XSDT and MADT stay in the last page of RAM, marked ACPI in the E820. */
 #define ACPI_AREA_BYTES 0x1000u
 #define E820_MAX 16
-#define BIOS_END 0x100000u
-#define BIOS_MAX 0x40000u
 
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si);
 
@@ -99,17 +98,9 @@ static void build_smp_tables(const struct hvmloader_start_info *si, struct seabi
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 {
 	char err[200];
-
-	if (magic != HVMLOADER_START_MAGIC || si->magic != HVMLOADER_START_MAGIC) {
-		ksnprintf(err, sizeof(err), "bad start magic (EAX %#x, info %#x): not started by Keel?", magic,
-			  si->magic);
+	uint32_t bios_start;
+	if (start_info_check(magic, si, &bios_start, err, sizeof(err)) < 0)
 		fail(err);
-	}
-	if (si->version != HVMLOADER_START_VERSION || si->size < sizeof(*si)) {
-		ksnprintf(err, sizeof(err), "start info version %u size %u; this loader needs version %u (rebuild)",
-			  si->version, si->size, HVMLOADER_START_VERSION);
-		fail(err);
-	}
 	char name[sizeof(si->guest_name) + 1];
 	memcpy(name, si->guest_name, sizeof(si->guest_name));
 	name[sizeof(si->guest_name)] = 0;
@@ -117,22 +108,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	      (unsigned)(si->ram_below_4g >> 20), si->nr_vcpus);
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_LOADER_START);
 
-	/* The SeaBIOS image: whole 64 KiB blocks, at most 256 KiB, staged in
-	 * RAM away from where it must go. Keel checks too; we do not trust it. */
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
-	if (fsize == 0 || fsize % 0x10000 || fsize > BIOS_MAX) {
-		ksnprintf(err, sizeof(err),
-			  "SeaBIOS image is %u bytes; expected a multiple of 64 KiB, at most 256 KiB (use "
-			  "/usr/share/seabios/bios-256k.bin)",
-			  (unsigned)fsize);
-		fail(err);
-	}
-	uint32_t bios_start = BIOS_END - (uint32_t)fsize;
-	if (fw + fsize > si->ram_below_4g || (fw < BIOS_END && fw + fsize > bios_start)) {
-		ksnprintf(err, sizeof(err), "SeaBIOS staged at %#x (+%#x) is outside RAM or overlaps %#x-%#x",
-			  (unsigned)fw, (unsigned)fsize, bios_start, BIOS_END);
-		fail(err);
-	}
 	check_xen_signature();
 
 	struct e820_entry *e820 = (struct e820_entry *)SCRATCH_E820;
@@ -150,7 +126,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	seabios_info_finish(info);
 
 	memcpy((void *)bios_start, (const void *)(uintptr_t)fw, (size_t)fsize);
-	print("hvmloader: SeaBIOS (%u KiB) at %#x-%#x\n", (unsigned)(fsize >> 10), bios_start, BIOS_END - 1);
+	print("hvmloader: SeaBIOS (%u KiB) at %#x-%#x\n", (unsigned)(fsize >> 10), bios_start, LOADER_BIOS_END - 1);
 	print("hvmloader: invoking SeaBIOS at F000:FFF0\n");
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_JUMP_TO_BIOS);
 }

@@ -35,14 +35,17 @@ void seabios_info_finish(struct seabios_info *si)
 	si->checksum = (uint8_t)-sum;
 }
 
-int seabios_info_check(const struct seabios_info *si)
+int seabios_info_check(const void *table, size_t avail)
 {
-	const uint8_t *p = (const uint8_t *)si;
+	const struct seabios_info *si = table;
+	const uint8_t *p = table;
 	uint8_t sum = 0;
+	if (avail < sizeof(*si))
+		return -2;
 	for (unsigned i = 0; i < sizeof(si->signature); i++)
 		if (si->signature[i] != SEABIOS_INFO_SIGNATURE[i])
 			return -1;
-	if (si->length < sizeof(*si))
+	if (si->length < sizeof(*si) || si->length > avail)
 		return -2;
 	for (unsigned i = 0; i < si->length; i++)
 		sum += p[i];

@@ -3,6 +3,7 @@
 #ifndef LOADER_SEABIOS_INFO_H
 #define LOADER_SEABIOS_INFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SEABIOS_INFO_ADDR 0x1000u
@@ -25,7 +26,9 @@ void seabios_info_init(struct seabios_info *si, uint32_t tables, uint32_t e820, 
 int seabios_info_add_table(struct seabios_info *si, uint32_t *tables, uint32_t table_addr);
 /* Sets the checksum so the bytes [0, length) sum to zero. */
 void seabios_info_finish(struct seabios_info *si);
-/* The check SeaBIOS applies (validate_info): 0 if it would accept it. */
-int seabios_info_check(const struct seabios_info *si);
+/* The check SeaBIOS applies (validate_info) to the `avail` bytes at table:
+ * 0 if it would accept them. SeaBIOS sums `length` bytes, wherever that
+ * ends; here a length beyond `avail` is rejected (-2) rather than read. */
+int seabios_info_check(const void *table, size_t avail);
 
 #endif

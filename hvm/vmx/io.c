@@ -33,7 +33,6 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	bool down = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF;
 	uint64_t *idx = in ? &v->regs.rdi : &v->regs.rsi;
 	uint64_t count = rep ? (v->regs.rcx & amask) : 1;
-	const struct io_range *r = iobus_find(&g->io, port);
 
 	if (count == 0) {
 		vcpu_skip_instruction(v);
@@ -65,24 +64,8 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 				   in ? "INS" : "OUTS", n * size, gpa, g->ram_size >> 20, vmread(VMCS_GUEST_RIP));
 			return EXIT_STOPPED;
 		}
-		uint64_t done = 0;
-		if (n > 1 && r && in && r->read_string)
-			done = r->read_string(r->dev, port, size, p, (uint32_t)n);
-		else if (n > 1 && r && !in && r->write_string)
-			done = r->write_string(r->dev, port, size, p, (uint32_t)n);
-		if (done == 0) {
-			done = n;
-			for (uint64_t i = 0; i < n; i++) {
-				if (in) {
-					uint32_t val = iobus_read(&g->io, port, size);
-					memcpy(p + i * size, &val, size);
-				} else {
-					uint32_t val = 0;
-					memcpy(&val, p + i * size, size);
-					iobus_write(&g->io, port, size, val);
-				}
-			}
-		}
+		uint64_t done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
+				   : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
 		uint64_t step = done * size;
 		*idx = (*idx & ~amask) | ((down ? off - step : off + step) & amask);
 		if (rep)

@@ -40,6 +40,7 @@ struct io_bus {
 	uint64_t unclaimed_reads;
 	uint64_t unclaimed_writes;
 	uint16_t last_unclaimed_port;
+	bool closed; /* the guest was stopped: see iobus_close() */
 };
 
 void iobus_init(struct io_bus *bus);
@@ -48,5 +49,24 @@ int iobus_register(struct io_bus *bus, const struct io_range *r);
 const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port);
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
+/*
+ * Called when the guest is stopped, which frees its RAM at once, possibly
+ * from inside a device's handler (a write to 0xF4, 0xCF9, 0x64 or 0x92).
+ * From then on reads return all ones and writes are dropped, and a string
+ * transfer in progress ends after the element that stopped the guest, so
+ * nothing reads or writes the freed buffer or calls into a stopped guest's
+ * devices.
+ */
+void iobus_close(struct io_bus *bus);
+/*
+ * String I/O (INS/OUTS): moves up to `count` elements of `size` bytes
+ * between the port and buf, through the device's string fast path when it
+ * has one and count > 1, else one element at a time. Returns the number of
+ * elements moved (at least 1 when count > 0); the caller advances its index
+ * registers by that many and calls again for the rest, unless the guest
+ * was stopped meanwhile (then fewer than count may have moved).
+ */
+uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count);
+uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
 #endif

@@ -5,10 +5,9 @@
  * its length plus one, so AddressSanitizer catches a read past the NUL.
  * The result must obey every rule config.h states; a violation aborts.
  *
- * Build and run (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DKEEL_HOST_TEST -Iinclude \
- *       tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/string.c lib/format.c -o build/fuzz_cmdline
- *   build/fuzz_cmdline -max_total_time=20 tests/fuzz/corpus/cmdline
+ * Build and run (from the repository root; see docs/security.md):
+ *   make build/fuzz/fuzz_cmdline
+ *   build/fuzz/fuzz_cmdline -max_total_time=60 tests/fuzz/corpus/cmdline
  */
 #include <stdlib.h>
 #include <string.h>

@@ -7,10 +7,9 @@
  * alignment and wrap-around checks are reached too. When the parse
  * succeeds, the result must hold together; a violation aborts.
  *
- * Build and run (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DKEEL_HOST_TEST -Iinclude \
- *       tests/fuzz/fuzz_mb2.c lib/mb2.c lib/string.c lib/format.c -o build/fuzz_mb2
- *   build/fuzz_mb2 -max_total_time=20 tests/fuzz/corpus/mb2
+ * Build and run (from the repository root; see docs/security.md):
+ *   make build/fuzz/fuzz_mb2
+ *   build/fuzz/fuzz_mb2 -max_total_time=60 tests/fuzz/corpus/mb2
  */
 #include <stdlib.h>
 #include <string.h>

@@ -62,7 +62,7 @@ static void test_seabios_info(void **state)
 		assert_int_equal(seabios_info_add_table(&si, tables, 0x1000 * i), 0);
 	assert_int_equal(seabios_info_add_table(&si, tables, 0x9999), -1);
 	seabios_info_finish(&si);
-	assert_int_equal(seabios_info_check(&si), 0);
+	assert_int_equal(seabios_info_check(&si, sizeof(si)), 0);
 	assert_memory_equal(si.signature, "XenHVMSeaBIOS\0", 14);
 	assert_int_equal(si.length, 32);
 	/* SeaBIOS's own rule: the bytes [0, length) sum to zero. */
@@ -71,10 +71,10 @@ static void test_seabios_info(void **state)
 		sum += ((uint8_t *)&si)[i];
 	assert_int_equal(sum, 0);
 	si.e820_nr++;
-	assert_int_equal(seabios_info_check(&si), -3);
+	assert_int_equal(seabios_info_check(&si, sizeof(si)), -3);
 	si.e820_nr--;
 	si.signature[0] = 'x';
-	assert_int_equal(seabios_info_check(&si), -1);
+	assert_int_equal(seabios_info_check(&si, sizeof(si)), -1);
 }
 
 static uint8_t bytesum(const void *p, size_t n)

@@ -1,0 +1,97 @@
+/*
+ * A guest's device set (see include/keel/guest_devices.h). The wiring is
+ * that of a PC: the 8259 pair takes every ISA IRQ line, the PIT is IRQ 0,
+ * the 8042 IRQ 1, COM1 IRQ 4, the RTC IRQ 8 and the ATA channel IRQ 14.
+ */
+#include <keel/guest_devices.h>
+
+int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const struct vlapic_bus_ops *apic_ops)
+{
+	iobus_init(&g->io);
+
+	/* Every ISA IRQ goes to both the 8259A pair and the I/O APIC (which
+	 * starts masked), as on a PC; the local APICs join the bus as the
+	 * vCPUs are created. */
+	vpic_init(&g->pic);
+	vlapic_bus_init(&g->apic_bus, apic_ops, g);
+	vioapic_init(&g->ioapic, &g->apic_bus);
+	g->irq_router = (struct virq_router){ &g->pic, &g->ioapic };
+	struct irq_line irq = virq_line(&g->irq_router);
+	vpit_init(&g->pit, &g->clock, irq);
+	vrtc_init(&g->rtc, &g->clock, irq, boot_time);
+	vrtc_set_memory(&g->rtc, g->ram_size, 0);
+	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
+	vkbc_init(&g->kbc, irq, &g->events);
+	struct vata_disk disk = { g->disk, g->disk_bytes / 512, "KEEL HARDDISK" };
+	vata_init(&g->ata, &disk, irq, 14);
+	debugport_init(&g->dbg, &g->dbg_out, &g->events);
+	vpci_init(&g->pci, &g->events);
+
+	/* fw_cfg: no boot menu, SeaBIOS's screen on COM1 (see hvm/fwcfg.c). */
+	fwcfg_init(&g->fwcfg);
+	uint16_t zero16 = 0, ncpu = (uint16_t)g->nr_vcpus, sercon = 0x3f8;
+	uint64_t ram = g->ram_size;
+	uint8_t zero8 = 0;
+	int err = fwcfg_add_bytes(&g->fwcfg, FW_CFG_BOOT_MENU, &zero16, 2) |
+		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_NB_CPUS, &ncpu, 2) |
+		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_MAX_CPUS, &ncpu, 2) |
+		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_RAM_SIZE, &ram, 8) |
+		  fwcfg_add_file(&g->fwcfg, "etc/sercon-port", &sercon, 2) |
+		  fwcfg_add_file(&g->fwcfg, "etc/screen-and-debug", &zero8, 1);
+
+	err |= vpic_register(&g->pic, &g->io) | vpit_register(&g->pit, &g->io) | vrtc_register(&g->rtc, &g->io) |
+	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) | vata_register(&g->ata, &g->io) |
+	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
+	       fwcfg_register(&g->fwcfg, &g->io);
+	g->devices_dirty = true;
+	return err ? -1 : 0;
+}
+
+/* True if no vCPU of g can react to a timer interrupt: each is stopped,
+ * waits for a start-up IPI, or halted with interrupts off (cli; hlt). Only
+ * an IPI from another of its vCPUs can change that, and the scheduler then
+ * marks the devices dirty (sched_wake). Such a guest's timers need not
+ * wake any CPU: a guest that programmed its PIT to the fastest rate and then
+ * halted would otherwise keep the CPUs busy for nothing, slowing every
+ * other guest. */
+static bool guest_deaf(const struct guest *g)
+{
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		const struct vcpu *v = &g->vcpus[i];
+		if (v->state == VCPU_RUNNABLE || (v->state == VCPU_HALTED && v->halted_if))
+			return false;
+	}
+	return g->nr_vcpus > 0;
+}
+
+/* The PIT's IRQ 0 is already waiting in the master 8259A (and the I/O APIC
+ * does not route it): further ticks would only be coalesced into it, so
+ * they need not wake anyone until the guest takes it (an interrupt
+ * acknowledge or a port access marks the devices dirty). A guest spinning
+ * with interrupts off and its PIT at the fastest rate costs nothing then. */
+static bool pit_tick_pending(const struct guest *g)
+{
+	return (g->pic.chip[0].irr & 1) && (g->ioapic.rte[2] & IOAPIC_RTE_MASKED);
+}
+
+uint64_t guest_devices_update(struct guest *g, uint64_t now)
+{
+	if (!g->devices_dirty && now < g->next_deadline_ns)
+		return g->next_deadline_ns;
+	g->devices_dirty = false;
+	if (guest_deaf(g)) {
+		g->next_deadline_ns = NO_DEADLINE;
+		return NO_DEADLINE;
+	}
+	vpit_update(&g->pit);
+	vrtc_update(&g->rtc);
+	uint64_t d = pit_tick_pending(g) ? NO_DEADLINE : vpit_next_deadline_ns(&g->pit);
+	d = MIN(d, vrtc_next_deadline_ns(&g->rtc));
+	/* The local APIC timers (a write to one marks the guest dirty). */
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		vlapic_update(&g->vcpus[i].lapic);
+		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	}
+	g->next_deadline_ns = d;
+	return d;
+}

@@ -1,0 +1,32 @@
+/*
+ * The PC platform of one guest: which device models it has, at which ports,
+ * on which interrupt lines, and what fw_cfg holds. Pure (no hardware
+ * access): Keel's guest lifecycle (hvm/guest.c) and scheduler (hvm/sched.c)
+ * call it, and so do the fuzzers (tests/fuzz/), so they exercise exactly
+ * the device set a guest gets.
+ */
+#ifndef KEEL_GUEST_DEVICES_H
+#define KEEL_GUEST_DEVICES_H
+
+#include <keel/guest.h>
+
+/*
+ * Creates every device model of g and registers its ports. Reads
+ * g->ram_size, g->nr_vcpus, g->disk, g->disk_bytes; g->clock, g->events,
+ * g->out and g->dbg_out must be set up by the caller. boot_time is the RTC's
+ * date at clock time 0; apic_ops connects the guest's APIC bus to its vCPUs
+ * (INIT, start-up, wake-ups; NULL in the fuzzers, which have no vCPUs).
+ * Returns 0, or -1 if a port range could not be
+ * registered (a bug in Keel, not in the guest).
+ */
+int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const struct vlapic_bus_ops *apic_ops);
+
+/*
+ * Lets the time-driven devices (PIT, RTC, local APIC timers) raise what is due at `now_ns` and
+ * returns the absolute time of their next deadline (NO_DEADLINE if none).
+ * Nothing can be due before the cached deadline unless the guest touched a
+ * port since (g->devices_dirty), so most calls cost a comparison.
+ */
+uint64_t guest_devices_update(struct guest *g, uint64_t now_ns);
+
+#endif
