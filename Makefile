@@ -80,6 +80,10 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
 
+# Benchmarks: figures, never pass/fail (tools/bench, docs/performance.md).
+bench: all $(BENCH_IMAGES)
+	tools/bench
+
 test: test-unit fuzz-smoke test-boot
 
 clean:

@@ -106,7 +106,8 @@ void guest_timeline_print(struct guest *g)
 		{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
 		{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
 	};
-	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry, %lu kHz):\n", g->name, tsc_hz / 1000);
+	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry at TSC %lu, %lu kHz):\n", g->name,
+		tsc_boot, tsc_hz / 1000);
 	kprintf("keel:   %-34s %14lu %10lu us\n", "guest created", g->created_tsc - tsc_boot,
 		tsc_to_ns(g->created_tsc - tsc_boot) / 1000);
 	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {

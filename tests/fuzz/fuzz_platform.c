@@ -169,6 +169,9 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	guest_output_init(&g->dbg_out, g->prefix, emit, f);
 	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };
 	require(guest_devices_init(g, &boot, NULL) == 0);
+	/* vCPU 0's local APIC, as guest creation sets it up (its timer takes
+	 * part in guest_devices_update). */
+	vlapic_init(&g->vcpus[0].lapic, &g->apic_bus, 0, &g->clock);
 	f->stopped = false;
 }
 
