@@ -474,6 +474,7 @@ void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi)
 	boot_info = bi;
 	keel_cfg = cfg;
 	unsigned ok = 0;
+	uint64_t free_before = mm_free_bytes();
 
 	if (cfg->nr_guests == 0)
 		pr_warn("no guests configured: add guest=name:NAME,disk:MODULE to Keel's command line\n");
@@ -491,8 +492,9 @@ void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi)
 		}
 		ok++;
 	}
-	pr_info("%u of %u guest%s started; %lu KiB left for more\n", ok, cfg->nr_guests,
-		cfg->nr_guests == 1 ? "" : "s", mm_free_bytes() >> 10);
+	pr_info("%u of %u guest%s started, using %lu KiB (RAM, disk copies, Keel's structures); %lu KiB left\n", ok,
+		cfg->nr_guests, cfg->nr_guests == 1 ? "" : "s", (free_before - mm_free_bytes()) >> 10,
+		mm_free_bytes() >> 10);
 }
 
 /* --- stop and restart -------------------------------------------------------- */

@@ -5,6 +5,7 @@
 void iobus_init(struct io_bus *bus)
 {
 	bus->nr_ranges = 0;
+	bus->last_hit = 0;
 	bus->unclaimed_reads = 0;
 	bus->unclaimed_writes = 0;
 	bus->last_unclaimed_port = 0;
@@ -28,10 +29,17 @@ int iobus_register(struct io_bus *bus, const struct io_range *r)
 
 const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
 {
+	/* Guests hit the same port many times in a row (SeaBIOS's debug text,
+	 * a polled status register): try the last range found first. */
+	const struct io_range *r = &bus->ranges[bus->last_hit];
+	if (bus->last_hit < bus->nr_ranges && (uint16_t)(port - r->base) < r->count)
+		return r;
 	for (unsigned i = 0; i < bus->nr_ranges; i++) {
-		const struct io_range *r = &bus->ranges[i];
-		if ((uint16_t)(port - r->base) < r->count)
+		r = &bus->ranges[i];
+		if ((uint16_t)(port - r->base) < r->count) {
+			((struct io_bus *)bus)->last_hit = i; /* a cache, not state */
 			return r;
+		}
 	}
 	return NULL;
 }

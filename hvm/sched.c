@@ -128,6 +128,7 @@ static void prepare_entry(struct vcpu *v, uint64_t deadline_ns, uint64_t now)
 	}
 	uint64_t ticks = stop > now ? (stop - now) >> vmx_caps.preemption_rate : 0;
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	v->entry_deadline_tsc = stop;
 	v->entry_tsc = rdtsc();
 	if (!v->guest->marks[MARK_FIRST_ENTRY])
 		v->guest->marks[MARK_FIRST_ENTRY] = v->entry_tsc;

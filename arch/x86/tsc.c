@@ -70,8 +70,9 @@ void tsc_init(void)
 		cpuid(0x80000007, &a, &b, &c, &d);
 		inv = d & CPUID_80000007_EDX_INVARIANT_TSC;
 	}
-	pr_info("tsc: %lu.%03lu MHz (from %s), %s\n", tsc_hz / 1000000, (tsc_hz / 1000) % 1000, src,
-		inv ? "invariant" : "not invariant: guest time may drift if the CPU changes frequency");
+	pr_info("tsc: %lu.%03lu MHz (from %s), %s; Keel's entry at TSC %lu\n", tsc_hz / 1000000,
+		(tsc_hz / 1000) % 1000, src, inv ? "invariant" : "not invariant: guest time may drift if the CPU changes frequency",
+		tsc_boot);
 }
 
 uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }

@@ -459,8 +459,10 @@ static uint32_t io_exit_marks(struct vcpu *v)
 	uint64_t now = v->exit_tsc;
 	if (out && (port == 0xe9 || port == 0x402) && g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[MARK_SEABIOS_DEBUG])
 		g->marks[MARK_SEABIOS_DEBUG] = now;
-	uint64_t lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
-	if (lin >= 0x7c00 && lin < 0x7e00 && g->marks[KEEL_MARK_JUMP_TO_BIOS]) {
+	uint64_t lin = 0;
+	if (g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[MARK_BOOT_SECTOR_COM1])
+		lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
+	if (lin >= 0x7c00 && lin < 0x7e00) {
 		if (!g->marks[MARK_BOOT_SECTOR])
 			g->marks[MARK_BOOT_SECTOR] = now;
 		if (out && port == 0x3f8 && !g->marks[MARK_BOOT_SECTOR_COM1])
@@ -468,6 +470,41 @@ static uint32_t io_exit_marks(struct vcpu *v)
 	}
 	const struct io_range *r = iobus_find(&g->io, port);
 	return r ? (uint32_t)(r - g->io.ranges) : IOBUS_MAX_RANGES;
+}
+
+/* Exits whose handling cannot raise an interrupt, touch a timer or change
+ * what the vCPU waits for: CPUID, RDMSR, VMCALL (a blocking hypercall would
+ * change the vCPU's state, which resume_directly checks), and the port
+ * accesses iobus_access_is_quiet() lists. SeaBIOS's per-character debug
+ * output alone is two thirds of the exits of a boot. */
+static bool quiet_exit(const struct vcpu *v, uint32_t basic)
+{
+	if (basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL)
+		return true;
+	if (basic != EXIT_REASON_IO_INSTRUCTION || (v->exit_qual & IO_QUAL_STRING))
+		return false;
+	return iobus_access_is_quiet(IO_QUAL_PORT(v->exit_qual), v->exit_qual & IO_QUAL_IN);
+}
+
+/* After a quiet exit the scheduler has nothing to decide until the
+ * deadline it armed at the last full VM entry (slice end or the nearest
+ * device deadline): no event to re-inject, the vCPU still runnable, its
+ * devices untouched. Then re-arm the preemption timer for the time left and
+ * go straight back; anything else (another CPU waking this one, console
+ * input) arrives as an interrupt exit or waits for that deadline. */
+static bool resume_directly(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	if (v->event_pending || v->state != VCPU_RUNNABLE || g->state != GUEST_RUNNING || g->devices_dirty ||
+	    g->restart_pending)
+		return false;
+	uint64_t now = rdtsc();
+	if (now >= v->entry_deadline_tsc)
+		return false;
+	uint64_t ticks = (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate;
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	console_kick();
+	return true;
 }
 
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
@@ -512,6 +549,13 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	/* A handler that says it stopped the guest must have done so. */
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
+
+	if (act == EXIT_RESUME && quiet_exit(v, basic) && resume_directly(v)) {
+		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc);
+		v->entry_tsc = rdtsc();
+		hv_unlock();
+		return v;
+	}
 
 	struct vcpu *next = sched_pick_next(cpu);
 	/* (Not for a guest stopped, or stopped and restarted, meanwhile.) */

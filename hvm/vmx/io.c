@@ -88,7 +88,8 @@ enum exit_action exit_io(struct vcpu *v)
 	uint16_t port = IO_QUAL_PORT(q);
 	struct guest *g = v->guest;
 
-	g->devices_dirty = true; /* a timer may have been reprogrammed */
+	if (!iobus_access_is_quiet(port, in))
+		g->devices_dirty = true; /* a timer or an interrupt line may have changed */
 	if (q & IO_QUAL_STRING)
 		return io_string(v, port, size, in, q & IO_QUAL_REP);
 

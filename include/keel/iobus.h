@@ -41,6 +41,7 @@ struct io_bus {
 	uint64_t unclaimed_writes;
 	uint16_t last_unclaimed_port;
 	bool closed; /* the guest was stopped: see iobus_close() */
+	unsigned last_hit; /* index of the range the last lookup found (iobus_find) */
 };
 
 void iobus_init(struct io_bus *bus);
@@ -68,5 +69,17 @@ void iobus_close(struct io_bus *bus);
  */
 uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count);
 uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count);
+
+/* Accesses that never change a timer or an interrupt line, so the
+ * scheduler need not look at the guest's devices after them: writes to the
+ * debug consoles 0xE9 and 0x402 and to the POST port 0x80 (they print or
+ * record), and reads of PIT counters and port 0x61 (computed from the time;
+ * firmware polls them in tight loops to calibrate and to wait). */
+static inline bool iobus_access_is_quiet(uint16_t port, bool in)
+{
+	if (in)
+		return port == 0x61 || (port >= 0x40 && port <= 0x42);
+	return port == 0xe9 || port == 0x402 || port == 0x80;
+}
 
 #endif

@@ -54,6 +54,7 @@ struct vcpu {
 	uint64_t exit_qual;
 	uint64_t exit_tsc;
 	uint64_t entry_tsc;
+	uint64_t entry_deadline_tsc; /* the preemption timer armed at the last full entry ends here */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
