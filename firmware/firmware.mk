@@ -40,7 +40,7 @@ TEST_IMAGES += $(BUILD)/smp.img
 # Hostile guests (firmware/hostile/hostile.S, one image per attack;
 # tests/boot/t-hostile-*.sh and docs/security.md). hostile-gpa-* read one
 # guest-physical address outside their 32 MiB of RAM.
-HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan
+HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood
 HOSTILE_GPAS := hole:0xe0000000 above:0x2000000 4g:0x100000000 top:0
 HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
 	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(firstword $(subst :, ,$(g))).img)

@@ -140,13 +140,42 @@ static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 
 /* --- events from device models ------------------------------------------ */
 
+static void guest_output_report(struct guest *g, uint64_t now, bool final);
+
 static void guest_console_emit(void *ctx, const char *line, size_t len)
 {
 	struct guest *g = ctx;
 	/* Boot timeline: the first guest output after hvmloader handed over. */
 	if (g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[3])
 		g->marks[3] = rdtsc();
-	console_write(line, len);
+	/* Never console_write(): a guest printing faster than the UART would
+	 * make Keel wait for the UART inside its exit, and no other guest
+	 * would run meanwhile. Over its share, or with the queue full, the
+	 * line is dropped and counted instead. */
+	uint64_t now = now_ns();
+	if (output_budget_take(&g->out_budget, now, len) && !console_write_nowait(line, len))
+		output_budget_drop(&g->out_budget, len);
+	guest_output_report(g, now, false);
+}
+
+static void guest_output_report(struct guest *g, uint64_t now, bool final)
+{
+	struct output_budget *b = &g->out_budget;
+	switch (output_budget_report_due(b, now, final)) {
+	case OUTPUT_REPORT_START:
+		pr_warn("guest %s: prints more than its share of the console (%lu bytes/s, bursts of %lu): its lines "
+			"are dropped while it does, and counted here every %llu s\n",
+			g->name, b->rate, b->burst, OUTPUT_REPORT_NS / 1000000000ULL);
+		break;
+	case OUTPUT_REPORT_SUMMARY:
+		pr_warn("guest %s: %lu lines (%lu bytes) of its console output dropped in the last %lu ms (%lu lines, "
+			"%lu bytes in all)\n",
+			g->name, b->lines, b->bytes, (now - b->report_ns) / 1000000, b->total_lines, b->total_bytes);
+		output_budget_reported(b, now);
+		break;
+	case OUTPUT_REPORT_NONE:
+		break;
+	}
 }
 
 static void guest_request_reset(void *ctx, const char *reason)
@@ -278,6 +307,7 @@ static int guest_init_devices(struct guest *g)
 {
 	g->clock = (struct vclock){ guest_clock_ns, g };
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, g };
+	output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
 	guest_output_init(&g->out, g->prefix, guest_console_emit, g);
 	guest_output_init(&g->dbg_out, g->prefix, guest_console_emit, g);
 	if (guest_devices_init(g, &keel_boot_time, &apic_bus_ops) < 0) {
@@ -513,6 +543,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
+	guest_output_report(g, now_ns(), true);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		g->vcpus[i].state = VCPU_STOPPED;
 	pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);

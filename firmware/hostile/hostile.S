@@ -26,6 +26,9 @@
  *            scans all of its RAM three times, about a second apart, and
  *            counts matches (expected: exactly the one it planted), then
  *            reads just above its RAM
+ *   flood    console output as fast as it can go: REP OUTSB of 2 KiB of
+ *            text lines to debug port 0xE9 and one numbered line on COM1,
+ *            forever
  *   gpa      a read of guest-physical GPA (below 4 GiB: directly; at or
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
@@ -470,6 +473,42 @@ ata_requests:			/* LBA, count: the disk is 4 MiB = 8192 sectors */
 	.long 8000, 0			/* 256 sectors from 8000 */
 	.long 0xffffffff, 0
 
+/* --- flood: more console output than any console can take ------------------------ */
+#define FLOOD_BUF 0x10000
+#define FLOOD_LINES 32
+flood:
+	/* 32 lines of 64 bytes: "hostile: flood ....\n" */
+	movl $FLOOD_BUF, %edi
+	movl $FLOOD_LINES, %ebx
+1:	leal 63(%edi), %ecx		/* where this line's newline goes */
+	movl $msg_flood_line, %esi
+2:	lodsb
+	testb %al, %al
+	jz 3f
+	stosb
+	jmp 2b
+3:
+4:	cmpl %ecx, %edi
+	jae 5f
+	movb $'.', %al
+	stosb
+	jmp 4b
+5:	movb $'\n', %al
+	stosb
+	decl %ebx
+	jnz 1b
+	xorl %ebp, %ebp
+6:	cld
+	movl $FLOOD_BUF, %esi
+	movl $FLOOD_LINES * 64, %ecx
+	movw $0xe9, %dx
+	rep outsb
+	incl %ebp
+	movl $msg_flood, %esi
+	movl %ebp, %eax
+	call report
+	jmp 6b
+
 /* --- gpa: one access outside guest RAM ------------------------------------------- */
 #ifdef GPA
 gpa:
@@ -806,6 +845,8 @@ msg_triple_back: .asciz "hostile: still running after the triple fault\r\n"
 msg_storm_on:	.asciz "hostile: storm: PIC unmasked, PIT count 1, EOI spam\r\n"
 msg_storm:	.asciz "storm: interrupts taken: "
 msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
+msg_flood_line:	.asciz "hostile: flood (debug port) "
+msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
 msg_gpa:	.asciz "hostile: reading guest-physical 0x"
 msg_gpa_back:	.asciz "hostile: the read outside RAM came back\r\n"
 msg_filled:	.asciz "isolation: RAM from 1 MiB filled with the signature, copies: "

@@ -15,6 +15,10 @@ void console_init(void);
  * guest's output costs it almost no time; when the queue is full, the
  * writer waits. */
 void console_write(const char *s, size_t n);
+/* For guest output: queues the bytes only if they fit below the part of
+ * the queue kept for Keel's own lines (CONSOLE_KEEL_RESERVE); never waits.
+ * False: nothing was queued (the caller counts the line as dropped). */
+bool console_write_nowait(const char *s, size_t n);
 /* Moves queued bytes into the UART without waiting (called on every exit). */
 void console_kick(void);
 /* Waits until everything queued has been sent (before halting). */

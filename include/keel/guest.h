@@ -9,6 +9,7 @@
 #include <keel/guest_events.h>
 #include <keel/guest_output.h>
 #include <keel/iobus.h>
+#include <keel/output_budget.h>
 #include <keel/types.h>
 #include <keel/vata.h>
 #include <keel/vioapic.h>
@@ -86,6 +87,7 @@ struct guest {
 	struct io_bus io;
 	struct guest_output out;     /* COM1 */
 	struct guest_output dbg_out; /* debug ports 0xE9/0x402 */
+	struct output_budget out_budget; /* its share of Keel's console (both outputs) */
 	struct guest_events events;
 	struct vpic pic;
 	struct vpit pit;
