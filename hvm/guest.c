@@ -140,8 +140,6 @@ static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 
 /* --- events from device models ------------------------------------------ */
 
-static void guest_output_report(struct guest *g, uint64_t now, bool final);
-
 static void guest_console_emit(void *ctx, const char *line, size_t len)
 {
 	struct guest *g = ctx;
@@ -155,16 +153,16 @@ static void guest_console_emit(void *ctx, const char *line, size_t len)
 	uint64_t now = now_ns();
 	if (output_budget_take(&g->out_budget, now, len) && !console_write_nowait(line, len))
 		output_budget_drop(&g->out_budget, len);
-	guest_output_report(g, now, false);
+	guest_console_report(g, now, false);
 }
 
-static void guest_output_report(struct guest *g, uint64_t now, bool final)
+void guest_console_report(struct guest *g, uint64_t now, bool final)
 {
 	struct output_budget *b = &g->out_budget;
 	switch (output_budget_report_due(b, now, final)) {
 	case OUTPUT_REPORT_START:
-		pr_warn("guest %s: prints more than its share of the console (%lu bytes/s, bursts of %lu): its lines "
-			"are dropped while it does, and counted here every %llu s\n",
+		pr_warn("guest %s: console output dropped: it prints more than its share (%lu bytes/s, bursts of %lu) "
+			"or the console is full; counted here every %llu s while it lasts\n",
 			g->name, b->rate, b->burst, OUTPUT_REPORT_NS / 1000000000ULL);
 		break;
 	case OUTPUT_REPORT_SUMMARY:
@@ -543,7 +541,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
-	guest_output_report(g, now_ns(), true);
+	guest_console_report(g, now_ns(), true);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		g->vcpus[i].state = VCPU_STOPPED;
 	pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);

@@ -246,6 +246,8 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			if (!g || g->state != GUEST_RUNNING)
 				continue;
 			running++;
+			if (g->out_budget.lines) /* its dropped console lines, even if it went quiet */
+				guest_console_report(g, now_ns(), false);
 			uint64_t d = guest_devices_update(g, now_ns());
 			if (d < next_deadline)
 				next_deadline = d;

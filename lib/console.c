@@ -9,8 +9,10 @@ static spinlock_t console_lock = SPINLOCK_INIT;
 
 void console_init(void) { serial_init(); }
 
-/* Output queue, with '\n' already expanded to CR LF. */
-#define QUEUE_SIZE 32768
+/* Output queue, with '\n' already expanded to CR LF. 128 KiB: the boot
+ * logs of 16 guests starting at once (SeaBIOS prints ~3 KiB each) fit,
+ * since guest lines are dropped rather than waited for when it is full. */
+#define QUEUE_SIZE 131072
 static char queue[QUEUE_SIZE];
 static size_t q_head, q_len;
 
@@ -50,7 +52,8 @@ void console_write(const char *s, size_t n)
 
 /* Room kept for Keel's own lines when guests print more than the UART can
  * send: guest lines never take the last 8 KiB, so a stop reason is never
- * dropped, and never waits behind a guest's text for more than ~2 s. */
+ * dropped or waited for (guests' shares, output_budget.h, keep the queue
+ * far from full unless many guests print at once). */
 #define CONSOLE_KEEL_RESERVE 8192
 
 bool console_write_nowait(const char *s, size_t n)

@@ -141,6 +141,9 @@ void guest_stop(struct guest *g, const char *fmt, ...) __printf(2, 3);
  * SeaBIOS), as a reset does on a real machine. */
 void guest_restart(struct guest *g);
 void guest_timeline_print(struct guest *g);
+/* Reports the guest's dropped console lines when due (output_budget.h);
+ * final: whatever is left, at stop. */
+void guest_console_report(struct guest *g, uint64_t now_ns, bool final);
 /* Counts one more event in *count; true if this one should be logged. */
 static inline bool guest_log_allowed(uint64_t *count)
 {
