@@ -38,12 +38,16 @@ $(BUILD)/firmware/smp.bin: $(BUILD)/firmware/smp.o
 TEST_IMAGES += $(BUILD)/smp.img
 
 # Hostile guests (firmware/hostile/hostile.S, one image per attack;
-# tests/boot/t-hostile-*.sh and docs/security.md). hostile-gpa-* read one
-# guest-physical address outside their 32 MiB of RAM.
+# tests/boot/t-hostile-*.sh and docs/security.md). hostile-gpa-NAME makes
+# one access (read, write or exec) to one guest-physical address outside its
+# 32 MiB of RAM: NAME:ADDRESS:ACCESS (ADDRESS 0 with NAME top: the highest
+# 2 MiB the CPU's physical-address width allows).
 HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood
-HOSTILE_GPAS := hole:0xe0000000 above:0x2000000 4g:0x100000000 top:0
+HOSTILE_GPAS := hole:0xe0000000:read above:0x2000000:read 4g:0x100000000:read top:0:read \
+	wabove:0x2000000:write x64t:0x400000000000:exec
+gpa_word = $(word $(2),$(subst :, ,$(1)))
 HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
-	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(firstword $(subst :, ,$(g))).img)
+	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(call gpa_word,$(g),1).img)
 
 define hostile_rule
 $(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc
@@ -51,7 +55,7 @@ $(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.i
 	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) -c $$< -o $$@
 endef
 $(foreach a,$(HOSTILE_ATTACKS),$(eval $(call hostile_rule,$(a),$(a),)))
-$(foreach g,$(HOSTILE_GPAS),$(eval $(call hostile_rule,gpa-$(firstword $(subst :, ,$(g))),gpa,-DGPA=$(lastword $(subst :, ,$(g))) $(if $(filter top:%,$(g)),-DGPA_TOP))))
+$(foreach g,$(HOSTILE_GPAS),$(eval $(call hostile_rule,gpa-$(call gpa_word,$(g),1),gpa,-DGPA=$(call gpa_word,$(g),2) -DGPA_$(call gpa_word,$(g),3) $(if $(filter top:%,$(g)),-DGPA_TOP))))
 
 $(BUILD)/firmware/hostile-%.bin: $(BUILD)/firmware/hostile-%.o
 	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<

@@ -511,6 +511,13 @@ flood:
 
 /* --- gpa: one access outside guest RAM ------------------------------------------- */
 #ifdef GPA
+#if defined(GPA_exec)
+#define GPA_VERB "executing at"
+#elif defined(GPA_write)
+#define GPA_VERB "writing to"
+#else
+#define GPA_VERB "reading"
+#endif
 gpa:
 #ifdef GPA_TOP
 	movl $0x80000008, %eax
@@ -532,10 +539,12 @@ gpa:
 	movl $msg_crlf, %esi
 	call puts32
 #if !defined(GPA_TOP) && (GPA >> 32) == 0
-	movl (GPA & 0xffffffff), %eax
+	movl $GPA & 0xffffffff, %ebx
 #else
 	/* PAE paging: the first 2 MiB identity-mapped (this code), and the
-	 * 2 MiB page holding GPA at linear 0xC0000000. */
+	 * 2 MiB page holding GPA at linear 0xC0000000. An address above the
+	 * CPU's physical-address width sets reserved bits in the PDE: then the
+	 * guest's own page walk faults (#PF, RSVD) before EPT is consulted. */
 	movl $PAE_PD0 | 1, PAE_PDPT
 	movl $0, PAE_PDPT + 4
 	movl $PAE_PD3 | 1, PAE_PDPT + 24
@@ -558,10 +567,26 @@ gpa:
 	movl %eax, %cr0
 	movl gpa_lo, %ebx
 	andl $0x1fffff, %ebx
-	movl 0xc0000000(%ebx), %eax
+	addl $0xc0000000, %ebx
+#endif
+	movl $gpa_refused, resume_eip	/* only the guest's own #PF comes here */
+#if defined(GPA_exec)
+	call *%ebx
+#elif defined(GPA_write)
+	movl $0x6b65656c, (%ebx)
+#else
+	movl (%ebx), %eax
 #endif
 	movl $msg_gpa_back, %esi	/* not reached */
 	call puts32
+	jmp done
+gpa_refused:
+	movl $msg_gpa_pf, %esi
+	movl last_vector, %eax
+	call report
+	movl $msg_gpa_pf_err, %esi
+	movl last_error, %eax
+	call report
 	jmp done
 #endif
 
@@ -667,7 +692,10 @@ EXC 16,0; EXC 17,1; EXC 18,0; EXC 19,0
  * clears it), else reports an unexpected exception and stops. */
 exc_common:
 	pushl %eax
+	movl 8(%esp), %eax		/* error code (0 if none) */
+	movl %eax, last_error
 	movl 4(%esp), %eax		/* vector */
+	movl %eax, last_vector
 	incl exc_count(,%eax,4)
 	movl resume_eip, %eax
 	testl %eax, %eax
@@ -819,6 +847,8 @@ exc_count:	.fill 100, 4, 0
 vmx_area:	.fill 16, 1, 0
 signature:	.fill 16, 1, 0
 last_match:	.long 0
+last_vector:	.long 0
+last_error:	.long 0
 #ifdef GPA
 gpa_lo:		.long GPA & 0xffffffff
 gpa_hi:		.long GPA >> 32
@@ -847,8 +877,12 @@ msg_storm:	.asciz "storm: interrupts taken: "
 msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
 msg_flood_line:	.asciz "hostile: flood (debug port) "
 msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
-msg_gpa:	.asciz "hostile: reading guest-physical 0x"
-msg_gpa_back:	.asciz "hostile: the read outside RAM came back\r\n"
+#ifdef GPA
+msg_gpa:	.asciz "hostile: " GPA_VERB " guest-physical 0x"
+#endif
+msg_gpa_back:	.asciz "hostile: the access outside RAM came back\r\n"
+msg_gpa_pf:	.asciz "gpa: the CPU refused the address itself, exception: "
+msg_gpa_pf_err:	.asciz "gpa: error code: "
 msg_filled:	.asciz "isolation: RAM from 1 MiB filled with the signature, copies: "
 msg_scan:	.asciz "isolation: scan: matches of the signature in all of RAM: "
 msg_scan_at:	.asciz "isolation: scan: last match at: "
