@@ -322,6 +322,43 @@ cpu:
 	movl $msg_vmcall, %esi
 	movl $2000, %eax
 	call report
+	/* Directed: xen_version sub-commands that write to a guest pointer,
+	 * with pointers Keel must check (hvm/vmx/hypercall.c). */
+	xorl %ebp, %ebp			/* cases with the expected result */
+	movl $vmcall_cases, %edi
+4:	cmpl $0, 4(%edi)
+	je 6f
+	movl $17, %eax			/* xen_version */
+	movl 4(%edi), %ebx		/* sub-command */
+	movl (%edi), %ecx		/* pointer */
+	movl $5f, resume_eip
+	vmcall
+5:	movl $0, resume_eip
+	cmpl 8(%edi), %eax
+	jne 7f
+	incl %ebp
+	jmp 8f
+7:	pushl %eax			/* name the case that went wrong */
+	movl $msg_vmcall_bad, %esi
+	call puts32
+	movl (%edi), %eax
+	call puthex32
+	movl $msg_vmcall_got, %esi
+	call puts32
+	popl %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+8:	addl $12, %edi
+	jmp 4b
+6:	cmpl $0x65656b2d, 0x10ff9	/* "-kee": the copy across a page boundary */
+	jne 9f
+	cmpw $0x006c, 0x10ffd		/* "l", NUL */
+	jne 9f
+	incl %ebp
+9:	movl $msg_vmcall_ptr, %esi
+	movl %ebp, %eax
+	call report
 	movl $vmx_area, %ebx
 	movl $10f, resume_eip
 	vmxon (%ebx)
@@ -349,6 +386,16 @@ cpu:
 	movl exc_count + 6 * 4, %eax
 	call report
 	jmp done
+
+	.balign 4
+vmcall_cases:			/* pointer, xen_version sub-command, result */
+	.long 0x00010ff9, 1, 0		/* unaligned, across a page boundary: done */
+	.long 0x01ffffe0, 3, -14	/* 64 bytes across the end of RAM: -EFAULT */
+	.long 0xe0000000, 1, -14	/* the MMIO hole */
+	.long 0xfffffff8, 1, -14	/* wraps at 4 GiB */
+	.long 0x01fffffc, 6, -14	/* writes at pointer + 4: just above RAM */
+	.long 0x01fffff8, 6, 0		/* the last 4 bytes of RAM */
+	.long 0, 0, 0
 
 /* --- df: double-fault storm ---------------------------------------------------- */
 df:
@@ -868,6 +915,9 @@ msg_msr_gp:	.asciz ": #GP\r\n"
 msg_msr_ok:	.asciz ": accepted\r\n"
 msg_cpuid:	.asciz "cpu: random CPUIDs done: "
 msg_vmcall:	.asciz "cpu: random VMCALLs done: "
+msg_vmcall_ptr:	.asciz "cpu: VMCALL pointer cases with the expected result (of 7): "
+msg_vmcall_bad:	.asciz "hostile: cpu: VMCALL pointer case 0x"
+msg_vmcall_got:	.asciz " returned 0x"
 msg_vmx_ud:	.asciz "cpu: VMX instructions that raised #UD (of 10): "
 msg_df:		.asciz "df: double faults taken (of 1000): "
 msg_triple:	.asciz "hostile: triple fault now\r\n"

@@ -175,8 +175,13 @@ static enum exit_action exit_triple_fault(struct vcpu *v)
 
 static enum exit_action exit_vmx_instruction(struct vcpu *v)
 {
-	/* Keel offers no nested VMX: CPUID hides it, and the instructions
-	 * raise #UD as on a CPU without VMX. */
+	/* Keel offers no nested VMX (nor GETSEC, MONITOR/MWAIT, VMFUNC): CPUID
+	 * hides them, and the instructions raise #UD as on a CPU without them.
+	 * A guest that tries anyway is probing: say so, rate-limited. */
+	struct guest *g = v->guest;
+	if (guest_log_allowed(&g->ud_insn_count))
+		pr_info("guest %s: %s at RIP %#lx: #UD injected (not offered to guests; %lu so far)\n", g->name,
+			exit_reason_name(v->exit_reason), guest_rip(), g->ud_insn_count);
 	vcpu_inject_exception(v, X86_EXC_UD, false, 0);
 	return EXIT_RESUME;
 }

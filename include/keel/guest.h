@@ -127,6 +127,7 @@ struct guest {
 	 * hypercalls) are logged the first few times, then every 10th, 100th...
 	 * time, so a hostile guest cannot flood the console (guest_log_allowed). */
 	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count;
+	uint64_t ud_insn_count; /* VMX instructions and others Keel answers with #UD */
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS

@@ -1,8 +1,9 @@
 # Hostile guests, CPU instructions (firmware/hostile/hostile.S,
 # docs/security.md): random RDMSR/WRMSR (all #GP, logged but rate-limited)
 # and bad values for FEATURE_CONTROL, EFER, APIC_BASE, SYSENTER_ESP/EIP
-# (#GP, named in Keel's log); random CPUID and VMCALL; every VMX instruction
-# (#UD); a double-fault storm; a triple fault with on_reset:stop. A
+# (#GP, named in Keel's log); random CPUID and VMCALL, and hypercalls with
+# bad pointers (-EFAULT); every VMX instruction (#UD, named in Keel's log);
+# a double-fault storm; a triple fault with on_reset:stop. A
 # heartbeat guest beside them must keep beating.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-hostile-cpu.serial
@@ -28,6 +29,15 @@ echo "Keel log lines about guest msr's MSR accesses: $n"
 [ "$n" -le 20 ] || fail "a guest probing MSRs floods Keel's console ($n lines)"
 grep -q "\[cpu\] hostile: cpu: VMX instructions that raised #UD (of 10): 10" "$log" || fail "a VMX instruction did not raise #UD"
 grep -q "\[cpu\] hostile: cpu: random VMCALLs done: 2000" "$log" || fail "random VMCALLs did not complete"
+# Hypercall pointers: unaligned across a page (done, the bytes land), across
+# the end of RAM, in the MMIO hole, wrapping at 4 GiB, just above RAM
+# (-EFAULT, nothing written outside RAM).
+grep -q "\[cpu\] hostile: cpu: VMCALL pointer cases with the expected result (of 7): 7" "$log" ||
+	fail "a hypercall with a bad pointer did not get the expected result: $(grep 'VMCALL pointer case' "$log")"
+# Keel names the VMX instructions it refused (rate-limited like the MSRs).
+for i in VMXON VMPTRLD VMREAD VMWRITE INVEPT INVVPID; do
+	grep -q "keel: guest cpu: $i at RIP 0x[0-9a-f]*: #UD injected" "$log" || fail "Keel's log does not name the guest's $i"
+done
 grep -q "\[df\] hostile: df: double faults taken (of 1000): 1000" "$log" || fail "the double-fault storm did not complete"
 n=$(grep -c "keel: guest cpu: unknown hypercall" "$log")
 [ "$n" -le 20 ] || fail "a guest calling unknown hypercalls floods Keel's console ($n lines)"
