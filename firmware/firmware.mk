@@ -42,7 +42,7 @@ TEST_IMAGES += $(BUILD)/smp.img
 # one access (read, write or exec) to one guest-physical address outside its
 # 32 MiB of RAM: NAME:ADDRESS:ACCESS (ADDRESS 0 with NAME top: the highest
 # 2 MiB the CPU's physical-address width allows).
-HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood
+HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood reboot
 HOSTILE_GPAS := hole:0xe0000000:read above:0x2000000:read 4g:0x100000000:read top:0:read \
 	wabove:0x2000000:write x64t:0x400000000000:exec
 gpa_word = $(word $(2),$(subst :, ,$(1)))

@@ -182,7 +182,12 @@ static void guest_request_reset(void *ctx, const char *reason)
 	if (g->state != GUEST_RUNNING)
 		return;
 	if (g->cfg->on_reset_restart) {
-		pr_info("guest %s: reset requested (%s): restarting\n", g->name, reason);
+		/* A guest resetting itself in a loop would otherwise print six
+		 * Keel lines per reset, without end. */
+		g->quiet_restart = !guest_log_allowed(&g->restarts);
+		if (!g->quiet_restart)
+			pr_info("guest %s: reset requested (%s): restarting (restart %lu%s)\n", g->name, reason,
+				g->restarts, g->restarts > 8 ? "; the restarts in between were not logged" : "");
 		g->reset_requested = true;
 		guest_stop(g, "reset (%s)", reason);
 	} else {
@@ -305,7 +310,6 @@ static int guest_init_devices(struct guest *g)
 {
 	g->clock = (struct vclock){ guest_clock_ns, g };
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, g };
-	output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
 	guest_output_init(&g->out, g->prefix, guest_console_emit, g);
 	guest_output_init(&g->dbg_out, g->prefix, guest_console_emit, g);
 	if (guest_devices_init(g, &keel_boot_time, &apic_bus_ops) < 0) {
@@ -471,9 +475,31 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 	return 0;
 }
 
-static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index)
+/* What a restart keeps: the guest's share of the console and its log
+ * allowances, so that resetting itself buys a guest nothing. */
+struct guest_carry {
+	struct output_budget out_budget;
+	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count, ud_insn_count, restarts;
+	bool quiet_restart;
+};
+
+static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index, bool restart)
 {
+	struct guest_carry c = { g->out_budget,	       g->unknown_msr_count, g->refused_msr_count,
+				 g->unknown_hypercall_count, g->ud_insn_count,     g->restarts,
+				 g->quiet_restart };
 	memset(g, 0, sizeof(*g));
+	if (restart) {
+		g->out_budget = c.out_budget;
+		g->unknown_msr_count = c.unknown_msr_count;
+		g->refused_msr_count = c.refused_msr_count;
+		g->unknown_hypercall_count = c.unknown_hypercall_count;
+		g->ud_insn_count = c.ud_insn_count;
+		g->restarts = c.restarts;
+		g->quiet_restart = c.quiet_restart;
+	} else {
+		output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
+	}
 	g->index = index;
 	g->cfg = gc;
 	g->exit_status = -1;
@@ -490,7 +516,8 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
 				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB of "
+	if (!g->quiet_restart)
+		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB of "
 		"Keel memory besides RAM\n",
 		g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
 		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages, g->ram_overhead_bytes >> 10);
@@ -514,7 +541,7 @@ void guests_create_all(const struct keel_config *cfg, const struct bootinfo *bi)
 		}
 		struct guest *g = &guest_storage[nr_guests];
 		guests[nr_guests++] = g;
-		if (guest_create(g, gc, nr_guests - 1) < 0) {
+		if (guest_create(g, gc, nr_guests - 1, false) < 0) {
 			pr_err("guest %s: not started (see above); the other guests are not affected\n", gc->name);
 			continue;
 		}
@@ -541,11 +568,16 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
-	guest_console_report(g, now_ns(), true);
+	if (!g->reset_requested) /* a restart keeps counting (guest_carry) */
+		guest_console_report(g, now_ns(), true);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		g->vcpus[i].state = VCPU_STOPPED;
-	pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);
-	pr_info("guest %s: last POST code 0x%02x\n", g->name, debugport_last_post(&g->dbg));
+	if (!g->reset_requested)
+		g->quiet_restart = false; /* stopped or restarted by Keel or its console: say so */
+	if (!g->quiet_restart) {
+		pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);
+		pr_info("guest %s: last POST code 0x%02x\n", g->name, debugport_last_post(&g->dbg));
+	}
 	if (!g->reset_requested) {
 		for (unsigned i = 0; i < g->nr_vcpus; i++)
 			if (g->vcpus[i].trace)
@@ -583,8 +615,9 @@ void guest_restart(struct guest *g)
 	bool warm = g->warm_restart;
 	uint8_t nvram[sizeof(g->rtc.cmos)];
 	memcpy(nvram, g->rtc.cmos, sizeof(nvram));
-	pr_info("guest %s: restarting\n", gc->name);
-	if (guest_create(g, gc, index) < 0) {
+	if (!g->quiet_restart)
+		pr_info("guest %s: restarting\n", gc->name);
+	if (guest_create(g, gc, index, true) < 0) {
 		pr_err("guest %s: restart failed (see above)\n", gc->name);
 		return;
 	}

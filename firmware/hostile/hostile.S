@@ -29,6 +29,8 @@
  *   flood    console output as fast as it can go: REP OUTSB of 2 KiB of
  *            text lines to debug port 0xE9 and one numbered line on COM1,
  *            forever
+ *   reboot   prints 16 KiB to port 0xE9, then resets itself through
+ *            port 0xCF9; Keel restarts it, and it does it again
  *   gpa      a read of guest-physical GPA (below 4 GiB: directly; at or
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
@@ -523,18 +525,17 @@ ata_requests:			/* LBA, count: the disk is 4 MiB = 8192 sectors */
 /* --- flood: more console output than any console can take ------------------------ */
 #define FLOOD_BUF 0x10000
 #define FLOOD_LINES 32
-flood:
-	/* 32 lines of 64 bytes: "hostile: flood ....\n" */
+flood_fill:
+	/* 32 lines of 64 bytes: "hostile: flood (debug port) ....\n" */
 	movl $FLOOD_BUF, %edi
 	movl $FLOOD_LINES, %ebx
 1:	leal 63(%edi), %ecx		/* where this line's newline goes */
 	movl $msg_flood_line, %esi
 2:	lodsb
 	testb %al, %al
-	jz 3f
+	jz 4f
 	stosb
 	jmp 2b
-3:
 4:	cmpl %ecx, %edi
 	jae 5f
 	movb $'.', %al
@@ -544,17 +545,41 @@ flood:
 	stosb
 	decl %ebx
 	jnz 1b
-	xorl %ebp, %ebp
-6:	cld
+	ret
+
+flood_block:			/* 2 KiB of lines to port 0xE9 */
+	cld
 	movl $FLOOD_BUF, %esi
 	movl $FLOOD_LINES * 64, %ecx
 	movw $0xe9, %dx
 	rep outsb
+	ret
+
+flood:
+	call flood_fill
+	xorl %ebp, %ebp
+6:	call flood_block
 	incl %ebp
 	movl $msg_flood, %esi
 	movl %ebp, %eax
 	call report
 	jmp 6b
+
+/* --- reboot: a fresh start (and console share?) every time ---------------------- */
+reboot:
+	call flood_fill
+	movl $8, %ebp			/* 16 KiB, then reset */
+1:	call flood_block
+	decl %ebp
+	jnz 1b
+	movl $msg_reboot, %esi
+	call puts32
+	movb $0x06, %al			/* RST_CPU | SYS_RST */
+	movw $0xcf9, %dx
+	outb %al, %dx
+	movl $msg_reboot_back, %esi
+	call puts32
+	jmp done
 
 /* --- gpa: one access outside guest RAM ------------------------------------------- */
 #ifdef GPA
@@ -930,6 +955,8 @@ msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
 #ifdef GPA
 msg_gpa:	.asciz "hostile: " GPA_VERB " guest-physical 0x"
 #endif
+msg_reboot:	.asciz "hostile: reboot: 16 KiB printed, resetting through port 0xCF9\r\n"
+msg_reboot_back: .asciz "hostile: reboot: the reset did not happen\r\n"
 msg_gpa_back:	.asciz "hostile: the access outside RAM came back\r\n"
 msg_gpa_pf:	.asciz "gpa: the CPU refused the address itself, exception: "
 msg_gpa_pf_err:	.asciz "gpa: error code: "

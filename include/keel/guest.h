@@ -128,6 +128,10 @@ struct guest {
 	 * time, so a hostile guest cannot flood the console (guest_log_allowed). */
 	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count;
 	uint64_t ud_insn_count; /* VMX instructions and others Keel answers with #UD */
+	/* Resets it asked for; after the first 8 (then the 10th, 100th...),
+	 * a restart is logged in one line instead of six (quiet_restart). */
+	uint64_t restarts;
+	bool quiet_restart;
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS
