@@ -665,11 +665,12 @@ gpa_refused:
 /* --- isolation: fill and scan ------------------------------------------------------- */
 /* The signature: four xorshift32 values from a fixed seed, so both guests
  * compute the same 16 bytes and neither image contains them. */
+#define SIGNATURE_SEED 0x6b65656c	/* fixed, so both guests agree */
 make_signature:
 	pushl %eax
 	movl rng, %eax
 	pushl %eax
-	movl $0x6b65656c, rng		/* fixed seed */
+	movl $SIGNATURE_SEED, rng
 	call rand
 	movl %eax, signature
 	call rand
@@ -683,8 +684,30 @@ make_signature:
 	popl %eax
 	ret
 
+/* "hostile: isolation: signature from seed 0x...: 0x... 0x... 0x... 0x...",
+ * as text: the 16 bytes themselves are never written anywhere but RAM. */
+print_signature:
+	movl $msg_sig, %esi
+	call puts32
+	movl $SIGNATURE_SEED, %eax
+	call puthex32
+	movl $msg_sig_colon, %esi
+	call puts32
+	xorl %ebx, %ebx
+1:	movl $msg_sig_word, %esi
+	call puts32
+	movl signature(,%ebx,4), %eax
+	call puthex32
+	incl %ebx
+	cmpl $4, %ebx
+	jb 1b
+	movl $msg_crlf, %esi
+	call puts32
+	ret
+
 fill:
 	call make_signature
+	call print_signature
 	movl $0x100000, %edi
 1:	movl $signature, %esi
 	movl $4, %ecx
@@ -698,6 +721,7 @@ fill:
 
 scan:
 	call make_signature
+	call print_signature
 	movl $signature, %esi		/* the positive control */
 	movl $PLANT, %edi
 	movl $4, %ecx
@@ -960,6 +984,9 @@ msg_reboot_back: .asciz "hostile: reboot: the reset did not happen\r\n"
 msg_gpa_back:	.asciz "hostile: the access outside RAM came back\r\n"
 msg_gpa_pf:	.asciz "gpa: the CPU refused the address itself, exception: "
 msg_gpa_pf_err:	.asciz "gpa: error code: "
+msg_sig:	.asciz "hostile: isolation: signature from seed 0x"
+msg_sig_colon:	.asciz ":"
+msg_sig_word:	.asciz " 0x"
 msg_filled:	.asciz "isolation: RAM from 1 MiB filled with the signature, copies: "
 msg_scan:	.asciz "isolation: scan: matches of the signature in all of RAM: "
 msg_scan_at:	.asciz "isolation: scan: last match at: "

@@ -11,6 +11,10 @@ $KEEL_RUN --guest build/hostile-fill.img,name=a --guest build/hostile-scan.img,n
 	--expect "[a] hostile: isolation: RAM from 1 MiB filled with the signature, copies: 1966080" \
 	--expect-re "keel: guest b stopped: read from guest-physical 0x2000000, outside its 32 MiB of RAM" || exit 1
 fail() { echo "FAIL: $*"; exit 1; }
+sig_a=$(grep -o "^\[a\] hostile: isolation: signature from seed .*" "$log" | cut -d' ' -f2-)
+sig_b=$(grep -o "^\[b\] hostile: isolation: signature from seed .*" "$log" | cut -d' ' -f2-)
+echo "$sig_a"
+[ -n "$sig_a" ] && [ "$sig_a" = "$sig_b" ] || fail "guests a and b do not look for the same signature ('$sig_a', '$sig_b')"
 scans=$(grep -c "^\[b\] hostile: isolation: scan: matches of the signature in all of RAM: " "$log")
 [ "$scans" -eq 3 ] || fail "guest b reported $scans scans, expected 3"
 grep "^\[b\] hostile: isolation: scan: matches" "$log" | grep -v ": 1$" && fail "guest b saw a signature it did not plant"
