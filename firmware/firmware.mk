@@ -41,7 +41,9 @@ TEST_IMAGES += $(BUILD)/smp.img
 # tests/boot/t-hostile-*.sh and docs/security.md). hostile-gpa-NAME makes
 # one access (read, write or exec) to one guest-physical address outside its
 # 32 MiB of RAM: NAME:ADDRESS:ACCESS (ADDRESS 0 with NAME top: the highest
-# 2 MiB the CPU's physical-address width allows).
+# 2 MiB the CPU's physical-address width allows). Each prints the seed of
+# its random choices; 'make -B HOSTILE_SEED=0x... build/hostile-NAME.img'
+# builds one that replays it.
 HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood reboot
 HOSTILE_GPAS := hole:0xe0000000:read above:0x2000000:read 4g:0x100000000:read top:0:read \
 	wabove:0x2000000:write x64t:0x400000000000:exec
@@ -52,7 +54,7 @@ HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
 define hostile_rule
 $(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc
 	@mkdir -p $$(dir $$@)
-	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) -c $$< -o $$@
+	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) $$(if $$(HOSTILE_SEED),-DSEED=$$(HOSTILE_SEED)) -c $$< -o $$@
 endef
 $(foreach a,$(HOSTILE_ATTACKS),$(eval $(call hostile_rule,$(a),$(a),)))
 $(foreach g,$(HOSTILE_GPAS),$(eval $(call hostile_rule,gpa-$(call gpa_word,$(g),1),gpa,-DGPA=$(call gpa_word,$(g),2) -DGPA_$(call gpa_word,$(g),3) $(if $(filter top:%,$(g)),-DGPA_TOP))))

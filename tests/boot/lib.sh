@@ -21,3 +21,9 @@ beats_after() {
 	echo "heartbeats after '$2': $n"
 	[ "$n" -ge "$3" ] || { echo "the heartbeat guest stalled after '$2' (fewer than $3 beats)"; return 1; }
 }
+
+# hostile_seeds LOG: prints the seed each hostile guest in LOG drew, so a
+# failure can be replayed (make -B HOSTILE_SEED=0x... build/hostile-NAME.img).
+hostile_seeds() {
+	grep -o '^\[[^]]*\] hostile: attack .*, seed 0x[0-9a-f]*' "$1" || echo "no hostile guest printed its seed"
+}

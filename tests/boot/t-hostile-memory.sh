@@ -21,7 +21,8 @@ $KEEL_RUN --guest build/hostile-gpa-hole.img,name=hole --guest build/hostile-gpa
 	--expect-re "keel: guest top stopped: read from guest-physical 0x[0-9a-f]+e00000, outside its 32 MiB of RAM" \
 	--expect-re "keel: guest wabove stopped: write to guest-physical 0x2000000, outside its 32 MiB of RAM" \
 	--expect-re "(keel: guest x64t stopped: instruction fetch from guest-physical 0x400000000000, outside)|(\[x64t\] hostile: gpa: error code: 9$)" \
-	|| exit 1
+	|| { hostile_seeds "$log"; exit 1; }
+hostile_seeds "$log"
 fail() { echo "FAIL: $*"; exit 1; }
 top=$(grep -o "\[top\] hostile: reading guest-physical 0x[0-9a-f]*" "$log" | grep -o "0x.*")
 echo "highest address read: $top"

@@ -10,7 +10,8 @@ $KEEL_RUN --guest build/hostile-reboot.img,name=reboot --guest build/heartbeat.i
 	--fail-on PANIC --fail-on "FATAL" --fail-on "hostile: unexpected" --fail-on "the reset did not happen" \
 	--serial-log "$log" --expect "[hb] heartbeat 60" \
 	--expect-re "keel: guest reboot: reset requested \(port 0xCF9 reset\): restarting \(restart 100; the restarts in between were not logged\)" \
-	--expect-re "keel: warning: guest reboot: [0-9]+ lines \([0-9]+ bytes\) of its console output dropped" || exit 1
+	--expect-re "keel: warning: guest reboot: [0-9]+ lines \([0-9]+ bytes\) of its console output dropped" || { hostile_seeds "$log"; exit 1; }
+hostile_seeds "$log"
 fail() { echo "FAIL: $*"; exit 1; }
 beats_after "$log" "restarting (restart 10;" 10 || exit 1
 # Every beat from 1 to 60 reached the console: hb's lines were not lost to
