@@ -29,13 +29,14 @@ KERNEL_SRCS := $(filter-out hvm/vmx/asm-offsets.c,$(KERNEL_SRCS))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
 
 # Files of hvm/ that touch hardware or Keel's global state (not host-built).
-HW_HVM_SRCS := hvm/guest.c hvm/sched.c hvm/control.c
+HW_HVM_SRCS := hvm/guest.c hvm/guest_kernel.c hvm/sched.c hvm/control.c
 
 # Pure logic: compiled for the host by the unit tests and the fuzzers.
 # Everything in hvm/*.c and hvm/vmx/ept.c is pure; hardware access lives in
 # arch/x86/ and the rest of hvm/vmx/.
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c \
-	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c
+	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c \
+	lib/kernel_image.c loader/multiboot1.c loader/linux.c
 
 .DEFAULT_GOAL := all
 # Subsystem fragments (they may add prerequisites of 'all').

@@ -7,6 +7,7 @@
 #include <keel/cpu.h>
 #include <keel/format.h>
 #include <keel/guest.h>
+#include <keel/guest_kernel.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
 #include <keel/string.h>
@@ -23,8 +24,8 @@ struct guest *guests[MAX_GUESTS_RUNNING];
 unsigned nr_guests;
 
 /* Guest-physical layout at creation (hvmloader ABI). */
-#define GUEST_START_INFO_GPA 0x001ff000u
-#define GUEST_FIRMWARE_GPA 0x00200000u
+#define GUEST_START_INFO_GPA HVMLOADER_START_INFO_ADDR
+#define GUEST_FIRMWARE_GPA HVMLOADER_STAGING_ADDR
 #define GUEST_MIN_RAM MiB(8)
 #define SEABIOS_MAX_SIZE KiB(256)
 
@@ -228,8 +229,10 @@ static int guest_init_devices(struct guest *g)
 	vrtc_set_memory(&g->rtc, g->ram_size, 0);
 	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
 	vkbc_init(&g->kbc, irq, &g->events);
+	/* A guest booted from a kernel has no disk: no ATA device at all. */
 	struct vata_disk disk = { g->disk, g->disk_bytes / 512, "KEEL HARDDISK" };
 	vata_init(&g->ata, &disk, irq, 14);
+	int err = g->disk ? vata_register(&g->ata, &g->io) : 0;
 	debugport_init(&g->dbg, &g->dbg_out, &g->events);
 	vpci_init(&g->pci, &g->events);
 
@@ -238,7 +241,7 @@ static int guest_init_devices(struct guest *g)
 	uint16_t zero16 = 0, ncpu = (uint16_t)g->nr_vcpus, sercon = 0x3f8;
 	uint64_t ram = g->ram_size;
 	uint8_t zero8 = 0;
-	int err = fwcfg_add_bytes(&g->fwcfg, FW_CFG_BOOT_MENU, &zero16, 2) |
+	err |= fwcfg_add_bytes(&g->fwcfg, FW_CFG_BOOT_MENU, &zero16, 2) |
 		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_NB_CPUS, &ncpu, 2) |
 		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_MAX_CPUS, &ncpu, 2) |
 		  fwcfg_add_bytes(&g->fwcfg, FW_CFG_RAM_SIZE, &ram, 8) |
@@ -246,7 +249,7 @@ static int guest_init_devices(struct guest *g)
 		  fwcfg_add_file(&g->fwcfg, "etc/screen-and-debug", &zero8, 1);
 
 	err |= vpic_register(&g->pic, &g->io) | vpit_register(&g->pit, &g->io) | vrtc_register(&g->rtc, &g->io) |
-	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) | vata_register(&g->ata, &g->io) |
+	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) |
 	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
 	       fwcfg_register(&g->fwcfg, &g->io);
 	if (err) {
@@ -265,9 +268,11 @@ static void guest_build_io_bitmap(struct guest *g)
 	memset(g->io_bitmap, 0xff, 2 * PAGE_SIZE);
 }
 
-static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios)
+/* bios (firmware path) or kernel (direct boot) is NULL. */
+static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios,
+			     const struct boot_module *kernel, const struct boot_module *ramdisk)
 {
-	uint64_t lsize = loader->end - loader->start, bsize = bios->end - bios->start;
+	uint64_t lsize = loader->end - loader->start, bsize = bios ? bios->end - bios->start : 0;
 	char why[200];
 
 	if (lsize > HVMLOADER_MAX_SIZE) {
@@ -275,12 +280,13 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 		       lsize >> 10, HVMLOADER_MAX_SIZE >> 10, HVMLOADER_LOAD_ADDR);
 		return -1;
 	}
-	if (seabios_check_size(bsize, why, sizeof(why)) < 0) {
+	if (bios && seabios_check_size(bsize, why, sizeof(why)) < 0) {
 		pr_err("guest %s: %s\n", g->name, why);
 		return -1;
 	}
 	guest_write_phys(g, HVMLOADER_LOAD_ADDR, phys_to_virt(loader->start), lsize);
-	guest_write_phys(g, GUEST_FIRMWARE_GPA, phys_to_virt(bios->start), bsize);
+	if (bios)
+		guest_write_phys(g, GUEST_FIRMWARE_GPA, phys_to_virt(bios->start), bsize);
 
 	struct hvmloader_start_info si;
 	memset(&si, 0, sizeof(si));
@@ -290,9 +296,11 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 	si.nr_vcpus = g->nr_vcpus;
 	si.ram_below_4g = g->ram_size;
 	si.ram_above_4g = 0;
-	si.firmware_paddr = GUEST_FIRMWARE_GPA;
+	si.firmware_paddr = bios ? GUEST_FIRMWARE_GPA : 0;
 	si.firmware_size = bsize;
 	kstrlcpy(si.guest_name, g->name, sizeof(si.guest_name));
+	if (kernel && guest_stage_kernel(g, kernel, ramdisk, g->cfg->cmdline, &si) < 0)
+		return -1;
 	guest_write_phys(g, GUEST_START_INFO_GPA, &si, sizeof(si));
 	return 0;
 }
@@ -369,12 +377,15 @@ static int guest_create_vcpus(struct guest *g)
 static int guest_build(struct guest *g, const struct guest_config *gc)
 {
 	const struct boot_module *loader = need_module(g->name, "hvmloader", keel_cfg->hvmloader);
-	const struct boot_module *bios = need_module(g->name, "SeaBIOS image", keel_cfg->seabios);
+	/* A guest boots its disk through SeaBIOS, or a kernel directly. */
+	const struct boot_module *bios = gc->disk[0] ? need_module(g->name, "SeaBIOS image", keel_cfg->seabios) : NULL;
 	const struct boot_module *disk = gc->disk[0] ? need_module(g->name, "disk", gc->disk) : NULL;
-	if (!loader || !bios || (gc->disk[0] && !disk))
+	const struct boot_module *kernel = gc->kernel[0] ? need_module(g->name, "kernel", gc->kernel) : NULL;
+	const struct boot_module *ramdisk = gc->ramdisk[0] ? need_module(g->name, "ramdisk", gc->ramdisk) : NULL;
+	if (!loader || (gc->disk[0] && (!bios || !disk)) || (gc->kernel[0] && !kernel) || (gc->ramdisk[0] && !ramdisk))
 		return -1;
-	if (!disk) {
-		pr_err("guest %s: no disk given (disk:MODULE); direct kernel boot is not supported yet\n", g->name);
+	if (!disk && !kernel) {
+		pr_err("guest %s: neither disk: nor kernel: given\n", g->name);
 		return -1;
 	}
 	if (gc->mem_bytes < GUEST_MIN_RAM || gc->mem_bytes % GUEST_CHUNK_SIZE) {
@@ -393,7 +404,7 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 	}
 	guest_build_io_bitmap(g);
 	msr_bitmap_init(g->msr_bitmap);
-	if (guest_setup_disk(g, disk) < 0 || guest_load_images(g, loader, bios) < 0)
+	if ((disk && guest_setup_disk(g, disk) < 0) || guest_load_images(g, loader, bios, kernel, ramdisk) < 0)
 		return -1;
 	if (guest_init_devices(g) < 0)
 		return -1;
@@ -421,10 +432,18 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
 				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB of "
-		"Keel memory besides RAM\n",
-		g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
-		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages, g->ram_overhead_bytes >> 10);
+	if (gc->kernel[0])
+		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, kernel %s%s%s (direct boot), EPT %lu table pages, "
+			"%lu KiB of Keel memory besides RAM\n",
+			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->kernel,
+			gc->ramdisk[0] ? ", ramdisk " : "", gc->ramdisk, g->ept.nr_table_pages,
+			g->ram_overhead_bytes >> 10);
+	else
+		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB "
+			"of Keel memory besides RAM\n",
+			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk,
+			g->disk_bytes >> 10, g->disk_private ? ", private copy" : "", g->ept.nr_table_pages,
+			g->ram_overhead_bytes >> 10);
 	return 0;
 }
 
@@ -494,9 +513,15 @@ void guest_restart(struct guest *g)
 		return;
 	unsigned index = g->index;
 	const struct guest_config *gc = g->cfg;
+	/* CMOS RAM is battery-backed on a PC: it survives a reset (guests
+	 * keep state there across one, e.g. a reset counter). */
+	uint8_t nvram[sizeof(g->rtc.cmos) - VRTC_NVRAM_FIRST];
+	memcpy(nvram, g->rtc.cmos + VRTC_NVRAM_FIRST, sizeof(nvram));
 	pr_info("guest %s: restarting\n", gc->name);
 	if (guest_create(g, gc, index) < 0)
 		pr_err("guest %s: restart failed (see above)\n", gc->name);
+	else
+		memcpy(g->rtc.cmos + VRTC_NVRAM_FIRST, nvram, sizeof(nvram));
 }
 
 void exit_trace_dump(struct vcpu *v)

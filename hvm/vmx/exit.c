@@ -5,6 +5,7 @@
  */
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/format.h>
 #include <keel/guest.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
@@ -162,9 +163,13 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 
 static enum exit_action exit_triple_fault(struct vcpu *v)
 {
+	/* A PC's chipset answers the CPU's shutdown cycle with a reset, so a
+	 * triple fault is a reset request: on_reset: decides (hvm/guest.c). */
 	struct guest *g = v->guest;
-	guest_stop(g, "triple fault (the guest's CPU shut down) at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),
-		   vmread(VMCS_GUEST_CS_BASE), vmread(VMCS_CR0_READ_SHADOW));
+	char why[96];
+	ksnprintf(why, sizeof(why), "triple fault at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),
+		  vmread(VMCS_GUEST_CS_BASE), vmread(VMCS_CR0_READ_SHADOW));
+	guest_events_reset(&g->events, why);
 	return EXIT_STOPPED;
 }
 

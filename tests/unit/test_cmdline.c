@@ -316,6 +316,34 @@ static void test_seventeen_guests(void **state)
 	assert_non_null(strstr(cfg.guests[2].error, "already used by guest 0"));
 }
 
+/* GRUB quotes an argument with blanks and escapes \\ " ' inside it
+ * (grub_create_loader_cmdline); Keel takes the word whole, unquoted. */
+static void test_grub_quoting(void **state)
+{
+	parse("loglevel=debug \"guest=name:lx,kernel:vmlinuz,cmdline:console=ttyS0 nolapic  acpi=off\" "
+	      "guest=name:b,kernel:k,cmdline:say=\\\"hi\\\"\\'x\\\\y");
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.loglevel, 3);
+	assert_int_equal(cfg.nr_guests, 2);
+	assert_true(cfg.guests[0].valid);
+	assert_string_equal(cfg.guests[0].kernel, "vmlinuz");
+	assert_string_equal(cfg.guests[0].cmdline, "console=ttyS0 nolapic  acpi=off");
+	assert_true(cfg.guests[1].valid);
+	assert_string_equal(cfg.guests[1].cmdline, "say=\"hi\"'x\\y");
+	/* A quote left open runs to the end of the line. */
+	parse("\"guest=kernel:k,cmdline:a b");
+	assert_int_equal(cfg.nr_guests, 1);
+	assert_string_equal(cfg.guests[0].cmdline, "a b");
+	/* An over-long quoted word is an error, not a crash. */
+	static char line[3000];
+	memset(line, 'x', sizeof(line) - 1);
+	line[0] = '"';
+	line[sizeof(line) - 1] = 0;
+	parse(line);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_non_null(strstr(cfg.errors[0], "longer than 1024"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_global_errors_and_limits),
 		cmocka_unit_test(test_seventeen_guests),
+		cmocka_unit_test(test_grub_quoting),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }
