@@ -39,7 +39,8 @@ struct mb1_info {
 	uint32_t config_table;
 	uint32_t boot_loader_name;
 	uint32_t apm_table;
-	uint32_t vbe[6];
+	uint32_t vbe_control_info, vbe_mode_info;
+	uint16_t vbe_mode, vbe_interface_seg, vbe_interface_off, vbe_interface_len;
 } __attribute__((packed));
 
 struct mb1_module {

@@ -14,6 +14,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.nr_vcpus = v->guest->nr_vcpus,
 		.osxsave = false,
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
+		.no_xen = v->guest->cfg->kernel[0] != 0,
 	};
 
 	if (leaf < 0x40000000 || leaf >= 0x80000000)

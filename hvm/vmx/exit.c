@@ -241,7 +241,10 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 	switch (type) {
 	case 0: /* MOV to CR */
 		if (cr == 0) {
-			vmcs_set_guest_cr0(val);
+			if (vcpu_write_cr0(v, val) < 0) { /* long_mode.c */
+				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+				return EXIT_RESUME;
+			}
 		} else if (cr == 4) {
 			if (val & CR4_VMXE) {
 				vcpu_inject_exception(v, X86_EXC_GP, true, 0);

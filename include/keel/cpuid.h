@@ -12,6 +12,7 @@ struct cpuid_guest_info {
 	unsigned vcpu_id, nr_vcpus;
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
+	bool no_xen;   /* hide the Xen leaves (guests that do not boot SeaBIOS) */
 };
 
 /* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */

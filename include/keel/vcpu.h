@@ -55,6 +55,7 @@ struct vcpu {
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
+	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
 	/* Exit trace ring (trace=N on the command line); NULL when off. */
 	struct exit_trace_entry *trace;
