@@ -3,6 +3,7 @@
 #   make            build/keel.elf, build/hvmloader.bin, build/mbr.img, build/keel.iso
 #   make run        boot the default guest to "MBR loaded" in Bochs
 #   make test       unit tests (plain, ASan+UBSan), fuzz smoke, boot tests
+#   make test-slow  the slow tier: Debian's Linux booted directly (minutes)
 #   make bench      benchmarks (figures, never pass/fail)
 #
 # Each subsystem keeps its rules in its own fragment (*.mk) included below.
@@ -45,7 +46,7 @@ include firmware/firmware.mk
 include tests/unit/unit.mk
 include tests/boot/boot.mk
 
-.PHONY: all clean run test test-unit test-boot bench fuzz lint install
+.PHONY: all clean run test test-unit test-boot test-slow bench fuzz lint install
 all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(TEST_IMAGES) $(BUILD)/grub-disk.img $(BUILD)/keel.iso
 
 $(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
@@ -80,6 +81,12 @@ run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
 
 test: test-unit test-boot
+
+# The slow tier (not in 'make test'): Debian's Linux booted directly to an
+# initramfs, minutes in Bochs. The kernel is fetched by tools/fetch-linux.
+test-slow: all $(BUILD)/linux/initramfs.cpio
+	tools/fetch-linux $(BUILD)/linux
+	BOOT_TEST_TIMEOUT=2400 tests/boot/run tests/boot/slow/t-linux.sh
 
 clean:
 	rm -rf $(BUILD)

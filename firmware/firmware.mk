@@ -60,3 +60,13 @@ $(BUILD)/mb1test-module.txt:
 	printf 'keel test module\nsecond line\n' > $@
 
 TEST_IMAGES += $(BUILD)/mb1test.elf $(BUILD)/mb1test-aout.bin $(BUILD)/mb1test-module.txt
+
+# The slow tier's initramfs: keel-init (firmware/linux-init/init.c, x86-64
+# Linux, no libc) as /init, with /dev/console, in a newc cpio.
+$(BUILD)/linux/init: firmware/linux-init/init.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -nostdlib -ffreestanding -O2 -fno-pic -no-pie -fno-stack-protector \
+		-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none -o $@ $<
+
+$(BUILD)/linux/initramfs.cpio: $(BUILD)/linux/init firmware/linux-init/mkcpio
+	firmware/linux-init/mkcpio $< $@
