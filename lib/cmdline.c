@@ -287,6 +287,8 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 		guest_error(g, "give disk: or kernel:, not both");
 	if (g->ramdisk[0] && !g->kernel[0])
 		guest_error(g, "ramdisk: needs kernel:");
+	if (g->cmdline[0] && !g->kernel[0])
+		guest_error(g, "cmdline: needs kernel:");
 	for (unsigned j = 0; j < idx; j++)
 		if (!strcmp(cfg->guests[j].name, g->name))
 			guest_error(g, "the name '%s' is already used by guest %u", g->name, j);

@@ -96,7 +96,7 @@ static void test_good_line(void **state)
 	assert_string_equal(cfg.guests[1].name, "b");
 	assert_string_equal(cfg.guests[1].cmdline, "");
 	/* cmdline: takes everything after it, even key:value lookalikes. */
-	parse("guest=disk:d,cmdline:root=/dev/sda,mem:64M,vcpus:9");
+	parse("guest=kernel:d,cmdline:root=/dev/sda,mem:64M,vcpus:9");
 	assert_true(cfg.guests[0].valid);
 	assert_string_equal(cfg.guests[0].cmdline, "root=/dev/sda,mem:64M,vcpus:9");
 	assert_int_equal(cfg.guests[0].mem_bytes, 32ULL << 20);
@@ -229,11 +229,11 @@ static void test_lengths(void **state)
 	char text[300];
 	memset(text, 'c', 255);
 	text[255] = 0;
-	snprintf(line, sizeof(line), "guest=disk:d,cmdline:%s", text);
+	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%s", text);
 	parse(line);
 	assert_true(cfg.guests[0].valid);
 	assert_int_equal(strlen(cfg.guests[0].cmdline), 255);
-	snprintf(line, sizeof(line), "guest=disk:d,cmdline:%sc", text);
+	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%sc", text);
 	expect_guest_error(line, 0, "g0", "cmdline: is 256 characters long, more than 255");
 	/* Long bad values are quoted in part, never overflowing the message. */
 	memset(text, 'v', 299);
@@ -330,6 +330,10 @@ static void test_grub_quoting(void **state)
 	assert_string_equal(cfg.guests[0].cmdline, "console=ttyS0 nolapic  acpi=off");
 	assert_true(cfg.guests[1].valid);
 	assert_string_equal(cfg.guests[1].cmdline, "say=\"hi\"'x\\y");
+	/* A command line belongs to a kernel. */
+	parse("guest=disk:d,cmdline:quiet");
+	assert_false(cfg.guests[0].valid);
+	assert_string_equal(cfg.guests[0].error, "cmdline: needs kernel:");
 	/* A quote left open runs to the end of the line. */
 	parse("\"guest=kernel:k,cmdline:a b");
 	assert_int_equal(cfg.nr_guests, 1);
