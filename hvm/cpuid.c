@@ -48,6 +48,11 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 {
 	struct cpuid_regs z = { 0, 0, 0, 0 };
 
+	/* Only SeaBIOS's Xen path needs the Xen leaves; a kernel booted
+	 * directly would take them for a real Xen and use PV interfaces Keel
+	 * does not have (Linux: "Hypervisor detected: Xen HVM", then BUG). */
+	if (gi->no_xen && leaf >= CPUID_XEN_BASE && leaf <= CPUID_XEN_BASE + 2)
+		return z;
 	switch (leaf) {
 	case 0:
 		if (h.eax > 0x16)

@@ -1,8 +1,10 @@
 /*
  * hvmloader: runs inside the guest, 32-bit protected mode, paging off.
- * Prepares what SeaBIOS's Xen path needs and returns to start.S, which drops
- * to real mode and jumps to F000:FFF0. All output goes to port 0xE9, which
- * Keel prints with the guest's prefix.
+ * Firmware path: prepares what SeaBIOS's Xen path needs and returns to
+ * start.S, which drops to real mode and jumps to F000:FFF0. Direct kernel
+ * boot (a kernel in the start info): direct_boot.c loads the kernel and
+ * never returns. All output goes to port 0xE9, which Keel prints with the
+ * guest's prefix.
  */
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
@@ -10,7 +12,9 @@
 #include <stdarg.h>
 
 #include "acpi.h"
+#include "direct_boot.h"
 #include "e820.h"
+#include "loader.h"
 #include "mptable.h"
 #include "seabios_info.h"
 #include "start_info.h"
@@ -34,8 +38,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si);
 
 static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 
-static void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void print(const char *fmt, ...)
+void print(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -55,7 +58,7 @@ static __attribute__((noreturn)) void fail(const char *what)
 		__asm__ volatile("cli; hlt");
 }
 
-static uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
+uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
 {
 	uint32_t ret;
 	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(arg) : "memory");
@@ -108,6 +111,10 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	      (unsigned)(si->ram_below_4g >> 20), si->nr_vcpus);
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_LOADER_START);
 
+	if (si->kernel_size) {
+		direct_boot(si, err, sizeof(err)); /* returns only on an error */
+		fail(err);
+	}
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
 	check_xen_signature();
 

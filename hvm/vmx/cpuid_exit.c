@@ -15,6 +15,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.osxsave = false,
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
+		.no_xen = v->guest->cfg->kernel[0] != 0,
 	};
 
 	if (leaf < 0x40000000 || leaf >= 0x80000000)

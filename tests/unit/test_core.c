@@ -120,6 +120,12 @@ static void test_cpuid_xen_leaves(void **state)
 	assert_int_equal(r.ebx, 0x40000000);
 	r = cpuid_guest_filter(0x40000003, 0, h, &gi);
 	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	/* A directly booted kernel sees no Xen at all. */
+	gi.no_xen = true;
+	for (uint32_t leaf = 0x40000000; leaf <= 0x40000002; leaf++) {
+		r = cpuid_guest_filter(leaf, 0, h, &gi);
+		assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	}
 }
 
 static void test_cpuid_hides_vmx(void **state)
