@@ -18,10 +18,18 @@
 #include "linux.h"
 #include "loader.h"
 #include "multiboot1.h"
+#include "smp_tables.h"
 
 #define ONE_MIB 0x100000u
 #define PAGE 0x1000u
 #define VGA_HOLE 0xa0000u /* reserved 0xA0000-0xFFFFF: no BIOS, but a PC's map */
+/* No BIOS owns 0xF0000-0xFFFFF here, and it is where kernels scan for the
+ * MP floating pointer and the ACPI RSDP (MP spec 4; ACPI 5.2.5.1): the
+ * whole set of tables goes there, reserved in the E820 like a BIOS's. */
+static const struct smp_tables_at direct_tables_at = {
+	.mp_float = 0xf0000, .mp_config = 0xf0010, .mp_config_max = 0x3f0,
+	.rsdp = 0xf0400, .acpi = 0xf1000, .acpi_max = 0x1000,
+};
 #define E820_MAX 8
 
 extern const char trampoline_start[], trampoline_end[];
@@ -222,6 +230,11 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 	for (unsigned i = 0; i < e820_nr; i++)
 		print("hvmloader: e820 %08x-%08x %s\n", (unsigned)e820[i].start,
 		      (unsigned)(e820[i].start + e820[i].size - 1), e820[i].type == E820_RAM ? "RAM" : "reserved");
+
+	if (smp_tables_build(&direct_tables_at, si->nr_vcpus) < 0) {
+		ksnprintf(err, errlen, "cannot build the MP/ACPI tables for %u vCPUs (1 to 8 supported)", si->nr_vcpus);
+		return;
+	}
 
 	struct direct_plan *p = (struct direct_plan *)DIRECT_PLAN_ADDR;
 	memset(p, 0, sizeof(*p));

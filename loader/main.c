@@ -11,12 +11,11 @@
 #include <keel/string.h>
 #include <stdarg.h>
 
-#include "acpi.h"
 #include "direct_boot.h"
 #include "e820.h"
 #include "loader.h"
-#include "mptable.h"
 #include "seabios_info.h"
+#include "smp_tables.h"
 #include "start_info.h"
 
 #define LOADER_VERSION "0.1"
@@ -79,23 +78,18 @@ static void check_xen_signature(void)
 }
 
 /* MP table and ACPI MADT: the vCPUs' APIC ids, the I/O APIC and the ISA
- * interrupt routing, for guests (and our SMP test) to find their CPUs. */
+ * interrupt routing. SeaBIOS copies the MP table and the RSDP into its F
+ * segment; RSDT/XSDT/MADT stay in the last page of RAM. */
 static void build_smp_tables(const struct hvmloader_start_info *si, struct seabios_info *info)
 {
-	uint32_t a, b, c, d;
-	cpuid(1, &a, &b, &c, &d);
-	struct topology t = { si->nr_vcpus, a, d };
-	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
-	size_t mp = mptable_build((struct mp_float *)SCRATCH_MP_FLOAT, (void *)SCRATCH_MP_CONFIG, SCRATCH_MP_CONFIG,
-				  SCRATCH_RSDP - SCRATCH_MP_CONFIG, &t);
 	uint32_t acpi_pa = (uint32_t)si->ram_below_4g - ACPI_AREA_BYTES;
-	size_t acpi = acpi_build((struct acpi_rsdp *)SCRATCH_RSDP, (void *)acpi_pa, acpi_pa, ACPI_AREA_BYTES, &t);
-	if (!mp || !acpi)
+	struct smp_tables_at at = { SCRATCH_MP_FLOAT, SCRATCH_MP_CONFIG, SCRATCH_RSDP - SCRATCH_MP_CONFIG,
+				    SCRATCH_RSDP,     acpi_pa,           ACPI_AREA_BYTES };
+	if (smp_tables_build(&at, si->nr_vcpus) < 0)
 		fail("cannot build the MP/ACPI tables for this vCPU count (1 to 8 supported)");
+	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
 	seabios_info_add_table(info, tables, SCRATCH_MP_FLOAT);
 	seabios_info_add_table(info, tables, SCRATCH_RSDP);
-	print("hvmloader: MP table (%u bytes) and ACPI RSDP at %#x, RSDT/XSDT/MADT at %#x: %u CPU(s), I/O APIC %u\n",
-	      (unsigned)mp, SCRATCH_RSDP, acpi_pa, t.nr_cpus, TOPO_IOAPIC_ID);
 }
 
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si)

@@ -30,6 +30,36 @@
 #define EXIT_PORT 0xf4
 #define FAIL_CODE 0x7f
 
+/* The BIOS-area tables a kernel looks for (MP spec 4, ACPI 5.2.5.1): the
+ * 16-byte-aligned signature in 0xE0000-0xFFFFF, 0 if absent. */
+static uint32_t find_signature(const char *sig, unsigned len)
+{
+	for (uint32_t a = 0xe0000; a < 0x100000; a += 16)
+		if (!memcmp((const void *)(uintptr_t)a, sig, len))
+			return a;
+	return 0;
+}
+
+/* The enabled processor entries (type 0, 20 bytes; the others are 8) of
+ * the MP configuration table the floating pointer at fp points to. */
+static unsigned mp_enabled_cpus(uint32_t fp)
+{
+	const uint8_t *cfg = (const uint8_t *)(uintptr_t)*(const uint32_t *)(uintptr_t)(fp + 4);
+	if (!cfg || memcmp(cfg, "PCMP", 4))
+		return 0;
+	unsigned count = *(const uint16_t *)(cfg + 34), cpus = 0;
+	const uint8_t *e = cfg + 44;
+	for (unsigned i = 0; i < count; i++) {
+		if (e[0] == 0) {
+			cpus += e[3] & 1;
+			e += 20;
+		} else {
+			e += 8;
+		}
+	}
+	return cpus;
+}
+
 void mb1test_main(uint32_t magic, const struct mb1_info *info);
 
 static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -149,6 +179,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	fwcfg_read(FW_CFG_NB_CPUS, &cpus, 2);
 	fwcfg_read(FW_CFG_MAX_CPUS, &max_cpus, 2);
 	say("mb1test: fw_cfg ram %u MiB, cpus %u, max_cpus %u\n", (unsigned)(ram >> 20), cpus, max_cpus);
+
+	/* Every vCPU fw_cfg counts is in the MP table, and there is an RSDP. */
+	uint32_t mp = find_signature("_MP_", 4), rsdp = find_signature("RSD PTR ", 8);
+	unsigned mp_cpus = mp ? mp_enabled_cpus(mp) : 0;
+	say("mb1test: MP floating pointer at %#x, %u CPU(s) in its table; ACPI RSDP at %#x\n", mp, mp_cpus, rsdp);
+	check(mp_cpus == cpus, "the MP table's CPU count is not fw_cfg's");
+	check(rsdp != 0, "no ACPI RSDP in 0xE0000-0xFFFFF");
 
 	/* mem_lower/mem_upper and the map must agree with each other and
 	 * with the RAM size. */

@@ -1,19 +1,21 @@
 # Direct kernel boot of a multiboot1 kernel (firmware/mb1test), no SeaBIOS:
-# 1. the ELF build with a module and a command line checks EAX, the info
-#    flags, mem_lower/mem_upper against fw_cfg's RAM size and the memory
-#    map, prints what it read and exits through port 0xF4 with 33; keel-run
+# 1. the ELF build with a module, a command line and 2 vCPUs checks EAX,
+#    the info flags, mem_lower/mem_upper against fw_cfg's RAM size and the
+#    memory map, the MP table's CPUs against fw_cfg's count, prints what
+#    it read and exits through port 0xF4 with 33; keel-run
 #    must return (33 << 1) | 1 = 67;
 # 2. the a.out-kludge build (header flag 16, flat binary) boots the same
 #    way beside a guest whose kernel module is no kernel at all, which is
 #    refused by name while the other guest runs.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-direct-multiboot1.serial
-$KEEL_RUN --guest "kernel=build/mb1test.elf,ramdisk=build/mb1test-module.txt,mem=16,cmdline=exit=33 hello world" \
+$KEEL_RUN --guest "kernel=build/mb1test.elf,ramdisk=build/mb1test-module.txt,mem=16,vcpus=2,cmdline=exit=33 hello world" \
 	--timeout 200 --wait-exit --fail-on PANIC --fail-on "mb1test: FAIL" --serial-log "$log" \
 	--expect "[g0] mb1test: ok mem_upper=15360 cmdline='exit=33 hello world'"
 rc=$?
 [ "$rc" -eq 67 ] || { echo "keel-run returned $rc, expected 67 ((33 << 1) | 1)"; exit 1; }
-for line in "[g0] mb1test: started, EAX 0x2badb002" "[g0] mb1test: fw_cfg ram 16 MiB, cpus 1, max_cpus 1" \
+for line in "[g0] mb1test: started, EAX 0x2badb002" "[g0] mb1test: fw_cfg ram 16 MiB, cpus 2, max_cpus 2" \
+	"[g0] mb1test: MP floating pointer at 0xf0000, 2 CPU(s) in its table; ACPI RSDP at 0xf0400" \
 	"[g0] mb1test: mem_lower 640 KiB, mem_upper 15360 KiB" \
 	"[g0] mb1test: module 'mb1test-module.txt'" "begins 'keel test module'" \
 	"keel: guest g0 stopped: guest exited with status 67"; do
