@@ -4,7 +4,7 @@
 #
 #   make fuzz              each harness for FUZZ_SECONDS (60), one after another
 #   make fuzz-smoke        each for 10 s, two at a time (part of make test)
-#   make fuzz-platform     one harness (fuzz-ata, fuzz-loader, fuzz-mb2, fuzz-cmdline)
+#   make fuzz-platform     one harness (fuzz-ata, fuzz-loader, fuzz-kernel, fuzz-mb2, ...)
 #
 # New inputs that reach new code go to build/fuzz/corpus/NAME/, crash
 # reproducers to build/fuzz/crashes/; nothing is written into tests/.

@@ -42,6 +42,12 @@ static void check_start_info(const struct hvmloader_start_info *si, int r, uint3
 		return;
 	}
 	require(r == 0);
+	require(si->ram_below_4g <= FOUR_GIB);
+	if (si->kernel_size) {
+		/* Direct kernel boot: no SeaBIOS image at all. */
+		require(si->firmware_size == 0 && si->firmware_paddr == 0 && bios_start == 0);
+		return;
+	}
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
 	require(fsize && fsize % 0x10000 == 0 && fsize <= LOADER_BIOS_MAX);
 	require(bios_start == LOADER_BIOS_END - fsize);
