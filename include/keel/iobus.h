@@ -21,9 +21,17 @@ typedef void (*io_write_fn)(void *dev, uint16_t port, unsigned size, uint32_t va
 typedef uint32_t (*io_read_string_fn)(void *dev, uint16_t port, unsigned size, void *buf, uint32_t count);
 typedef uint32_t (*io_write_string_fn)(void *dev, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
+/* Accesses that reprogram a timer or the interrupt controller itself (not
+ * through an interrupt line, which the guest's IRQ router counts): after
+ * one, the scheduler must look at the guest's timer deadlines and pending
+ * interrupts before the vCPU runs again. Bits of io_range.retimes. */
+#define IO_RETIMES_READ 1u  /* e.g. an 8259A poll-mode read acknowledges */
+#define IO_RETIMES_WRITE 2u /* e.g. a PIT control word, an RTC rate, an EOI */
+
 struct io_range {
 	uint16_t base;
 	uint16_t count; /* ports base .. base+count-1 */
+	uint8_t retimes; /* IO_RETIMES_* */
 	const char *name;
 	void *dev;
 	io_read_fn read;
@@ -70,16 +78,11 @@ void iobus_close(struct io_bus *bus);
 uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count);
 uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
-/* Accesses that never change a timer or an interrupt line, so the
- * scheduler need not look at the guest's devices after them: writes to the
- * debug consoles 0xE9 and 0x402 and to the POST port 0x80 (they print or
- * record), and reads of PIT counters and port 0x61 (computed from the time;
- * firmware polls them in tight loops to calibrate and to wait). */
-static inline bool iobus_access_is_quiet(uint16_t port, bool in)
+/* Whether this access to port (claimed by r, or unclaimed if r is NULL)
+ * can reprogram a timer or the interrupt controller (IO_RETIMES_*). */
+static inline bool iobus_access_retimes(const struct io_range *r, bool in)
 {
-	if (in)
-		return port == 0x61 || (port >= 0x40 && port <= 0x42);
-	return port == 0xe9 || port == 0x402 || port == 0x80;
+	return r && (r->retimes & (in ? IO_RETIMES_READ : IO_RETIMES_WRITE));
 }
 
 #endif
