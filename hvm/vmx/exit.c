@@ -555,8 +555,8 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 
 	if (act == EXIT_RESUME && quiet_exit(basic) && resume_directly(v)) {
-		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc);
 		v->entry_tsc = rdtsc();
+		exit_stats_record(v, basic, key, v->entry_tsc - v->exit_tsc);
 		hv_unlock();
 		return v;
 	}

@@ -49,13 +49,28 @@ struct io_bus {
 	uint64_t unclaimed_writes;
 	uint16_t last_unclaimed_port;
 	bool closed; /* the guest was stopped: see iobus_close() */
-	unsigned last_hit; /* index of the range the last lookup found (iobus_find) */
+	/* Lookup caches (iobus_find): firmware hits the same port many times
+	 * in a row (SeaBIOS's debug text, a polled status register, a probe
+	 * of an absent device). */
+	unsigned last_hit;  /* index of the range the last lookup found */
+	uint32_t last_miss; /* 1 + the last port no range claims; 0: none */
 };
 
 void iobus_init(struct io_bus *bus);
 /* Returns 0, or -1 if the range overlaps another or the table is full. */
 int iobus_register(struct io_bus *bus, const struct io_range *r);
-const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port);
+/* The range that claims port, or NULL. The exit path looks a port up more
+ * than once per exit, so the cached answers are checked inline. */
+const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port);
+static inline const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
+{
+	const struct io_range *r = &bus->ranges[bus->last_hit];
+	if (bus->last_hit < bus->nr_ranges && (uint16_t)(port - r->base) < r->count)
+		return r;
+	if (bus->last_miss == (uint32_t)port + 1)
+		return NULL;
+	return iobus_find_uncached(bus, port);
+}
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
 /*
