@@ -81,7 +81,7 @@ BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img
 # as a flat a.out-kludge binary; plus a small text file used as its module.
 MB1TEST_CFLAGS := -m32 -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -Iinclude -Iloader
-MB1TEST_C := firmware/mb1test/mb1test.c lib/format.c lib/string.c loader/divdi3.c
+MB1TEST_C := firmware/mb1test/mb1test.c firmware/mb1test/irqtest.c lib/format.c lib/string.c loader/divdi3.c
 
 $(BUILD)/mb1test/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,6 +96,7 @@ $(BUILD)/mb1test/entry-aout.o: firmware/mb1test/entry.S
 	$(CC) -m32 -DAOUT_KLUDGE -c $< -o $@
 
 MB1TEST_OBJS := $(patsubst %.c,$(BUILD)/mb1test/%.o,$(MB1TEST_C))
+$(MB1TEST_OBJS): firmware/mb1test/mb1test.h loader/multiboot1.h
 MB1TEST_LD := $(CC) -m32 -nostdlib -static -no-pie -z noexecstack -z max-page-size=0x1000 \
 	-Wl,--build-id=none,--no-warn-rwx-segments -T firmware/mb1test/mb1test.ld
 

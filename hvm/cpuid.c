@@ -8,6 +8,7 @@
  * page count and MSR).
  */
 #include <keel/cpuid.h>
+#include <keel/vlapic.h>
 #include <x86/cpu.h>
 
 #define L1_ECX_MONITOR (1u << 3)
@@ -55,7 +56,7 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		return z;
 	switch (leaf) {
 	case 0:
-		if (h.eax > 0x16 || gi->tsc_khz)
+		if (h.eax > 0x16 || gi->tsc_hz)
 			h.eax = 0x16;
 		return h;
 	case 1:
@@ -91,18 +92,26 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		h.edx = 0;
 		return h;
 	case 0x15:
-	case 0x16:
-		/* The guest's TSC is the host's (no offset, no scaling). When the
-		 * host's leaf 0x15 states its frequency, both leaves pass. Else
-		 * they say what Keel measured: leaf 0x15 as a 1 kHz crystal times
-		 * tsc_khz, leaf 0x16 as base = maximum MHz, so that a kernel does
-		 * not take a brand frequency for the TSC's (in Bochs: 3.5 GHz
-		 * for a TSC that runs at tens of MHz). */
-		if (!gi->tsc_khz)
+		/* TSC = crystal (ECX, Hz) x EBX / EAX. Kernels also take the
+		 * crystal for the local APIC timer's clock (Linux:
+		 * lapic_timer_period = crystal / HZ), and Keel's counts at
+		 * VLAPIC_BUS_HZ: so that is the crystal, and the ratio gives the
+		 * TSC rate Keel found (the guest's TSC is the host's: no offset,
+		 * no scaling). */
+		if (!gi->tsc_hz)
 			return h;
-		if (leaf == 0x15)
-			return (struct cpuid_regs){ 1, gi->tsc_khz, 1000, 0 };
-		return (struct cpuid_regs){ gi->tsc_khz / 1000, gi->tsc_khz / 1000, 0, 0 };
+		if (gi->tsc_hz <= 0xffffffffu)
+			return (struct cpuid_regs){ (uint32_t)VLAPIC_BUS_HZ, (uint32_t)gi->tsc_hz, (uint32_t)VLAPIC_BUS_HZ,
+						    0 };
+		return (struct cpuid_regs){ 1000000, (uint32_t)(gi->tsc_hz / 1000), (uint32_t)VLAPIC_BUS_HZ, 0 };
+	case 0x16:
+		/* Base and maximum MHz: the host's when its leaf 0x15 stated the
+		 * TSC rate; else Keel's measured rate, so that nothing takes a
+		 * brand frequency for the TSC's (in Bochs: 3.5 GHz for a TSC that
+		 * runs at tens of MHz). */
+		if (!gi->tsc_hz || gi->host_tsc_leaves)
+			return h;
+		return (struct cpuid_regs){ (uint32_t)(gi->tsc_hz / 1000000), (uint32_t)(gi->tsc_hz / 1000000), 0, 0 };
 	case 0x40000000:
 		/* "XenVMMXenVMM" in EBX, ECX, EDX; EAX = the highest leaf. */
 		return (struct cpuid_regs){ CPUID_XEN_BASE + 2, 0x566e6558, 0x65584d4d, 0x4d4d566e };

@@ -4,7 +4,7 @@
 #include <x86/io.h>
 
 uint64_t tsc_hz;
-uint32_t tsc_guest_khz;
+bool tsc_hz_from_cpuid;
 uint64_t tsc_boot;
 static uint64_t ns_mult;  /* ns = ticks * ns_mult >> 32 */
 static uint64_t tsc_mult; /* ticks = ns * tsc_mult >> 32 */
@@ -64,8 +64,7 @@ void tsc_init(void)
 		tsc_hz = 1000000000ULL;
 		src = "a guess (no PIT, no CPUID leaf): timing will be wrong";
 	}
-	if (!from_leaf_15 && tsc_hz / 1000 <= 0xffffffffu)
-		tsc_guest_khz = (uint32_t)(tsc_hz / 1000);
+	tsc_hz_from_cpuid = from_leaf_15;
 	ns_mult = ((uint64_t)1000000000 << 32) / tsc_hz;
 	tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000u);
 

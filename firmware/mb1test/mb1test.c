@@ -6,6 +6,8 @@
  *   reset=cf9|kbc|triple   on its first boot, reset the machine that way;
  *                  a boot counter in CMOS NVRAM tells the boots apart
  *   (both)         reset first, exit after the restart
+ *   irqtest=ioapic-logical|ioapic-physical|pic   count PIT interrupts
+ *                  through that path (irqtest.c), before exit=
  *
  * Each check prints "mb1test: FAIL <what>" and ends with exit code 0x7f
  * (status 255) when it does not hold; the boot tests assert on the lines.
@@ -15,6 +17,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "mb1test.h"
 #include "multiboot1.h"
 
 #define COM1 0x3f8
@@ -62,14 +65,7 @@ static unsigned mp_enabled_cpus(uint32_t fp)
 
 void mb1test_main(uint32_t magic, const struct mb1_info *info);
 
-static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 static void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void putc_com1(char c)
 {
@@ -78,8 +74,7 @@ static void putc_com1(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+void say(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -102,7 +97,7 @@ static __attribute__((noreturn)) void exit_with(uint8_t code)
 }
 
 static unsigned failures;
-static void check(int ok, const char *what)
+void check(int ok, const char *what)
 {
 	if (!ok) {
 		say("mb1test: FAIL %s\n", what);
@@ -248,6 +243,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	}
 	if (reset[0])
 		say("mb1test: restarted after the reset\n");
+	char irq[24];
+	arg(cmdline, "irqtest", irq, sizeof(irq));
+	if (irq[0]) {
+		irq_test(irq);
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
 	if (code[0]) {
 		unsigned v = 0;
 		for (const char *p = code; *p >= '0' && *p <= '9'; p++)

@@ -17,7 +17,8 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
 		.no_xen = v->guest->cfg->kernel[0] != 0,
-		.tsc_khz = tsc_guest_khz,
+		.tsc_hz = tsc_hz,
+		.host_tsc_leaves = tsc_hz_from_cpuid,
 	};
 
 	if (leaf < 0x40000000 || leaf >= 0x80000000)

@@ -49,6 +49,10 @@ static uint64_t ioapic_read(struct vcpu *v, uint32_t off, unsigned size)
 static void ioapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
 {
 	vioapic_mmio_write(&v->guest->ioapic, off, size, (uint32_t)val);
+	/* Unmasking an input may end the wait for a tick that sat masked in
+	 * the 8259A (guest_devices.c pit_tick_pending): the PIT needs a
+	 * deadline again, or no tick ever comes (Linux's check_timer). */
+	v->guest->devices_dirty = true;
 }
 
 /* The one table of emulated MMIO ranges. */

@@ -14,9 +14,8 @@ struct cpuid_guest_info {
 	bool rdtscp;   /* RDTSCP enabled for guests */
 	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */
 	bool no_xen;   /* hide the Xen leaves (guests that do not boot SeaBIOS) */
-	/* 0: the host's leaves 0x15/0x16 state the TSC frequency; else the
-	 * rate Keel measured, which leaves 0x15/0x16 then report. */
-	uint32_t tsc_khz;
+	uint64_t tsc_hz;       /* the TSC rate Keel uses (0: leaves 0x15/0x16 pass as they are) */
+	bool host_tsc_leaves;  /* the host's leaf 0x15 stated that rate: its leaf 0x16 is right too */
 };
 
 /* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */

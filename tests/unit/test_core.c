@@ -102,22 +102,24 @@ static void test_guest_output_lines(void **state)
 	assert_int_equal(strlen(lines[0]), 5 + GUEST_LINE_MAX + 1);
 }
 
-/* Leaves 0x15/0x16: the host's when its leaf 0x15 states the TSC rate,
- * else Keel's measured rate, and leaf 0 then reaches them. */
+/* Leaf 0x15: a 1 GHz crystal (the local APIC timer's clock) and the ratio
+ * of the TSC rate Keel uses; leaf 0x16: the host's if its leaf 0x15 stated
+ * that rate, else Keel's rate in MHz; leaf 0 then reaches both. */
 static void test_cpuid_tsc_leaves(void **state)
 {
 	struct cpuid_guest_info gi = { .vcpu_id = 0, .nr_vcpus = 1 };
 	struct cpuid_regs host15 = { 2, 184, 24000000, 0 }, host16 = { 3500, 3900, 100, 0 };
-	struct cpuid_regs r = cpuid_guest_filter(0x15, 0, host15, &gi);
+	struct cpuid_regs r = cpuid_guest_filter(0x15, 0, host15, &gi); /* rate unknown: as they are */
 	assert_int_equal(r.ecx, 24000000);
-	r = cpuid_guest_filter(0x16, 0, host16, &gi);
-	assert_int_equal(r.eax, 3500);
 	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0xd, 0, 0, 0 }, &gi);
 	assert_int_equal(r.eax, 0xd);
 
-	gi.tsc_khz = 50000; /* Bochs: a 50 MHz TSC, leaf 0x15 empty */
+	gi.tsc_hz = 50001234; /* Bochs: a 50 MHz TSC, measured */
 	r = cpuid_guest_filter(0x15, 0, (struct cpuid_regs){ 0, 0, 0, 0 }, &gi);
-	assert_int_equal((uint64_t)r.ecx * r.ebx / r.eax, 50000000u); /* Hz, as kernels compute it */
+	assert_int_equal(r.ecx, 1000000000u);
+	assert_int_equal((uint64_t)r.ecx * r.ebx / r.eax, 50001234u);
+	/* Linux: lapic_timer_period = crystal_khz * 1000 / HZ ticks per jiffy. */
+	assert_int_equal(r.ecx / 1000 * 1000 / 250, 4000000u);
 	r = cpuid_guest_filter(0x16, 0, host16, &gi);
 	assert_int_equal(r.eax, 50);
 	assert_int_equal(r.ebx, 50);
@@ -125,6 +127,13 @@ static void test_cpuid_tsc_leaves(void **state)
 	assert_int_equal(r.eax, 0x16);
 	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0x20, 0, 0, 0 }, &gi);
 	assert_int_equal(r.eax, 0x16);
+
+	gi.tsc_hz = 5200000000ULL; /* above 2^32 Hz: kHz ratio */
+	gi.host_tsc_leaves = true;
+	r = cpuid_guest_filter(0x15, 0, host15, &gi);
+	assert_true((uint64_t)r.ecx * r.ebx / r.eax == 5200000000ULL);
+	r = cpuid_guest_filter(0x16, 0, host16, &gi);
+	assert_int_equal(r.eax, 3500);
 }
 
 static void test_cpuid_xen_leaves(void **state)

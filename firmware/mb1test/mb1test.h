@@ -1,0 +1,22 @@
+/* mb1test's shared helpers (firmware/mb1test/mb1test.c). */
+#ifndef MB1TEST_H
+#define MB1TEST_H
+
+#include <stdint.h>
+
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records a failure (printed as "mb1test: FAIL what") unless ok. */
+void check(int ok, const char *what);
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* irqtest.c: PIT interrupts through the I/O APIC or the 8259A. */
+void irq_test(const char *mode);
+
+#endif
