@@ -6,6 +6,7 @@ void iobus_init(struct io_bus *bus)
 {
 	bus->nr_ranges = 0;
 	bus->last_hit = 0;
+	bus->last_miss = 0;
 	bus->unclaimed_reads = 0;
 	bus->unclaimed_writes = 0;
 	bus->last_unclaimed_port = 0;
@@ -24,23 +25,21 @@ int iobus_register(struct io_bus *bus, const struct io_range *r)
 			return -1;
 	}
 	bus->ranges[bus->nr_ranges++] = *r;
+	bus->last_miss = 0; /* the port may be claimed now */
 	return 0;
 }
 
-const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
+const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port)
 {
-	/* Guests hit the same port many times in a row (SeaBIOS's debug text,
-	 * a polled status register): try the last range found first. */
-	const struct io_range *r = &bus->ranges[bus->last_hit];
-	if (bus->last_hit < bus->nr_ranges && (uint16_t)(port - r->base) < r->count)
-		return r;
+	struct io_bus *cache = (struct io_bus *)bus; /* the caches are not state */
 	for (unsigned i = 0; i < bus->nr_ranges; i++) {
-		r = &bus->ranges[i];
+		const struct io_range *r = &bus->ranges[i];
 		if ((uint16_t)(port - r->base) < r->count) {
-			((struct io_bus *)bus)->last_hit = i; /* a cache, not state */
+			cache->last_hit = i;
 			return r;
 		}
 	}
+	cache->last_miss = (uint32_t)port + 1;
 	return NULL;
 }
 

@@ -6,6 +6,7 @@ unsigned virq_isa_to_gsi(unsigned irq) { return irq == 0 ? 2 : irq; }
 static void route(void *ctx, unsigned irq, int level)
 {
 	struct virq_router *r = ctx;
+	r->changes++;
 	if (r->pic)
 		vpic_set_irq(r->pic, irq, level);
 	if (r->ioapic && irq < 16)

@@ -263,11 +263,14 @@ static void elcr_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 
 int vpic_register(struct vpic *p, struct io_bus *bus)
 {
-	struct io_range m = { .base = 0x20, .count = 2, .name = "pic master", .dev = p, .read = pic_read,
-			      .write = pic_write };
-	struct io_range s = { .base = 0xa0, .count = 2, .name = "pic slave", .dev = p, .read = pic_read,
-			      .write = pic_write };
-	struct io_range e = { .base = 0x4d0, .count = 2, .name = "elcr", .dev = p, .read = elcr_read,
-			      .write = elcr_write };
+	/* Every access can change what the pair delivers (EOI, masks,
+	 * trigger modes, poll-mode acknowledge). */
+	uint8_t any = IO_RETIMES_READ | IO_RETIMES_WRITE;
+	struct io_range m = { .base = 0x20, .count = 2, .retimes = any, .name = "pic master", .dev = p,
+			      .read = pic_read, .write = pic_write };
+	struct io_range s = { .base = 0xa0, .count = 2, .retimes = any, .name = "pic slave", .dev = p,
+			      .read = pic_read, .write = pic_write };
+	struct io_range e = { .base = 0x4d0, .count = 2, .retimes = IO_RETIMES_WRITE, .name = "elcr", .dev = p,
+			      .read = elcr_read, .write = elcr_write };
 	return (iobus_register(bus, &m) || iobus_register(bus, &s) || iobus_register(bus, &e)) ? -1 : 0;
 }

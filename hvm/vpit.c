@@ -240,10 +240,13 @@ static void pit_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 
 int vpit_register(struct vpit *t, struct io_bus *bus)
 {
-	struct io_range r = { .base = 0x40, .count = 4, .name = "pit", .dev = t, .read = pit_read,
-			      .write = pit_write };
-	struct io_range p61 = { .base = 0x61, .count = 1, .name = "port 0x61", .dev = t, .read = pit_read,
-				.write = pit_write };
+	/* Reads of the counters and of port 0x61 are computed from the time
+	 * and change nothing (firmware polls them in tight loops); writes
+	 * program the channels and channel 2's gate. */
+	struct io_range r = { .base = 0x40, .count = 4, .retimes = IO_RETIMES_WRITE, .name = "pit", .dev = t,
+			      .read = pit_read, .write = pit_write };
+	struct io_range p61 = { .base = 0x61, .count = 1, .retimes = IO_RETIMES_WRITE, .name = "port 0x61", .dev = t,
+				.read = pit_read, .write = pit_write };
 	return (iobus_register(bus, &r) || iobus_register(bus, &p61)) ? -1 : 0;
 }
 

@@ -359,7 +359,12 @@ static void rtc_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 
 int vrtc_register(struct vrtc *r, struct io_bus *bus)
 {
-	struct io_range rr = { .base = 0x70, .count = 2, .name = "rtc", .dev = r, .read = rtc_read,
-			       .write = rtc_write };
-	return iobus_register(bus, &rr);
+	/* Two ranges, so that only writes to the registers (rates and
+	 * interrupt enables in A and B) count as reprogramming a timer, not
+	 * the index writes that precede every CMOS read. */
+	struct io_range idx = { .base = 0x70, .count = 1, .name = "rtc index", .dev = r, .read = rtc_read,
+				.write = rtc_write };
+	struct io_range data = { .base = 0x71, .count = 1, .retimes = IO_RETIMES_WRITE, .name = "rtc data",
+				 .dev = r, .read = rtc_read, .write = rtc_write };
+	return (iobus_register(bus, &idx) || iobus_register(bus, &data)) ? -1 : 0;
 }

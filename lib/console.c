@@ -1,8 +1,10 @@
 #include <keel/console.h>
 #include <keel/format.h>
 #include <keel/spinlock.h>
+#include <keel/tsc.h>
 #include <keel/types.h>
 #include <stdarg.h>
+#include <x86/io.h>
 
 int console_loglevel = LOG_INFO;
 static spinlock_t console_lock = SPINLOCK_INIT;
@@ -16,11 +18,22 @@ void console_init(void) { serial_init(); }
 static char queue[QUEUE_SIZE];
 static size_t q_head, q_len;
 
+/* COM1 runs at 115200 baud, 8N1: ten bits, 1/11520 s, per byte. */
+#define UART_BYTES_PER_S 11520
+/* TSC until which the UART is still sending what drain() gave it last:
+ * its FIFO cannot be empty before then, so console_kick() need not ask
+ * (reading its status costs an exit's worth of time in an emulator, and
+ * console_kick() runs on every VM exit). 0 until the TSC is calibrated. */
+static uint64_t uart_busy_until;
+
 static void drain(bool wait)
 {
 	while (q_len) {
 		size_t chunk = MIN(q_len, QUEUE_SIZE - q_head);
 		size_t n = serial_write_nowait(queue + q_head, chunk);
+		/* Nothing taken: the FIFO still holds bytes; look again in a
+		 * byte's time. */
+		__atomic_store_n(&uart_busy_until, rdtsc() + (n ? n : 1) * (tsc_hz / UART_BYTES_PER_S), __ATOMIC_RELAXED);
 		q_head = (q_head + n) % QUEUE_SIZE;
 		q_len -= n;
 		if (!n) {
@@ -77,7 +90,7 @@ bool console_write_nowait(const char *s, size_t n)
 
 void console_kick(void)
 {
-	if (!q_len)
+	if (!q_len || rdtsc() < __atomic_load_n(&uart_busy_until, __ATOMIC_RELAXED))
 		return;
 	spin_lock(&console_lock);
 	drain(false);

@@ -482,16 +482,15 @@ static uint32_t io_exit_marks(struct vcpu *v)
 
 /* Exits whose handling cannot raise an interrupt, touch a timer or change
  * what the vCPU waits for: CPUID, RDMSR, VMCALL (a blocking hypercall would
- * change the vCPU's state, which resume_directly checks), and the port
- * accesses iobus_access_is_quiet() lists. SeaBIOS's per-character debug
- * output alone is two thirds of the exits of a boot. */
-static bool quiet_exit(const struct vcpu *v, uint32_t basic)
+ * change the vCPU's state, which resume_directly checks), and port I/O,
+ * whose handler marks the guest's devices dirty when an access did any of
+ * that (exit_io: a timer or the interrupt controller reprogrammed, an
+ * interrupt line moved). SeaBIOS's per-character debug output alone is two
+ * thirds of the exits of a boot, its device probing most of the rest. */
+static bool quiet_exit(uint32_t basic)
 {
-	if (basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL)
-		return true;
-	if (basic != EXIT_REASON_IO_INSTRUCTION || (v->exit_qual & IO_QUAL_STRING))
-		return false;
-	return iobus_access_is_quiet(IO_QUAL_PORT(v->exit_qual), v->exit_qual & IO_QUAL_IN);
+	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
+	       basic == EXIT_REASON_IO_INSTRUCTION;
 }
 
 /* After a quiet exit the scheduler has nothing to decide until the
@@ -558,9 +557,9 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 
-	if (act == EXIT_RESUME && quiet_exit(v, basic) && resume_directly(v)) {
-		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc);
+	if (act == EXIT_RESUME && quiet_exit(basic) && resume_directly(v)) {
 		v->entry_tsc = rdtsc();
+		exit_stats_record(v, basic, key, v->entry_tsc - v->exit_tsc);
 		hv_unlock();
 		return v;
 	}

@@ -80,19 +80,9 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	return EXIT_RESUME;
 }
 
-enum exit_action exit_io(struct vcpu *v)
+static enum exit_action io_single(struct vcpu *v, uint16_t port, unsigned size, bool in)
 {
-	uint64_t q = v->exit_qual;
-	unsigned size = IO_QUAL_SIZE(q);
-	bool in = q & IO_QUAL_IN;
-	uint16_t port = IO_QUAL_PORT(q);
 	struct guest *g = v->guest;
-
-	if (!iobus_access_is_quiet(port, in))
-		g->devices_dirty = true; /* a timer or an interrupt line may have changed */
-	if (q & IO_QUAL_STRING)
-		return io_string(v, port, size, in, q & IO_QUAL_REP);
-
 	if (in) {
 		uint32_t val = iobus_read(&g->io, port, size);
 		if (size == 4)
@@ -106,4 +96,25 @@ enum exit_action exit_io(struct vcpu *v)
 		return EXIT_STOPPED;
 	vcpu_skip_instruction(v);
 	return EXIT_RESUME;
+}
+
+enum exit_action exit_io(struct vcpu *v)
+{
+	uint64_t q = v->exit_qual;
+	unsigned size = IO_QUAL_SIZE(q);
+	bool in = q & IO_QUAL_IN;
+	uint16_t port = IO_QUAL_PORT(q);
+	struct guest *g = v->guest;
+	uint64_t lines = g->irq_router.changes;
+
+	enum exit_action act = (q & IO_QUAL_STRING) ? io_string(v, port, size, in, q & IO_QUAL_REP)
+						    : io_single(v, port, size, in);
+	/* The scheduler looks at the guest's timers and interrupts again
+	 * before this vCPU runs (the exit cannot take the direct path) if the
+	 * access reprogrammed a timer or the interrupt controller, or moved
+	 * an interrupt line. Most accesses do neither: debug text, UART
+	 * status polls, CMOS and PCI reads, fw_cfg. */
+	if (g->irq_router.changes != lines || iobus_access_retimes(iobus_find(&g->io, port), in))
+		g->devices_dirty = true;
+	return act;
 }

@@ -19,7 +19,8 @@ void console_write(const char *s, size_t n);
  * the queue kept for Keel's own lines (CONSOLE_KEEL_RESERVE); never waits.
  * False: nothing was queued (the caller counts the line as dropped). */
 bool console_write_nowait(const char *s, size_t n);
-/* Moves queued bytes into the UART without waiting (called on every exit). */
+/* Moves queued bytes into the UART without waiting (called on every exit);
+ * costs a TSC read while the UART is still sending the last bytes. */
 void console_kick(void);
 /* Waits until everything queued has been sent (before halting). */
 void console_flush(void);

@@ -21,9 +21,17 @@ typedef void (*io_write_fn)(void *dev, uint16_t port, unsigned size, uint32_t va
 typedef uint32_t (*io_read_string_fn)(void *dev, uint16_t port, unsigned size, void *buf, uint32_t count);
 typedef uint32_t (*io_write_string_fn)(void *dev, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
+/* Accesses that reprogram a timer or the interrupt controller itself (not
+ * through an interrupt line, which the guest's IRQ router counts): after
+ * one, the scheduler must look at the guest's timer deadlines and pending
+ * interrupts before the vCPU runs again. Bits of io_range.retimes. */
+#define IO_RETIMES_READ 1u  /* e.g. an 8259A poll-mode read acknowledges */
+#define IO_RETIMES_WRITE 2u /* e.g. a PIT control word, an RTC rate, an EOI */
+
 struct io_range {
 	uint16_t base;
 	uint16_t count; /* ports base .. base+count-1 */
+	uint8_t retimes; /* IO_RETIMES_* */
 	const char *name;
 	void *dev;
 	io_read_fn read;
@@ -41,13 +49,28 @@ struct io_bus {
 	uint64_t unclaimed_writes;
 	uint16_t last_unclaimed_port;
 	bool closed; /* the guest was stopped: see iobus_close() */
-	unsigned last_hit; /* index of the range the last lookup found (iobus_find) */
+	/* Lookup caches (iobus_find): firmware hits the same port many times
+	 * in a row (SeaBIOS's debug text, a polled status register, a probe
+	 * of an absent device). */
+	unsigned last_hit;  /* index of the range the last lookup found */
+	uint32_t last_miss; /* 1 + the last port no range claims; 0: none */
 };
 
 void iobus_init(struct io_bus *bus);
 /* Returns 0, or -1 if the range overlaps another or the table is full. */
 int iobus_register(struct io_bus *bus, const struct io_range *r);
-const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port);
+/* The range that claims port, or NULL. The exit path looks a port up more
+ * than once per exit, so the cached answers are checked inline. */
+const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port);
+static inline const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
+{
+	const struct io_range *r = &bus->ranges[bus->last_hit];
+	if (bus->last_hit < bus->nr_ranges && (uint16_t)(port - r->base) < r->count)
+		return r;
+	if (bus->last_miss == (uint32_t)port + 1)
+		return NULL;
+	return iobus_find_uncached(bus, port);
+}
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
 /*
@@ -70,16 +93,11 @@ void iobus_close(struct io_bus *bus);
 uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count);
 uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
-/* Accesses that never change a timer or an interrupt line, so the
- * scheduler need not look at the guest's devices after them: writes to the
- * debug consoles 0xE9 and 0x402 and to the POST port 0x80 (they print or
- * record), and reads of PIT counters and port 0x61 (computed from the time;
- * firmware polls them in tight loops to calibrate and to wait). */
-static inline bool iobus_access_is_quiet(uint16_t port, bool in)
+/* Whether this access to port (claimed by r, or unclaimed if r is NULL)
+ * can reprogram a timer or the interrupt controller (IO_RETIMES_*). */
+static inline bool iobus_access_retimes(const struct io_range *r, bool in)
 {
-	if (in)
-		return port == 0x61 || (port >= 0x40 && port <= 0x42);
-	return port == 0xe9 || port == 0x402 || port == 0x80;
+	return r && (r->retimes & (in ? IO_RETIMES_READ : IO_RETIMES_WRITE));
 }
 
 #endif

@@ -142,7 +142,7 @@ static void test_isa_routing(void **state)
 	iobus_write(&iob, 0x21, 1, 0x04);
 	iobus_write(&iob, 0x21, 1, 0x01);
 	iobus_write(&iob, 0x21, 1, 0x00);
-	struct virq_router r = { &pic, &io };
+	struct virq_router r = { .pic = &pic, .ioapic = &io };
 	struct irq_line line = virq_line(&r);
 	assert_int_equal(virq_isa_to_gsi(0), 2);
 	assert_int_equal(virq_isa_to_gsi(4), 4);

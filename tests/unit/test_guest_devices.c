@@ -1,0 +1,97 @@
+/* The whole device set of a guest, as guest_devices_init() wires it: which
+ * port accesses the exit path may finish without the scheduler's pass
+ * (hvm/vmx/io.c): those that neither reprogram a timer or the interrupt
+ * controller (io_range.retimes) nor move an interrupt line (the IRQ
+ * router's change count). */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fakes.h"
+#include <keel/guest_devices.h>
+
+static struct guest g;
+static struct fake_clock clk;
+static struct fake_guest fg;
+static uint8_t disk[512 * 8];
+
+static void build(void)
+{
+	memset(&g, 0, sizeof(g));
+	strcpy(g.prefix, "[t] ");
+	g.ram_size = 32ULL << 20;
+	g.nr_vcpus = 1;
+	g.disk = disk;
+	g.disk_bytes = sizeof(disk);
+	fake_clock_init(&clk);
+	fake_guest_init(&fg);
+	g.clock = clk.vc;
+	g.events = fg.ev;
+	g.out = fg.out;
+	g.dbg_out = fg.out;
+	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };
+	assert_int_equal(guest_devices_init(&g, &boot, NULL), 0);
+}
+
+static bool retimes(uint16_t port, bool in) { return iobus_access_retimes(iobus_find(&g.io, port), in); }
+static void out(uint16_t port, uint8_t v) { iobus_write(&g.io, port, 1, v); }
+static uint8_t in(uint16_t port) { return (uint8_t)iobus_read(&g.io, port, 1); }
+
+static void test_which_accesses_retime(void **state)
+{
+	build();
+	/* The 8259A pair: every access (EOI, masks, poll-mode acknowledge). */
+	assert_true(retimes(0x20, false) && retimes(0x20, true));
+	assert_true(retimes(0x21, false) && retimes(0xa1, true));
+	assert_true(retimes(0x4d0, false));
+	/* PIT and port 0x61: writes program them, reads only compute. */
+	assert_true(retimes(0x43, false) && retimes(0x40, false) && retimes(0x61, false));
+	assert_false(retimes(0x40, true) || retimes(0x42, true) || retimes(0x61, true));
+	/* RTC: only writes to its registers (rates, interrupt enables). */
+	assert_false(retimes(0x70, false) || retimes(0x71, true));
+	assert_true(retimes(0x71, false));
+	/* Text, status polls, configuration space, unclaimed ports: never. */
+	assert_false(retimes(0xe9, false) || retimes(0x402, false) || retimes(0x80, false));
+	assert_false(retimes(0x3fd, true) || retimes(0x3f8, false) || retimes(0xcfc, true) || retimes(0x510, false));
+	assert_false(retimes(0x2e9, false) || retimes(0x2e9, true));
+}
+
+static void test_irq_line_changes_counted(void **state)
+{
+	build();
+	uint64_t c = g.irq_router.changes;
+	/* SeaBIOS's kind of traffic moves no line. */
+	out(0xe9, 'x');
+	out(0x3f8, 'y');
+	(void)in(0x3fd);
+	out(0x70, 0x10);
+	(void)in(0x71);
+	(void)in(0x64);
+	assert_int_equal(g.irq_router.changes, c);
+	/* The UART's THR-empty interrupt through OUT2 raises IRQ 4. */
+	out(0x3f9, 0x02);
+	out(0x3fc, 0x08);
+	assert_true(g.irq_router.changes > c);
+	c = g.irq_router.changes;
+	(void)in(0x3fa); /* reading IIR clears the source: the line drops */
+	assert_true(g.irq_router.changes > c);
+	/* With its interrupt enabled in the command byte, the keyboard
+	 * controller's self-test answer pulses IRQ 1: a pulse counts. */
+	out(0x64, 0x60);
+	out(0x60, 0x01);
+	c = g.irq_router.changes;
+	out(0x64, 0xaa);
+	assert_true(g.irq_router.changes > c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_which_accesses_retime),
+		cmocka_unit_test(test_irq_line_changes_counted),
+	};
+	return cmocka_run_group_tests_name("guest_devices", tests, NULL, NULL);
+}
