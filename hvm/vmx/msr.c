@@ -46,14 +46,19 @@ static enum msr_result rd_apic_base(struct vcpu *v, uint32_t msr, uint64_t *val)
 	*val = vlapic_base_msr(&v->lapic);
 	return MSR_OK;
 }
+
 static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	int r = vlapic_set_base_msr(&v->lapic, val);
+	/* The guest sees the host's MAXPHYADDR (CPUID 0x80000008, hvm/cpuid.c);
+	 * address bits at or above it are reserved. */
+	uint32_t a, b, c, d;
+	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
+	int r = vlapic_set_base_msr(&v->lapic, val, a & 0xff);
 	if (r < 0)
 		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
 	if (r > 0)
 		pr_warn("guest %s vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx\n",
-			v->guest->name, v->id, (uint64_t)(val & 0xffffff000ULL), (uint64_t)VLAPIC_DEFAULT_BASE);
+			v->guest->name, v->id, (uint64_t)(val & ~0xfffULL), (uint64_t)VLAPIC_DEFAULT_BASE);
 	return MSR_OK;
 }
 
