@@ -19,7 +19,8 @@
  *            #GP becomes #DF, 1000 times
  *   triple   an empty IDT, then INT3: the CPU shuts down
  *   storm    PICs fully unmasked, PIT channel 0 with count 1, EOI spam
- *   ata      READ SECTORS with LBAs and counts beyond the disk
+ *   ata      READ SECTORS with LBAs and counts beyond the disk, then a
+ *            good one read by REP INSW into a buffer across 2 MiB
  *   fill     (isolation) fills its RAM from 1 MiB up with a 16-byte
  *            signature computed at run time (it is not in any image)
  *   scan     (isolation) plants the signature once in its own RAM, then
@@ -473,6 +474,7 @@ storm:
 	jmp done
 
 /* --- ata: requests for sectors the disk does not have ----------------------------- */
+#define ATA_CHUNK_BUF 0x1fff01
 ata:
 	xorl %ebp, %ebp			/* requests refused with ERR */
 	movl $ata_requests, %ebx
@@ -511,6 +513,46 @@ ata:
 	jmp 1b
 4:	movl $msg_ata, %esi
 	movl %ebp, %eax
+	call report
+	/* A good read with REP INSW into a buffer at an odd address that runs
+	 * across 2 MiB (a RAM chunk boundary in Keel): the word at 0x1fffff
+	 * straddles it. Sector 1 is already at 0x7e00 (code, never written),
+	 * so every byte can be compared. */
+	movw $0x1f6, %dx
+	movb $0xe0, %al			/* LBA, device 0, LBA 27:24 = 0 */
+	outb %al, %dx
+	movw $0x1f2, %dx
+	movb $1, %al
+	outb %al, %dx
+	movb $1, %al			/* LBA 1 */
+	incw %dx
+	outb %al, %dx
+	xorb %al, %al
+	incw %dx
+	outb %al, %dx
+	incw %dx
+	outb %al, %dx
+	movw $0x1f7, %dx
+	movb $0x20, %al			/* READ SECTORS */
+	outb %al, %dx
+5:	inb %dx, %al
+	testb $0x80, %al		/* BSY */
+	jnz 5b
+	cld
+	movl $ATA_CHUNK_BUF, %edi
+	movl $256, %ecx
+	movw $0x1f0, %dx
+	rep insw
+	xorl %eax, %eax			/* bytes equal to the sector at 0x7e00 */
+	xorl %ecx, %ecx
+6:	movb ATA_CHUNK_BUF(%ecx), %dl
+	cmpb 0x7e00(%ecx), %dl
+	jne 7f
+	incl %eax
+7:	incl %ecx
+	cmpl $512, %ecx
+	jb 6b
+	movl $msg_ata_chunk, %esi
 	call report
 	jmp done
 
@@ -974,6 +1016,7 @@ msg_triple_back: .asciz "hostile: still running after the triple fault\r\n"
 msg_storm_on:	.asciz "hostile: storm: PIC unmasked, PIT count 1, EOI spam\r\n"
 msg_storm:	.asciz "storm: interrupts taken: "
 msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
+msg_ata_chunk:	.asciz "ata: REP INSW across 2 MiB at 0x1fff01, bytes matching the sector (of 512): "
 msg_flood_line:	.asciz "hostile: flood (debug port) "
 msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
 #ifdef GPA
