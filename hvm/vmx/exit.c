@@ -152,8 +152,10 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
-		/* A host NMI arrived while the guest ran: Keel has no NMI
-		 * users, so just note it. */
+		/* A host NMI arrived while the guest ran: another CPU panicked
+		 * (stop here, the guest with us), or the platform sent one. */
+		if (panic_in_progress())
+			cpu_park();
 		pr_warn("guest %s: host NMI during guest execution\n", v->guest->name);
 		return EXIT_RESUME;
 	}
