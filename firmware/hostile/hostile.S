@@ -14,7 +14,8 @@
  *   msr      random RDMSR/WRMSR, then writes to FEATURE_CONTROL, EFER,
  *            APIC_BASE and the SYSENTER MSRs, counting the #GPs
  *   cpu      random CPUID leaves, VMCALLs with random numbers/pointers,
- *            and every VMX instruction (each must raise #UD)
+ *            every VMX instruction (each must raise #UD), XSETBV (#UD),
+ *            and RDTSCP returning the TSC_AUX value it wrote
  *   df       a double-fault storm: #GP's gate is not present, so every
  *            #GP becomes #DF, 1000 times
  *   triple   an empty IDT, then INT3: the CPU shuts down
@@ -362,6 +363,29 @@ cpu:
 9:	movl $msg_vmcall_ptr, %esi
 	movl %ebp, %eax
 	call report
+	/* XSETBV, which CPUID does not offer: with CR4.OSXSAVE set (the CPU
+	 * allows it) it exits to Keel, which must answer #UD and log it (first,
+	 * so that it is within the log allowance it shares with the VMX
+	 * instructions). */
+	movl exc_count + 6 * 4, %ebp
+	movl $30f, resume_eip
+	movl %cr4, %eax
+	orl $1 << 18, %eax		/* CR4.OSXSAVE */
+	movl %eax, %cr4
+30:	movl $31f, resume_eip
+	xorl %ecx, %ecx			/* XCR0 */
+	xorl %edx, %edx
+	movl $1, %eax			/* x87 only: a valid value */
+	xsetbv
+31:	movl $0, resume_eip
+	movl %cr4, %eax
+	andl $~(1 << 18), %eax
+	movl %eax, %cr4
+	movl exc_count + 6 * 4, %eax
+	subl %ebp, %eax
+	movl $msg_xsetbv, %esi
+	call report
+	movl exc_count + 6 * 4, %ebp	/* #UDs before the VMX instructions */
 	movl $vmx_area, %ebx
 	movl $10f, resume_eip
 	vmxon (%ebx)
@@ -387,6 +411,26 @@ cpu:
 	vmxoff
 19:	movl $msg_vmx_ud, %esi
 	movl exc_count + 6 * 4, %eax
+	subl %ebp, %eax
+	call report
+	/* RDTSCP, when CPUID offers it, returns this vCPU's IA32_TSC_AUX. */
+	movl $0x80000001, %eax
+	cpuid
+	testl $1 << 27, %edx
+	jz 22f
+	movl $0xc0000103, %ecx		/* IA32_TSC_AUX */
+	movl $1234567, %eax
+	xorl %edx, %edx
+	movl $23f, resume_eip
+	wrmsr
+23:	movl $0, resume_eip
+	rdtscp
+	movl %ecx, %eax
+	movl $msg_tsc_aux, %esi
+	call report
+	jmp done
+22:	movl $msg_no_rdtscp, %esi
+	xorl %eax, %eax
 	call report
 	jmp done
 
@@ -1010,6 +1054,9 @@ msg_vmcall_ptr:	.asciz "cpu: VMCALL pointer cases with the expected result (of 7
 msg_vmcall_bad:	.asciz "hostile: cpu: VMCALL pointer case 0x"
 msg_vmcall_got:	.asciz " returned 0x"
 msg_vmx_ud:	.asciz "cpu: VMX instructions that raised #UD (of 10): "
+msg_xsetbv:	.asciz "cpu: XSETBV #UD: "
+msg_tsc_aux:	.asciz "cpu: RDTSCP after WRMSR TSC_AUX 1234567, ECX: "
+msg_no_rdtscp:	.asciz "cpu: RDTSCP not offered: "
 msg_df:		.asciz "df: double faults taken (of 1000): "
 msg_triple:	.asciz "hostile: triple fault now\r\n"
 msg_triple_back: .asciz "hostile: still running after the triple fault\r\n"
