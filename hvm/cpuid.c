@@ -48,9 +48,14 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 {
 	struct cpuid_regs z = { 0, 0, 0, 0 };
 
+	/* Only SeaBIOS's Xen path needs the Xen leaves; a kernel booted
+	 * directly would take them for a real Xen and use PV interfaces Keel
+	 * does not have (Linux: "Hypervisor detected: Xen HVM", then BUG). */
+	if (gi->no_xen && leaf >= CPUID_XEN_BASE && leaf <= CPUID_XEN_BASE + 2)
+		return z;
 	switch (leaf) {
 	case 0:
-		if (h.eax > 0x16)
+		if (h.eax > 0x16 || gi->tsc_khz)
 			h.eax = 0x16;
 		return h;
 	case 1:
@@ -87,7 +92,17 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		return h;
 	case 0x15:
 	case 0x16:
-		return h; /* TSC/crystal and frequencies: guests may calibrate */
+		/* The guest's TSC is the host's (no offset, no scaling). When the
+		 * host's leaf 0x15 states its frequency, both leaves pass. Else
+		 * they say what Keel measured: leaf 0x15 as a 1 kHz crystal times
+		 * tsc_khz, leaf 0x16 as base = maximum MHz, so that a kernel does
+		 * not take a brand frequency for the TSC's (in Bochs: 3.5 GHz
+		 * for a TSC that runs at tens of MHz). */
+		if (!gi->tsc_khz)
+			return h;
+		if (leaf == 0x15)
+			return (struct cpuid_regs){ 1, gi->tsc_khz, 1000, 0 };
+		return (struct cpuid_regs){ gi->tsc_khz / 1000, gi->tsc_khz / 1000, 0, 0 };
 	case 0x40000000:
 		/* "XenVMMXenVMM" in EBX, ECX, EDX; EAX = the highest leaf. */
 		return (struct cpuid_regs){ CPUID_XEN_BASE + 2, 0x566e6558, 0x65584d4d, 0x4d4d566e };

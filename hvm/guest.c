@@ -8,6 +8,7 @@
 #include <keel/format.h>
 #include <keel/guest.h>
 #include <keel/guest_devices.h>
+#include <keel/guest_kernel.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
 #include <keel/restart_backoff.h>
@@ -25,8 +26,8 @@ struct guest *guests[MAX_GUESTS_RUNNING];
 unsigned nr_guests;
 
 /* Guest-physical layout at creation (hvmloader ABI). */
-#define GUEST_START_INFO_GPA 0x001ff000u
-#define GUEST_FIRMWARE_GPA 0x00200000u
+#define GUEST_START_INFO_GPA HVMLOADER_START_INFO_ADDR
+#define GUEST_FIRMWARE_GPA HVMLOADER_STAGING_ADDR
 #define GUEST_MIN_RAM MiB(8)
 #define SEABIOS_MAX_SIZE KiB(256)
 
@@ -347,9 +348,11 @@ static void guest_build_io_bitmap(struct guest *g)
 	memset(g->io_bitmap, 0xff, 2 * PAGE_SIZE);
 }
 
-static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios)
+/* bios (firmware path) or kernel (direct boot) is NULL. */
+static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios,
+			     const struct boot_module *kernel, const struct boot_module *ramdisk)
 {
-	uint64_t lsize = loader->end - loader->start, bsize = bios->end - bios->start;
+	uint64_t lsize = loader->end - loader->start, bsize = bios ? bios->end - bios->start : 0;
 	char why[200];
 
 	if (lsize > HVMLOADER_MAX_SIZE) {
@@ -357,12 +360,13 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 		       lsize >> 10, HVMLOADER_MAX_SIZE >> 10, HVMLOADER_LOAD_ADDR);
 		return -1;
 	}
-	if (seabios_check_size(bsize, why, sizeof(why)) < 0) {
+	if (bios && seabios_check_size(bsize, why, sizeof(why)) < 0) {
 		pr_err("guest %s: %s\n", g->name, why);
 		return -1;
 	}
 	guest_write_phys(g, HVMLOADER_LOAD_ADDR, phys_to_virt(loader->start), lsize);
-	guest_write_phys(g, GUEST_FIRMWARE_GPA, phys_to_virt(bios->start), bsize);
+	if (bios)
+		guest_write_phys(g, GUEST_FIRMWARE_GPA, phys_to_virt(bios->start), bsize);
 
 	struct hvmloader_start_info si;
 	memset(&si, 0, sizeof(si));
@@ -372,9 +376,11 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 	si.nr_vcpus = g->nr_vcpus;
 	si.ram_below_4g = g->ram_size;
 	si.ram_above_4g = 0;
-	si.firmware_paddr = GUEST_FIRMWARE_GPA;
+	si.firmware_paddr = bios ? GUEST_FIRMWARE_GPA : 0;
 	si.firmware_size = bsize;
 	kstrlcpy(si.guest_name, g->name, sizeof(si.guest_name));
+	if (kernel && guest_stage_kernel(g, kernel, ramdisk, g->cfg->cmdline, &si) < 0)
+		return -1;
 	guest_write_phys(g, GUEST_START_INFO_GPA, &si, sizeof(si));
 	return 0;
 }
@@ -461,12 +467,15 @@ static int guest_create_vcpus(struct guest *g)
 static int guest_build(struct guest *g, const struct guest_config *gc)
 {
 	const struct boot_module *loader = need_module(g->name, "hvmloader", keel_cfg->hvmloader);
-	const struct boot_module *bios = need_module(g->name, "SeaBIOS image", keel_cfg->seabios);
+	/* A guest boots its disk through SeaBIOS, or a kernel directly. */
+	const struct boot_module *bios = gc->disk[0] ? need_module(g->name, "SeaBIOS image", keel_cfg->seabios) : NULL;
 	const struct boot_module *disk = gc->disk[0] ? need_module(g->name, "disk", gc->disk) : NULL;
-	if (!loader || !bios || (gc->disk[0] && !disk))
+	const struct boot_module *kernel = gc->kernel[0] ? need_module(g->name, "kernel", gc->kernel) : NULL;
+	const struct boot_module *ramdisk = gc->ramdisk[0] ? need_module(g->name, "ramdisk", gc->ramdisk) : NULL;
+	if (!loader || (gc->disk[0] && (!bios || !disk)) || (gc->kernel[0] && !kernel) || (gc->ramdisk[0] && !ramdisk))
 		return -1;
-	if (!disk) {
-		pr_err("guest %s: no disk given (disk:MODULE); direct kernel boot is not supported yet\n", g->name);
+	if (!disk && !kernel) {
+		pr_err("guest %s: neither disk: nor kernel: given\n", g->name);
 		return -1;
 	}
 	if (gc->mem_bytes < GUEST_MIN_RAM || gc->mem_bytes % GUEST_CHUNK_SIZE) {
@@ -485,7 +494,7 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 	}
 	guest_build_io_bitmap(g);
 	msr_bitmap_init(g->msr_bitmap);
-	if (guest_setup_disk(g, disk) < 0 || guest_load_images(g, loader, bios) < 0)
+	if ((disk && guest_setup_disk(g, disk) < 0) || guest_load_images(g, loader, bios, kernel, ramdisk) < 0)
 		return -1;
 	if (guest_init_devices(g) < 0)
 		return -1;
@@ -535,11 +544,20 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
 				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	if (!g->quiet_restart)
-		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB of "
-		"Keel memory besides RAM\n",
-		g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk, g->disk_bytes >> 10,
-		g->disk_private ? ", private copy" : "", g->ept.nr_table_pages, g->ram_overhead_bytes >> 10);
+	if (g->quiet_restart)
+		return 0;
+	if (gc->kernel[0])
+		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, kernel %s%s%s (direct boot), EPT %lu table pages, "
+			"%lu KiB of Keel memory besides RAM\n",
+			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->kernel,
+			gc->ramdisk[0] ? ", ramdisk " : "", gc->ramdisk, g->ept.nr_table_pages,
+			g->ram_overhead_bytes >> 10);
+	else
+		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB "
+			"of Keel memory besides RAM\n",
+			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk,
+			g->disk_bytes >> 10, g->disk_private ? ", private copy" : "", g->ept.nr_table_pages,
+			g->ram_overhead_bytes >> 10);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	vrtc_set_memory(&g->rtc, g->ram_size, 0);
 	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
 	vkbc_init(&g->kbc, irq, &g->events);
+	/* A guest booted from a kernel has no disk: no ATA device at all. */
 	struct vata_disk disk = { g->disk, g->disk_bytes / 512, "KEEL HARDDISK" };
 	vata_init(&g->ata, &disk, irq, 14);
 	debugport_init(&g->dbg, &g->dbg_out, &g->events);
@@ -40,7 +41,8 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 		  fwcfg_add_file(&g->fwcfg, "etc/screen-and-debug", &zero8, 1);
 
 	err |= vpic_register(&g->pic, &g->io) | vpit_register(&g->pit, &g->io) | vrtc_register(&g->rtc, &g->io) |
-	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) | vata_register(&g->ata, &g->io) |
+	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) |
+	       (g->disk ? vata_register(&g->ata, &g->io) : 0) |
 	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
 	       fwcfg_register(&g->fwcfg, &g->io);
 	g->devices_dirty = true;

@@ -288,6 +288,8 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 		guest_error(g, "give disk: or kernel:, not both");
 	if (g->ramdisk[0] && !g->kernel[0])
 		guest_error(g, "ramdisk: needs kernel:");
+	if (g->cmdline[0] && !g->kernel[0])
+		guest_error(g, "cmdline: needs kernel:");
 	for (unsigned j = 0; j < idx; j++)
 		if (!strcmp(cfg->guests[j].name, g->name))
 			guest_error(g, "the name '%s' is already used by guest %u", g->name, j);
@@ -349,8 +351,30 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 	}
 }
 
+/* A word with quotes or backslashes, as GRUB writes an argument that has
+ * blanks in it ("guest=...,cmdline:console=ttyS0 quiet", with \\, \" and
+ * \' escaped: grub_create_loader_cmdline), without them. */
+#define WORD_MAX 1024
+static bool unquote(struct slice w, char *out, size_t *len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < w.len; i++) {
+		char c = w.p[i];
+		if (c == '"')
+			continue;
+		if (c == '\\' && i + 1 < w.len)
+			c = w.p[++i];
+		if (n == WORD_MAX)
+			return false;
+		out[n++] = c;
+	}
+	*len = n;
+	return true;
+}
+
 void config_parse_cmdline(struct keel_config *cfg, const char *cmdline)
 {
+	static char word[WORD_MAX];
 	const char *p = cmdline;
 	while (*p) {
 		while (is_blank(*p))
@@ -358,8 +382,28 @@ void config_parse_cmdline(struct keel_config *cfg, const char *cmdline)
 		if (!*p)
 			break;
 		const char *w = p;
-		while (*p && !is_blank(*p))
+		bool quoted = false, special = false;
+		while (*p && (quoted || !is_blank(*p))) {
+			if (*p == '\\' && p[1]) {
+				p += 2;
+				special = true;
+				continue;
+			}
+			if (*p == '"') {
+				quoted = !quoted;
+				special = true;
+			}
 			p++;
-		parse_word(cfg, (struct slice){ w, (size_t)(p - w) });
+		}
+		struct slice s = { w, (size_t)(p - w) };
+		if (special) {
+			size_t n;
+			if (!unquote(s, word, &n)) {
+				cfg_error(cfg, "'%.*s...' is longer than %d characters", SHOW, w, WORD_MAX);
+				continue;
+			}
+			s = (struct slice){ word, n };
+		}
+		parse_word(cfg, s);
 	}
 }

@@ -1,18 +1,21 @@
 /*
  * hvmloader: runs inside the guest, 32-bit protected mode, paging off.
- * Prepares what SeaBIOS's Xen path needs and returns to start.S, which drops
- * to real mode and jumps to F000:FFF0. All output goes to port 0xE9, which
- * Keel prints with the guest's prefix.
+ * Firmware path: prepares what SeaBIOS's Xen path needs and returns to
+ * start.S, which drops to real mode and jumps to F000:FFF0. Direct kernel
+ * boot (a kernel in the start info): direct_boot.c loads the kernel and
+ * never returns. All output goes to port 0xE9, which Keel prints with the
+ * guest's prefix.
  */
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/string.h>
 #include <stdarg.h>
 
-#include "acpi.h"
+#include "direct_boot.h"
 #include "e820.h"
-#include "mptable.h"
+#include "loader.h"
 #include "seabios_info.h"
+#include "smp_tables.h"
 #include "start_info.h"
 
 #define LOADER_VERSION "0.1"
@@ -34,8 +37,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si);
 
 static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 
-static void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void print(const char *fmt, ...)
+void print(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -55,7 +57,7 @@ static __attribute__((noreturn)) void fail(const char *what)
 		__asm__ volatile("cli; hlt");
 }
 
-static uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
+uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
 {
 	uint32_t ret;
 	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(arg) : "memory");
@@ -76,23 +78,18 @@ static void check_xen_signature(void)
 }
 
 /* MP table and ACPI MADT: the vCPUs' APIC ids, the I/O APIC and the ISA
- * interrupt routing, for guests (and our SMP test) to find their CPUs. */
+ * interrupt routing. SeaBIOS copies the MP table and the RSDP into its F
+ * segment; RSDT/XSDT/MADT stay in the last page of RAM. */
 static void build_smp_tables(const struct hvmloader_start_info *si, struct seabios_info *info)
 {
-	uint32_t a, b, c, d;
-	cpuid(1, &a, &b, &c, &d);
-	struct topology t = { si->nr_vcpus, a, d };
-	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
-	size_t mp = mptable_build((struct mp_float *)SCRATCH_MP_FLOAT, (void *)SCRATCH_MP_CONFIG, SCRATCH_MP_CONFIG,
-				  SCRATCH_RSDP - SCRATCH_MP_CONFIG, &t);
 	uint32_t acpi_pa = (uint32_t)si->ram_below_4g - ACPI_AREA_BYTES;
-	size_t acpi = acpi_build((struct acpi_rsdp *)SCRATCH_RSDP, (void *)acpi_pa, acpi_pa, ACPI_AREA_BYTES, &t);
-	if (!mp || !acpi)
+	struct smp_tables_at at = { SCRATCH_MP_FLOAT, SCRATCH_MP_CONFIG, SCRATCH_RSDP - SCRATCH_MP_CONFIG,
+				    SCRATCH_RSDP,     acpi_pa,           ACPI_AREA_BYTES };
+	if (smp_tables_build(&at, si->nr_vcpus) < 0)
 		fail("cannot build the MP/ACPI tables for this vCPU count (1 to 8 supported)");
+	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
 	seabios_info_add_table(info, tables, SCRATCH_MP_FLOAT);
 	seabios_info_add_table(info, tables, SCRATCH_RSDP);
-	print("hvmloader: MP table (%u bytes) and ACPI RSDP at %#x, RSDT/XSDT/MADT at %#x: %u CPU(s), I/O APIC %u\n",
-	      (unsigned)mp, SCRATCH_RSDP, acpi_pa, t.nr_cpus, TOPO_IOAPIC_ID);
 }
 
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
@@ -108,6 +105,10 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	      (unsigned)(si->ram_below_4g >> 20), si->nr_vcpus);
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_LOADER_START);
 
+	if (si->kernel_size) {
+		direct_boot(si, err, sizeof(err)); /* returns only on an error */
+		fail(err);
+	}
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
 	check_xen_signature();
 

@@ -16,6 +16,22 @@ int start_info_check(uint32_t magic, const struct hvmloader_start_info *si, uint
 			  si->version, si->size, HVMLOADER_START_VERSION);
 		return -1;
 	}
+	if (si->ram_below_4g > 0x100000000ULL) {
+		ksnprintf(err, errlen, "RAM below 4 GiB given as %#llx bytes, more than 4 GiB",
+			  (unsigned long long)si->ram_below_4g);
+		return -1;
+	}
+	/* A directly booted kernel has no SeaBIOS; direct_boot() checks where
+	 * the kernel, ramdisk and command line are staged. */
+	if (si->kernel_size) {
+		if (si->firmware_size || si->firmware_paddr) {
+			ksnprintf(err, errlen, "start info names both a kernel and a SeaBIOS image (%u bytes)",
+				  (unsigned)si->firmware_size);
+			return -1;
+		}
+		*bios_start = 0;
+		return 0;
+	}
 	/* The SeaBIOS image: whole 64 KiB blocks, at most 256 KiB, staged in
 	 * RAM away from where it must go. */
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
@@ -24,11 +40,6 @@ int start_info_check(uint32_t magic, const struct hvmloader_start_info *si, uint
 			  "SeaBIOS image is %u bytes; expected a multiple of 64 KiB, at most 256 KiB (use "
 			  "/usr/share/seabios/bios-256k.bin)",
 			  (unsigned)fsize);
-		return -1;
-	}
-	if (si->ram_below_4g > 0x100000000ULL) {
-		ksnprintf(err, errlen, "RAM below 4 GiB given as %#llx bytes, more than 4 GiB",
-			  (unsigned long long)si->ram_below_4g);
 		return -1;
 	}
 	/* fw + fsize would wrap past zero for a huge fw: compare without it

@@ -12,7 +12,8 @@
 /*
  * Checks the start information (magic in EAX and in the block, version,
  * size) and where the SeaBIOS image is staged. On success returns 0 and sets
- * *bios_start, where the image must be copied so that it ends at 1 MiB. On
+ * *bios_start, where the image must be copied so that it ends at 1 MiB (0
+ * for a directly booted kernel, which has no SeaBIOS image). On
  * failure returns -1 with a sentence naming the problem in err.
  */
 int start_info_check(uint32_t magic, const struct hvmloader_start_info *si, uint32_t *bios_start, char *err,

@@ -4,6 +4,7 @@
 #include <x86/io.h>
 
 uint64_t tsc_hz;
+uint32_t tsc_guest_khz;
 uint64_t tsc_boot;
 static uint64_t ns_mult;  /* ns = ticks * ns_mult >> 32 */
 static uint64_t tsc_mult; /* ticks = ns * tsc_mult >> 32 */
@@ -38,6 +39,7 @@ void tsc_init(void)
 {
 	uint32_t a, b, c, d, max;
 	const char *src = "PIT calibration";
+	bool from_leaf_15 = false;
 
 	cpuid(0, &max, &b, &c, &d);
 	tsc_hz = 0;
@@ -46,6 +48,7 @@ void tsc_init(void)
 		if (a && b && c) {
 			tsc_hz = (uint64_t)c * b / a;
 			src = "CPUID 0x15";
+			from_leaf_15 = true;
 		}
 	}
 	if (!tsc_hz)
@@ -61,6 +64,8 @@ void tsc_init(void)
 		tsc_hz = 1000000000ULL;
 		src = "a guess (no PIT, no CPUID leaf): timing will be wrong";
 	}
+	if (!from_leaf_15 && tsc_hz / 1000 <= 0xffffffffu)
+		tsc_guest_khz = (uint32_t)(tsc_hz / 1000);
 	ns_mult = ((uint64_t)1000000000 << 32) / tsc_hz;
 	tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000u);
 

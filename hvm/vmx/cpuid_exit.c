@@ -1,4 +1,5 @@
 #include <keel/cpuid.h>
+#include <keel/tsc.h>
 #include <keel/vmx.h>
 #include <x86/io.h>
 
@@ -15,6 +16,8 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.osxsave = false,
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
+		.no_xen = v->guest->cfg->kernel[0] != 0,
+		.tsc_khz = tsc_guest_khz,
 	};
 
 	if (leaf < 0x40000000 || leaf >= 0x80000000)

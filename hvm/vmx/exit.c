@@ -3,9 +3,9 @@
  * reason Keel handles; anything else stops the guest with the reason, the
  * qualification and the guest RIP.
  */
-#include <keel/format.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/format.h>
 #include <keel/guest.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
@@ -165,9 +165,9 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 
 static enum exit_action exit_triple_fault(struct vcpu *v)
 {
+	/* A PC's chipset answers the CPU's shutdown cycle with a reset, so a
+	 * triple fault is a reset request: on_reset: decides (hvm/guest.c). */
 	struct guest *g = v->guest;
-	/* On a PC the chipset turns the CPU's shutdown cycle into a reset;
-	 * guests configured on_reset:restart get that, the others stop. */
 	char why[96];
 	ksnprintf(why, sizeof(why), "triple fault at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),
 		  vmread(VMCS_GUEST_CS_BASE), vmread(VMCS_CR0_READ_SHADOW));
@@ -246,7 +246,10 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 	switch (type) {
 	case 0: /* MOV to CR */
 		if (cr == 0) {
-			vmcs_set_guest_cr0(val);
+			if (vcpu_write_cr0(v, val) < 0) { /* long_mode.c */
+				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+				return EXIT_RESUME;
+			}
 		} else if (cr == 4) {
 			if (val & CR4_VMXE) {
 				vcpu_inject_exception(v, X86_EXC_GP, true, 0);

@@ -82,8 +82,9 @@ static int64_t hc_keel_mark(struct vcpu *v)
 	if (!g->marks[mark])
 		g->marks[mark] = rdtsc();
 	if (mark == KEEL_MARK_JUMP_TO_BIOS && !g->quiet_restart)
-		pr_info("guest %s: hvmloader hands over to SeaBIOS at F000:FFF0 (%lu us after guest creation)\n",
-			g->name, tsc_to_ns(g->marks[mark] - g->created_tsc) / 1000);
+		pr_info("guest %s: hvmloader hands over to %s (%lu us after guest creation)\n", g->name,
+			g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",
+			tsc_to_ns(g->marks[mark] - g->created_tsc) / 1000);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <x86/io.h>
 
 #include "exit.h"
+#include "vmcs.h"
 #include "vmx.h"
 
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000u
@@ -77,20 +78,12 @@ static enum msr_result rd_misc_enable(struct vcpu *v, uint32_t msr, uint64_t *va
 
 static enum msr_result rd_efer(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	*val = vmread(VMCS_GUEST_IA32_EFER);
+	*val = vcpu_efer(v);
 	return MSR_OK;
 }
 static enum msr_result wr_efer(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	uint64_t old = vmread(VMCS_GUEST_IA32_EFER);
-	if (val & ~(uint64_t)(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-		return MSR_GP;
-	/* LMA is read-only: the CPU sets it when paging is enabled with LME. */
-	val = (val & ~EFER_LMA) | (old & EFER_LMA);
-	if ((val ^ old) & EFER_LME && (vmread(VMCS_GUEST_CR0) & CR0_PG))
-		return MSR_GP; /* SDM: changing LME with paging on is #GP */
-	vmwrite(VMCS_GUEST_IA32_EFER, val);
-	return MSR_OK;
+	return vcpu_write_efer(v, val) < 0 ? MSR_GP : MSR_OK; /* long_mode.c */
 }
 
 static enum msr_result rd_pat(struct vcpu *v, uint32_t msr, uint64_t *val)

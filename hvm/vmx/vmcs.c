@@ -215,8 +215,9 @@ int vmcs_create(struct vcpu *v, unsigned cpu)
 	vmwrite(VMCS_TSC_OFFSET, 0);
 	/* CR0.NE and the CR4 bits VMX fixes (VMXE) or the CPU lacks belong to
 	 * Keel: the guest reads its own view from the shadows and a write that
-	 * would change them exits (SDM 25.6.6). */
-	vmwrite(VMCS_CR0_GUEST_HOST_MASK, vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));
+	 * would change them exits (SDM 25.6.6). So does CR0.PG: turning paging
+	 * on or off may enter or leave long mode (long_mode.c). */
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | CR0_PG);
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffULL));
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0xffffffff);
 	vmcs_write_host_state(v, cpu);

@@ -20,17 +20,31 @@
  *   name:NAME          1-15 characters of [A-Za-z0-9_-], unique among the
  *                      guests (default g<index>, index counting from 0)
  *   disk:MODULE        the module holding the guest's disk image
- *   kernel:MODULE      direct kernel boot (parsed; not supported yet)
- *   ramdisk:MODULE     initrd for kernel: (needs kernel:)
+ *   kernel:MODULE      boot this kernel directly, without SeaBIOS: a
+ *                      multiboot1 kernel (ELF32, or the a.out kludge) or a
+ *                      Linux bzImage (boot protocol 2.10 or later); any
+ *                      other module stops this guest with "guest NAME:
+ *                      kernel module 'MODULE' is neither ..." (see
+ *                      docs/boot-flow.md). No disk device is given to it.
+ *   ramdisk:MODULE     needs kernel:; the multiboot1 module (its string is
+ *                      MODULE) or Linux's initrd
  *   mem:SIZE           RAM: a decimal number with an optional suffix K, M or
  *                      G (no suffix = M); 8 MiB to 3 GiB in whole 2 MiB
  *                      (default 32M)
  *   vcpus:N            1-8 (default 1)
- *   on_reset:restart|stop   what a reset request from the guest (port 0xCF9,
- *                      8042 command 0xFE, port 0x92 bit 0, a triple fault) does:
- *                      restart it (default), or stop it
- *   cmdline:TEXT       kernel command line: takes the rest of the word,
- *                      commas included, so it must be the last item
+ *   on_reset:restart|stop   what a reset request from the guest does
+ *                      (port 0xCF9 RST_CPU, 8042 command 0xFE, port 0x92
+ *                      bit 0, a triple fault): restart it from scratch
+ *                      (default; CMOS NVRAM 0x0E-0x7F survives, as a PC's
+ *                      battery-backed CMOS does), or stop it
+ *   cmdline:TEXT       needs kernel:; the kernel's command line, at most
+ *                      255 characters: takes the rest of the word, commas
+ *                      included, so it must be the last item. For blanks
+ *                      in it, quote the whole word in grub.cfg
+ *                      ('guest=...,cmdline:console=ttyS0 quiet'): GRUB
+ *                      hands such a word over in double quotes, with \\,
+ *                      \" and \' escaped, and Keel removes those again
+ *                      (in any word: "..." keeps blanks, \X is X)
  *   selftest:bad-vmcs  test hook: start this guest with an invalid guest
  *                      state in its VMCS, to exercise the VM-entry failure
  *                      report

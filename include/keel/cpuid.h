@@ -13,6 +13,10 @@ struct cpuid_guest_info {
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
 	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */
+	bool no_xen;   /* hide the Xen leaves (guests that do not boot SeaBIOS) */
+	/* 0: the host's leaves 0x15/0x16 state the TSC frequency; else the
+	 * rate Keel measured, which leaves 0x15/0x16 then report. */
+	uint32_t tsc_khz;
 };
 
 /* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */

@@ -10,6 +10,23 @@
  *   EBX = guest-physical address of struct hvmloader_start_info
  * and every other GPR zero. hvmloader sets up its own stack.
  *
+ * Two paths (docs/boot-flow.md shows them side by side):
+ *
+ *  - firmware path (guest=...,disk:MODULE): firmware_size != 0, SeaBIOS is
+ *    staged at HVMLOADER_STAGING_ADDR; hvmloader places it below 1 MiB and
+ *    jumps to F000:FFF0.
+ *  - direct kernel boot (guest=...,kernel:MODULE[,ramdisk:MODULE][,cmdline:TEXT]):
+ *    kernel_size != 0 and firmware_size == 0. Keel copies the module bytes
+ *    as they are, unparsed, to these places in guest RAM:
+ *      ramdisk   ends at the top of RAM (ram_below_4g), starts page-aligned;
+ *      kernel    page-aligned, ends below the ramdisk (or at the top of RAM);
+ *      cmdline   NUL-terminated at HVMLOADER_CMDLINE_ADDR (at most
+ *                HVMLOADER_CMDLINE_MAX bytes with the NUL);
+ *    both kernel and ramdisk lie at or above HVMLOADER_STAGING_ADDR. hvmloader
+ *    recognises the kernel (multiboot1 or a Linux bzImage), places it and the
+ *    boot information, and enters it; it trusts none of these fields and
+ *    checks each against RAM before use.
+ *
  * Shared by Keel (64-bit) and hvmloader (32-bit): fixed-width fields only.
  */
 #ifndef KEEL_HVMLOADER_ABI_H
@@ -20,7 +37,13 @@
 #define HVMLOADER_LOAD_ADDR 0x00100000u
 #define HVMLOADER_MAX_SIZE 0x00080000u /* 512 KiB: loader + stack + heap */
 #define HVMLOADER_START_MAGIC 0x4c45454bu /* "KEEL" */
-#define HVMLOADER_START_VERSION 1u
+#define HVMLOADER_START_VERSION 2u
+/* The start info's page; the kernel command line is in its second half. */
+#define HVMLOADER_START_INFO_ADDR 0x001ff000u
+#define HVMLOADER_CMDLINE_ADDR 0x001ff800u
+#define HVMLOADER_CMDLINE_MAX 0x800u
+/* Where images are staged: SeaBIOS here; kernel and ramdisk at or above. */
+#define HVMLOADER_STAGING_ADDR 0x00200000u
 
 struct hvmloader_start_info {
 	uint32_t magic;          /* HVMLOADER_START_MAGIC */
@@ -32,6 +55,16 @@ struct hvmloader_start_info {
 	uint64_t firmware_paddr; /* SeaBIOS image staged in guest RAM */
 	uint64_t firmware_size;
 	char guest_name[16];     /* NUL-terminated */
+	/* Version 2: direct kernel boot; all zero on the firmware path. */
+	uint64_t kernel_paddr;
+	uint64_t kernel_size;
+	uint64_t ramdisk_paddr;
+	uint64_t ramdisk_size;   /* 0: no ramdisk */
+	uint64_t cmdline_paddr;  /* 0: no command line */
+	uint32_t cmdline_size;   /* bytes including the NUL */
+	uint32_t reserved;
+	char kernel_name[32];    /* the GRUB module names, for messages */
+	char ramdisk_name[32];
 } __attribute__((packed));
 
 /*
@@ -42,6 +75,6 @@ struct hvmloader_start_info {
 /* EBX = a KEEL_MARK_* value: stamps the boot timeline. */
 #define KEEL_HC_TIMELINE_MARK (KEEL_HC_BASE + 1)
 #define KEEL_MARK_LOADER_START 1
-#define KEEL_MARK_JUMP_TO_BIOS 2
+#define KEEL_MARK_JUMP_TO_BIOS 2 /* also: the jump to a directly booted kernel */
 
 #endif

@@ -6,6 +6,9 @@
 
 extern uint64_t tsc_hz;
 extern uint64_t tsc_boot; /* TSC at Keel's entry (boot timeline origin) */
+/* What guests' CPUID leaves 0x15/0x16 report, in kHz: 0 when the host's
+ * leaf 0x15 states the frequency itself (hvm/cpuid.c). */
+extern uint32_t tsc_guest_khz;
 
 /* Finds the TSC frequency: CPUID 0x15/0x16 where present, else counts TSC
  * ticks across 10 ms of the PIT (channel 2). Prints the source. */

@@ -61,6 +61,7 @@ struct vcpu {
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
+	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
 	/* Its local APIC (hvm/vlapic.c). A start-up IPI to a vCPU waiting
 	 * for one sets start_pending and start_vector; the vCPU's next entry

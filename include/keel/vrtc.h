@@ -13,6 +13,9 @@ struct vrtc_time {
 	unsigned year, month, day, hour, min, sec, wday; /* wday 1 = Sunday */
 };
 
+/* CMOS bytes from here on are NVRAM (after the clock and registers A-D). */
+#define VRTC_NVRAM_FIRST 0x0e
+
 struct vrtc {
 	uint8_t cmos[128];
 	uint8_t index;

@@ -96,7 +96,7 @@ static void test_good_line(void **state)
 	assert_string_equal(cfg.guests[1].name, "b");
 	assert_string_equal(cfg.guests[1].cmdline, "");
 	/* cmdline: takes everything after it, even key:value lookalikes. */
-	parse("guest=disk:d,cmdline:root=/dev/sda,mem:64M,vcpus:9");
+	parse("guest=kernel:d,cmdline:root=/dev/sda,mem:64M,vcpus:9");
 	assert_true(cfg.guests[0].valid);
 	assert_string_equal(cfg.guests[0].cmdline, "root=/dev/sda,mem:64M,vcpus:9");
 	assert_int_equal(cfg.guests[0].mem_bytes, 32ULL << 20);
@@ -229,11 +229,11 @@ static void test_lengths(void **state)
 	char text[300];
 	memset(text, 'c', 255);
 	text[255] = 0;
-	snprintf(line, sizeof(line), "guest=disk:d,cmdline:%s", text);
+	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%s", text);
 	parse(line);
 	assert_true(cfg.guests[0].valid);
 	assert_int_equal(strlen(cfg.guests[0].cmdline), 255);
-	snprintf(line, sizeof(line), "guest=disk:d,cmdline:%sc", text);
+	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%sc", text);
 	expect_guest_error(line, 0, "g0", "cmdline: is 256 characters long, more than 255");
 	/* Long bad values are quoted in part, never overflowing the message. */
 	memset(text, 'v', 299);
@@ -324,6 +324,38 @@ static void test_seventeen_guests(void **state)
 	assert_non_null(strstr(cfg.guests[2].error, "already used by guest 0"));
 }
 
+/* GRUB quotes an argument with blanks and escapes \\ " ' inside it
+ * (grub_create_loader_cmdline); Keel takes the word whole, unquoted. */
+static void test_grub_quoting(void **state)
+{
+	parse("loglevel=debug \"guest=name:lx,kernel:vmlinuz,cmdline:console=ttyS0 nolapic  acpi=off\" "
+	      "guest=name:b,kernel:k,cmdline:say=\\\"hi\\\"\\'x\\\\y");
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.loglevel, 3);
+	assert_int_equal(cfg.nr_guests, 2);
+	assert_true(cfg.guests[0].valid);
+	assert_string_equal(cfg.guests[0].kernel, "vmlinuz");
+	assert_string_equal(cfg.guests[0].cmdline, "console=ttyS0 nolapic  acpi=off");
+	assert_true(cfg.guests[1].valid);
+	assert_string_equal(cfg.guests[1].cmdline, "say=\"hi\"'x\\y");
+	/* A command line belongs to a kernel. */
+	parse("guest=disk:d,cmdline:quiet");
+	assert_false(cfg.guests[0].valid);
+	assert_string_equal(cfg.guests[0].error, "cmdline: needs kernel:");
+	/* A quote left open runs to the end of the line. */
+	parse("\"guest=kernel:k,cmdline:a b");
+	assert_int_equal(cfg.nr_guests, 1);
+	assert_string_equal(cfg.guests[0].cmdline, "a b");
+	/* An over-long quoted word is an error, not a crash. */
+	static char line[3000];
+	memset(line, 'x', sizeof(line) - 1);
+	line[0] = '"';
+	line[sizeof(line) - 1] = 0;
+	parse(line);
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_non_null(strstr(cfg.errors[0], "longer than 1024"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_global_errors_and_limits),
 		cmocka_unit_test(test_seventeen_guests),
+		cmocka_unit_test(test_grub_quoting),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
 }

@@ -102,6 +102,31 @@ static void test_guest_output_lines(void **state)
 	assert_int_equal(strlen(lines[0]), 5 + GUEST_LINE_MAX + 1);
 }
 
+/* Leaves 0x15/0x16: the host's when its leaf 0x15 states the TSC rate,
+ * else Keel's measured rate, and leaf 0 then reaches them. */
+static void test_cpuid_tsc_leaves(void **state)
+{
+	struct cpuid_guest_info gi = { .vcpu_id = 0, .nr_vcpus = 1 };
+	struct cpuid_regs host15 = { 2, 184, 24000000, 0 }, host16 = { 3500, 3900, 100, 0 };
+	struct cpuid_regs r = cpuid_guest_filter(0x15, 0, host15, &gi);
+	assert_int_equal(r.ecx, 24000000);
+	r = cpuid_guest_filter(0x16, 0, host16, &gi);
+	assert_int_equal(r.eax, 3500);
+	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0xd, 0, 0, 0 }, &gi);
+	assert_int_equal(r.eax, 0xd);
+
+	gi.tsc_khz = 50000; /* Bochs: a 50 MHz TSC, leaf 0x15 empty */
+	r = cpuid_guest_filter(0x15, 0, (struct cpuid_regs){ 0, 0, 0, 0 }, &gi);
+	assert_int_equal((uint64_t)r.ecx * r.ebx / r.eax, 50000000u); /* Hz, as kernels compute it */
+	r = cpuid_guest_filter(0x16, 0, host16, &gi);
+	assert_int_equal(r.eax, 50);
+	assert_int_equal(r.ebx, 50);
+	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0xd, 0, 0, 0 }, &gi);
+	assert_int_equal(r.eax, 0x16);
+	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0x20, 0, 0, 0 }, &gi);
+	assert_int_equal(r.eax, 0x16);
+}
+
 static void test_cpuid_xen_leaves(void **state)
 {
 	struct cpuid_guest_info gi = { .vcpu_id = 0, .nr_vcpus = 1 };
@@ -120,6 +145,12 @@ static void test_cpuid_xen_leaves(void **state)
 	assert_int_equal(r.ebx, 0x40000000);
 	r = cpuid_guest_filter(0x40000003, 0, h, &gi);
 	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	/* A directly booted kernel sees no Xen at all. */
+	gi.no_xen = true;
+	for (uint32_t leaf = 0x40000000; leaf <= 0x40000002; leaf++) {
+		r = cpuid_guest_filter(leaf, 0, h, &gi);
+		assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+	}
 }
 
 static void test_cpuid_hides_vmx(void **state)
@@ -157,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_iobus_overlap_and_limits),
 		cmocka_unit_test(test_guest_output_lines),
 		cmocka_unit_test(test_cpuid_xen_leaves),
+		cmocka_unit_test(test_cpuid_tsc_leaves),
 		cmocka_unit_test(test_cpuid_hides_vmx),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);

@@ -1,0 +1,58 @@
+/*
+ * keel-init: the whole userland of the Linux boot test's initramfs. As PID 1
+ * it prints a marker with the kernel's release on its console (ttyS0 by
+ * console=ttyS0), then ends the guest through QEMU's isa-debug-exit port
+ * 0xF4, which Keel emulates: ioperm(2) for that one port, then OUTB. Keel
+ * has no ACPI, so reboot(RB_POWER_OFF) would only halt the CPU.
+ *
+ * x86-64 Linux only; no libc (built with -static -nostdlib): the four
+ * system calls are made directly.
+ */
+#define SYS_write 1
+#define SYS_uname 63
+#define SYS_ioperm 173
+#define SYS_exit 60
+#define EXIT_PORT 0xf4
+#define EXIT_VALUE 0x2a /* keel-run then exits with (0x2a << 1) | 1 = 85 */
+
+static long syscall3(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static unsigned long len(const char *s)
+{
+	unsigned long n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+static void say(const char *s) { syscall3(SYS_write, 1, (long)s, (long)len(s)); }
+
+struct utsname {
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+void _start(void) __attribute__((noreturn, used));
+void _start(void)
+{
+	static struct utsname u;
+	say("keel-init: hello from PID 1\n");
+	if (syscall3(SYS_uname, (long)&u, 0, 0) == 0) {
+		say("keel-init: running on Linux ");
+		say(u.release);
+		say(" ");
+		say(u.machine);
+		say("\n");
+	}
+	if (syscall3(SYS_ioperm, EXIT_PORT, 1, 1) == 0) {
+		say("keel-init: powering off through port 0xf4\n");
+		__asm__ volatile("outb %0, %1" ::"a"((unsigned char)EXIT_VALUE), "Nd"((unsigned short)EXIT_PORT));
+	}
+	say("keel-init: FAIL ioperm or port 0xf4 did not end the guest\n");
+	for (;;)
+		syscall3(SYS_exit, 1, 0, 0);
+}
