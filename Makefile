@@ -70,6 +70,17 @@ $(BUILD)/keel.elf: $(KERNEL_OBJS) arch/x86/keel.ld
 	$(CC) $(KLDFLAGS) -T arch/x86/keel.ld -o $@ $(KERNEL_OBJS) -lgcc
 	@size $@ | tail -1 | awk '{printf "keel.elf: text %d data %d bss %d bytes\n", $$1, $$2, $$3}'
 
+# Test-only kernel for t-panic-smp: keel.elf with hvm/sched.c built with
+# -DKEEL_PANIC_TEST (a deliberate panic, see there). Not installed, not in
+# the ISO; built by 'make test-boot'.
+$(BUILD)/kt/hvm/sched.c.o: hvm/sched.c $(BUILD)/include/keel/asm-offsets.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DKEEL_PANIC_TEST -MMD -MP -c $< -o $@
+
+PANIC_TEST_OBJS := $(filter-out $(BUILD)/k/hvm/sched.c.o,$(KERNEL_OBJS)) $(BUILD)/kt/hvm/sched.c.o
+$(BUILD)/keel-panic-test.elf: $(PANIC_TEST_OBJS) arch/x86/keel.ld
+	$(CC) $(KLDFLAGS) -T arch/x86/keel.ld -o $@ $(PANIC_TEST_OBJS) -lgcc
+
 SEABIOS ?= /usr/share/seabios/bios-256k.bin
 
 # The default ISO: Keel, hvmloader, SeaBIOS and the test MBR as guest g0.

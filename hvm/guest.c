@@ -11,6 +11,7 @@
 #include <keel/guest_kernel.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
+#include <keel/restart_backoff.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
@@ -177,6 +178,10 @@ void guest_console_report(struct guest *g, uint64_t now, bool final)
 	}
 }
 
+/* Per guest slot, outside struct guest so a restart (guest_create) keeps it. */
+static struct restart_backoff restart_backoff[MAX_GUESTS_RUNNING];
+static uint64_t restart_not_before_ns[MAX_GUESTS_RUNNING];
+
 static void guest_request_reset(void *ctx, const char *reason)
 {
 	struct guest *g = ctx;
@@ -184,11 +189,25 @@ static void guest_request_reset(void *ctx, const char *reason)
 		return;
 	if (g->cfg->on_reset_restart) {
 		/* A guest resetting itself in a loop would otherwise print six
-		 * Keel lines per reset, without end. */
+		 * Keel lines per reset, without end, and rebuild itself as fast
+		 * as it can: it backs off (restart_backoff.h). */
+		bool first;
+		uint64_t now = now_ns(), delay = restart_backoff_next(&restart_backoff[g->index], now, &first);
+		restart_not_before_ns[g->index] = now + delay;
+		if (first)
+			pr_warn("guest %s: resets itself in a loop (%u restarts, each within %llu s of the last): further "
+				"restarts wait, from %llu s doubling up to %llu s, until it runs %llu s\n",
+				g->name, RESTART_FREE_QUICK + 1, RESTART_QUICK_NS / 1000000000ULL,
+				RESTART_DELAY_FIRST_NS / 1000000000ULL, RESTART_DELAY_MAX_NS / 1000000000ULL,
+				RESTART_QUICK_NS / 1000000000ULL);
 		g->quiet_restart = !guest_log_allowed(&g->restarts);
-		if (!g->quiet_restart)
-			pr_info("guest %s: reset requested (%s): restarting (restart %lu%s)\n", g->name, reason,
+		if (!g->quiet_restart) {
+			char when[32] = "";
+			if (delay)
+				ksnprintf(when, sizeof(when), " in %lu s", (uint64_t)(delay / 1000000000ULL));
+			pr_info("guest %s: reset requested (%s): restarting%s (restart %lu%s)\n", g->name, reason, when,
 				g->restarts, g->restarts > 8 ? "; the restarts in between were not logged" : "");
+		}
 		g->reset_requested = true;
 		guest_stop(g, "reset (%s)", reason);
 	} else {
@@ -622,6 +641,8 @@ void guest_teardown(struct guest *g)
 
 void guest_restart(struct guest *g)
 {
+	if (g->warm_restart && now_ns() < restart_not_before_ns[g->index])
+		return; /* backing off (guest_request_reset); the scheduler asks again */
 	g->restart_pending = false;
 	if (g->state == GUEST_RUNNING)
 		return;

@@ -32,6 +32,7 @@
 #include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
+#include <keel/string.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
 #include <x86/io.h>
@@ -92,9 +93,30 @@ static void vcpu_flush_tlb(struct vcpu *v)
 		invept_all();
 }
 
+#ifdef KEEL_PANIC_TEST
+/* Only in build/keel-panic-test.elf (tests/boot/t-panic-smp.sh), never in
+ * keel.elf: a deliberate panic on the CPU that loads the guest named
+ * "panic" three seconds after it first ran, to check that a panic stops
+ * every CPU. */
+static void panic_test_hook(struct vcpu *v, unsigned cpu)
+{
+	static uint64_t first;
+	if (strcmp(v->guest->name, "panic") != 0)
+		return;
+	uint64_t now = rdtsc();
+	if (!first)
+		first = now;
+	else if (now - first > 3 * tsc_hz)
+		panic("test: deliberate panic on cpu%u (KEEL_PANIC_TEST build)\n", cpu);
+}
+#endif
+
 void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 {
 	struct pcpu *pc = &pcpus[cpu];
+#ifdef KEEL_PANIC_TEST
+	panic_test_hook(v, cpu);
+#endif
 	if (pc->current != v) {
 		vcpu_put(cpu);
 		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)

@@ -95,18 +95,21 @@ bool vlapic_sw_enabled(const struct vlapic *l) { return vlapic_hw_enabled(l) && 
 
 uint64_t vlapic_base_msr(const struct vlapic *l) { return l->base_msr; }
 
-int vlapic_set_base_msr(struct vlapic *l, uint64_t val)
+int vlapic_set_base_msr(struct vlapic *l, uint64_t val, unsigned maxphyaddr)
 {
-	/* Bits 0-7 and 9 are reserved, and so is everything above a 36-bit
-	 * physical address; EXTD (x2APIC) is not offered (CPUID hides it). */
-	const uint64_t reserved = 0xffULL | (1ULL << 9) | ~0xfffffffffULL;
+	/* Bits 0-7 and 9 are reserved, and so is every address bit at or above
+	 * MAXPHYADDR (SDM 10.4.4; 36 when the CPU does not say); EXTD
+	 * (x2APIC) is not offered (CPUID hides it). */
+	if (maxphyaddr < 36 || maxphyaddr > 52)
+		maxphyaddr = 36;
+	const uint64_t reserved = 0xffULL | (1ULL << 9) | ~((1ULL << maxphyaddr) - 1);
 	if ((val & reserved) || (val & VLAPIC_BASE_EXTD))
 		return -1;
 	bool was = vlapic_hw_enabled(l), on = val & VLAPIC_BASE_ENABLE;
 	l->base_msr = (l->base_msr & ~VLAPIC_BASE_ENABLE) | (on ? VLAPIC_BASE_ENABLE : 0);
 	if (was && !on)
 		reset_registers(l); /* SDM 10.4.3: state is lost, as at power-up */
-	if ((val & 0xffffff000ULL) != VLAPIC_DEFAULT_BASE)
+	if ((val & ~0xfffULL) != VLAPIC_DEFAULT_BASE)
 		return 1; /* the page stays at 0xFEE00000 */
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include <keel/console.h>
+#include <keel/cpu.h>
 #include <keel/format.h>
 #include <keel/spinlock.h>
 #include <keel/tsc.h>
@@ -144,15 +145,47 @@ void klog(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The CPU that owns the panic, -1 while there is none. */
+static int panic_cpu = -1;
+
+bool panic_in_progress(void) { return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) >= 0; }
+
+static void serial_puts_raw(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	serial_write(s, n);
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
 	__asm__ volatile("cli");
+	int me = (int)this_cpu(), owner = -1;
+	if (!__atomic_compare_exchange_n(&panic_cpu, &owner, me, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* Panicking already. On this CPU: the first panic failed part
+		 * way (maybe inside the console, whose lock it may hold), so
+		 * bypass the queue. On another CPU: that one reports, and its
+		 * NMI would park us anyway. */
+		if (owner == me)
+			serial_puts_raw("\r\nkeel: PANIC again while panicking; halted.\r\n");
+		cpu_park();
+	}
 	va_start(ap, fmt);
 	vprint("keel: PANIC: ", fmt, ap);
 	va_end(ap);
 	console_write("keel: halted.\n", 14);
 	console_flush();
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	/* Only now stop the others: one of them may hold the console lock,
+	 * and the message above is what matters. After the NMIs nothing may
+	 * take that lock again, so the last line goes straight to the UART. */
+	unsigned others = nr_cpus_online > 1 ? nr_cpus_online - 1 : 0;
+	if (others) {
+		char line[80];
+		unsigned stopped = smp_stop_other_cpus();
+		ksnprintf(line, sizeof(line), "keel: panic: other CPUs stopped: %u of %u\r\n", stopped, others);
+		serial_puts_raw(line);
+	}
+	cpu_park();
 }

@@ -24,6 +24,8 @@
 #define ICR_INIT (5u << 8)
 #define ICR_STARTUP (6u << 8)
 #define ICR_FIXED 0u
+#define ICR_NMI (4u << 8)
+#define ICR_ALL_BUT_SELF (3u << 18) /* destination shorthand */
 #define ICR_LEVEL_ASSERT (1u << 14)
 #define ICR_DELIVERY_PENDING (1u << 12)
 
@@ -183,6 +185,13 @@ bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa)
 		delay_us(200);
 	}
 	return true;
+}
+
+bool apic_send_nmi_all_but_self(void)
+{
+	/* NMI delivery ignores the vector and reaches a CPU with interrupts
+	 * off or running a guest (NMI exiting is on, hvm/vmx/vmx.c). */
+	return apic && apic_send(0, ICR_NMI | ICR_LEVEL_ASSERT | ICR_ALL_BUT_SELF);
 }
 
 void apic_send_ipi(uint32_t dest, uint8_t vector) { apic_send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector); }

@@ -39,7 +39,29 @@ uint32_t ap_boot_cpu;
 unsigned nr_cpus_online = 1;
 static volatile int ap_state[MAX_CPUS];
 
+static unsigned cpus_parked;
+
+void cpu_park(void)
+{
+	__atomic_add_fetch(&cpus_parked, 1, __ATOMIC_RELEASE);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+unsigned smp_stop_other_cpus(void)
+{
+	unsigned before = __atomic_load_n(&cpus_parked, __ATOMIC_ACQUIRE);
+	if (!apic_send_nmi_all_but_self())
+		return before;
+	uint64_t t0 = rdtsc();
+	while (__atomic_load_n(&cpus_parked, __ATOMIC_ACQUIRE) < nr_cpus_online - 1 && rdtsc() - t0 < tsc_hz / 10)
+		cpu_relax();
+	return __atomic_load_n(&cpus_parked, __ATOMIC_ACQUIRE);
+}
+
 __noreturn void ap_main(unsigned cpu);
+
+void ap_main(unsigned cpu);
 
 unsigned this_cpu(void)
 {

@@ -27,7 +27,11 @@ void trap_handle(struct trap_frame *f)
 		return;
 	}
 	if (f->vector == X86_EXC_NMI) {
-		/* NMIs arrive from other CPUs' panics or from firmware; log and go on. */
+		/* Another CPU panicked: stop here, never to return (NMIs stay
+		 * blocked, as no IRET follows). */
+		if (panic_in_progress())
+			cpu_park();
+		/* Otherwise from firmware or the platform: log and go on. */
 		pr_warn("NMI received on this CPU (rip %#lx); continuing\n", f->rip);
 		return;
 	}

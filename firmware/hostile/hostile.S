@@ -14,12 +14,14 @@
  *   msr      random RDMSR/WRMSR, then writes to FEATURE_CONTROL, EFER,
  *            APIC_BASE and the SYSENTER MSRs, counting the #GPs
  *   cpu      random CPUID leaves, VMCALLs with random numbers/pointers,
- *            and every VMX instruction (each must raise #UD)
+ *            every VMX instruction (each must raise #UD), XSETBV (#UD),
+ *            and RDTSCP returning the TSC_AUX value it wrote
  *   df       a double-fault storm: #GP's gate is not present, so every
  *            #GP becomes #DF, 1000 times
  *   triple   an empty IDT, then INT3: the CPU shuts down
  *   storm    PICs fully unmasked, PIT channel 0 with count 1, EOI spam
- *   ata      READ SECTORS with LBAs and counts beyond the disk
+ *   ata      READ SECTORS with LBAs and counts beyond the disk, then a
+ *            good one read by REP INSW into a buffer across 2 MiB
  *   fill     (isolation) fills its RAM from 1 MiB up with a 16-byte
  *            signature computed at run time (it is not in any image)
  *   scan     (isolation) plants the signature once in its own RAM, then
@@ -361,6 +363,29 @@ cpu:
 9:	movl $msg_vmcall_ptr, %esi
 	movl %ebp, %eax
 	call report
+	/* XSETBV, which CPUID does not offer: with CR4.OSXSAVE set (the CPU
+	 * allows it) it exits to Keel, which must answer #UD and log it (first,
+	 * so that it is within the log allowance it shares with the VMX
+	 * instructions). */
+	movl exc_count + 6 * 4, %ebp
+	movl $30f, resume_eip
+	movl %cr4, %eax
+	orl $1 << 18, %eax		/* CR4.OSXSAVE */
+	movl %eax, %cr4
+30:	movl $31f, resume_eip
+	xorl %ecx, %ecx			/* XCR0 */
+	xorl %edx, %edx
+	movl $1, %eax			/* x87 only: a valid value */
+	xsetbv
+31:	movl $0, resume_eip
+	movl %cr4, %eax
+	andl $~(1 << 18), %eax
+	movl %eax, %cr4
+	movl exc_count + 6 * 4, %eax
+	subl %ebp, %eax
+	movl $msg_xsetbv, %esi
+	call report
+	movl exc_count + 6 * 4, %ebp	/* #UDs before the VMX instructions */
 	movl $vmx_area, %ebx
 	movl $10f, resume_eip
 	vmxon (%ebx)
@@ -386,6 +411,26 @@ cpu:
 	vmxoff
 19:	movl $msg_vmx_ud, %esi
 	movl exc_count + 6 * 4, %eax
+	subl %ebp, %eax
+	call report
+	/* RDTSCP, when CPUID offers it, returns this vCPU's IA32_TSC_AUX. */
+	movl $0x80000001, %eax
+	cpuid
+	testl $1 << 27, %edx
+	jz 22f
+	movl $0xc0000103, %ecx		/* IA32_TSC_AUX */
+	movl $1234567, %eax
+	xorl %edx, %edx
+	movl $23f, resume_eip
+	wrmsr
+23:	movl $0, resume_eip
+	rdtscp
+	movl %ecx, %eax
+	movl $msg_tsc_aux, %esi
+	call report
+	jmp done
+22:	movl $msg_no_rdtscp, %esi
+	xorl %eax, %eax
 	call report
 	jmp done
 
@@ -473,6 +518,7 @@ storm:
 	jmp done
 
 /* --- ata: requests for sectors the disk does not have ----------------------------- */
+#define ATA_CHUNK_BUF 0x1fff01
 ata:
 	xorl %ebp, %ebp			/* requests refused with ERR */
 	movl $ata_requests, %ebx
@@ -511,6 +557,46 @@ ata:
 	jmp 1b
 4:	movl $msg_ata, %esi
 	movl %ebp, %eax
+	call report
+	/* A good read with REP INSW into a buffer at an odd address that runs
+	 * across 2 MiB (a RAM chunk boundary in Keel): the word at 0x1fffff
+	 * straddles it. Sector 1 is already at 0x7e00 (code, never written),
+	 * so every byte can be compared. */
+	movw $0x1f6, %dx
+	movb $0xe0, %al			/* LBA, device 0, LBA 27:24 = 0 */
+	outb %al, %dx
+	movw $0x1f2, %dx
+	movb $1, %al
+	outb %al, %dx
+	movb $1, %al			/* LBA 1 */
+	incw %dx
+	outb %al, %dx
+	xorb %al, %al
+	incw %dx
+	outb %al, %dx
+	incw %dx
+	outb %al, %dx
+	movw $0x1f7, %dx
+	movb $0x20, %al			/* READ SECTORS */
+	outb %al, %dx
+5:	inb %dx, %al
+	testb $0x80, %al		/* BSY */
+	jnz 5b
+	cld
+	movl $ATA_CHUNK_BUF, %edi
+	movl $256, %ecx
+	movw $0x1f0, %dx
+	rep insw
+	xorl %eax, %eax			/* bytes equal to the sector at 0x7e00 */
+	xorl %ecx, %ecx
+6:	movb ATA_CHUNK_BUF(%ecx), %dl
+	cmpb 0x7e00(%ecx), %dl
+	jne 7f
+	incl %eax
+7:	incl %ecx
+	cmpl $512, %ecx
+	jb 6b
+	movl $msg_ata_chunk, %esi
 	call report
 	jmp done
 
@@ -968,12 +1054,16 @@ msg_vmcall_ptr:	.asciz "cpu: VMCALL pointer cases with the expected result (of 7
 msg_vmcall_bad:	.asciz "hostile: cpu: VMCALL pointer case 0x"
 msg_vmcall_got:	.asciz " returned 0x"
 msg_vmx_ud:	.asciz "cpu: VMX instructions that raised #UD (of 10): "
+msg_xsetbv:	.asciz "cpu: XSETBV #UD: "
+msg_tsc_aux:	.asciz "cpu: RDTSCP after WRMSR TSC_AUX 1234567, ECX: "
+msg_no_rdtscp:	.asciz "cpu: RDTSCP not offered: "
 msg_df:		.asciz "df: double faults taken (of 1000): "
 msg_triple:	.asciz "hostile: triple fault now\r\n"
 msg_triple_back: .asciz "hostile: still running after the triple fault\r\n"
 msg_storm_on:	.asciz "hostile: storm: PIC unmasked, PIT count 1, EOI spam\r\n"
 msg_storm:	.asciz "storm: interrupts taken: "
 msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
+msg_ata_chunk:	.asciz "ata: REP INSW across 2 MiB at 0x1fff01, bytes matching the sector (of 512): "
 msg_flood_line:	.asciz "hostile: flood (debug port) "
 msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
 #ifdef GPA

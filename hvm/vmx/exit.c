@@ -152,8 +152,10 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
-		/* A host NMI arrived while the guest ran: Keel has no NMI
-		 * users, so just note it. */
+		/* A host NMI arrived while the guest ran: another CPU panicked
+		 * (stop here, the guest with us), or the platform sent one. */
+		if (panic_in_progress())
+			cpu_park();
 		pr_warn("guest %s: host NMI during guest execution\n", v->guest->name);
 		return EXIT_RESUME;
 	}
@@ -183,12 +185,6 @@ static enum exit_action exit_vmx_instruction(struct vcpu *v)
 		pr_info("guest %s: %s at RIP %#lx: #UD injected (not offered to guests; %lu so far)\n", g->name,
 			exit_reason_name(v->exit_reason), guest_rip(), g->ud_insn_count);
 	vcpu_inject_exception(v, X86_EXC_UD, false, 0);
-	return EXIT_RESUME;
-}
-
-static enum exit_action exit_gp(struct vcpu *v)
-{
-	vcpu_inject_exception(v, X86_EXC_GP, true, 0);
 	return EXIT_RESUME;
 }
 
@@ -313,7 +309,14 @@ static enum exit_action exit_task_switch(struct vcpu *v)
 static enum exit_action exit_xsetbv(struct vcpu *v)
 {
 	/* CPUID hides XSAVE, so a guest that uses XSETBV gets #UD like on a
-	 * CPU without it. */
+	 * CPU without it (it exits only once the guest set CR4.OSXSAVE
+	 * anyway). Probing, like the VMX instructions: logged, rate-limited. */
+	struct guest *g = v->guest;
+	if (guest_log_allowed(&g->ud_insn_count))
+		pr_info("guest %s: XSETBV (XCR%u value %#lx) at RIP %#lx: #UD injected (XSAVE not offered to guests; "
+			"%lu so far)\n",
+			g->name, (unsigned)v->regs.rcx, (v->regs.rdx << 32) | (uint32_t)v->regs.rax, guest_rip(),
+			g->ud_insn_count);
 	vcpu_inject_exception(v, X86_EXC_UD, false, 0);
 	return EXIT_RESUME;
 }
@@ -401,7 +404,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_WBINVD] = exit_skip,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
 	[EXIT_REASON_VMFUNC] = exit_vmx_instruction,
-	[EXIT_REASON_RDRAND] = exit_gp,
+	/* RDRAND and RDSEED run natively (their exiting controls stay off,
+	 * CPUID offers them): no handler, an exit would be reported. */
 };
 
 static void trace_record(struct vcpu *v)

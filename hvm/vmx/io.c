@@ -3,10 +3,13 @@
  * the access to the guest's port registry. String forms (INS/OUTS, with or
  * without REP) are finished in as few exits as possible: a whole page worth
  * of elements per exit, through the device's string fast path when it has
- * one, so `rep insw` of a sector is one exit, not 256.
+ * one, so `rep insw` of a sector is one exit, not 256. An element that
+ * straddles a page (an odd buffer address) is moved alone, in two pieces,
+ * so a buffer may cross 2 MiB RAM chunks; anything outside RAM is refused.
  */
 #include <keel/console.h>
 #include <keel/guest.h>
+#include <keel/io_string.h>
 #include <keel/string.h>
 #include <x86/cpu.h>
 
@@ -19,6 +22,53 @@
 #define IO_STRING_MAX_PER_EXIT 8192u
 
 static uint32_t size_mask(unsigned size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
+
+static enum exit_action io_string_refuse(struct vcpu *v, bool in, uint64_t bytes, uint64_t gpa)
+{
+	struct guest *g = v->guest;
+	guest_stop(g, "%s of %lu bytes at guest-physical %#lx crosses the end of its %lu MiB of RAM (RIP %#lx)",
+		   in ? "INS" : "OUTS", bytes, gpa, g->ram_size >> 20, vmread(VMCS_GUEST_RIP));
+	return EXIT_STOPPED;
+}
+
+/*
+ * One element that straddles a page boundary: its two pieces are translated
+ * separately (the pages need not be adjacent, nor in the same 2 MiB RAM
+ * chunk) and both are checked to be RAM before the device is touched, so a
+ * refused INS does not consume data. Returns false when the guest was
+ * stopped; else *done is the elements moved (0 or 1).
+ */
+static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t la, uint64_t gpa,
+				 uint64_t *done)
+{
+	struct guest *g = v->guest;
+	unsigned first = io_string_first_piece(gpa, size);
+	uint64_t gpa2 = gpa + first; /* the element only wraps the address size: one page */
+	if (first < size && !vcpu_linear_to_gpa(v, la + first, in, &gpa2)) {
+		guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la + first,
+			   vmread(VMCS_GUEST_RIP));
+		return false;
+	}
+	uint8_t *p1 = guest_phys_ptr(g, gpa, first);
+	uint8_t *p2 = guest_phys_ptr(g, gpa2, size - first);
+	if (!p1 || !p2) {
+		io_string_refuse(v, in, size, p1 ? gpa2 : gpa);
+		return false;
+	}
+	uint8_t elem[4];
+	if (in) {
+		*done = iobus_read_string(&g->io, port, size, elem, 1);
+		if (*done && g->state == GUEST_RUNNING) { /* else its RAM may be gone */
+			memcpy(p1, elem, first);
+			memcpy(p2, elem + first, size - first);
+		}
+	} else {
+		memcpy(elem, p1, first);
+		memcpy(elem + first, p2, size - first);
+		*done = iobus_write_string(&g->io, port, size, elem, 1);
+	}
+	return true;
+}
 
 static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
 {
@@ -47,25 +97,17 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 				   vmread(VMCS_GUEST_RIP));
 			return EXIT_STOPPED;
 		}
-		/* Elements that stay within this page and this address-size
-		 * wrap, moving forwards, can go in one block. */
-		uint64_t n = 1;
-		if (!down) {
-			uint64_t room_page = (PAGE_SIZE - (gpa & (PAGE_SIZE - 1))) / size;
-			uint64_t room_wrap = (amask - off + 1) / size;
-			n = MIN(todo, MIN(room_page, room_wrap));
-			if (n == 0)
-				n = 1;
+		uint64_t n = io_string_run(gpa, off, amask, size, down, todo), done;
+		if (n) {
+			uint8_t *p = guest_phys_ptr(g, gpa, n * size);
+			if (!p)
+				return io_string_refuse(v, in, n * size, gpa);
+			done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
+				  : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
+		} else {
+			if (!io_string_straddling(v, port, size, in, la, gpa, &done))
+				return EXIT_STOPPED;
 		}
-		uint8_t *p = guest_phys_ptr(g, gpa, n * size);
-		if (!p) {
-			guest_stop(g, "%s of %lu bytes at guest-physical %#lx crosses the end of its %lu MiB of RAM "
-				      "(RIP %#lx)",
-				   in ? "INS" : "OUTS", n * size, gpa, g->ram_size >> 20, vmread(VMCS_GUEST_RIP));
-			return EXIT_STOPPED;
-		}
-		uint64_t done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
-				   : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
 		uint64_t step = done * size;
 		*idx = (*idx & ~amask) | ((down ? off - step : off + step) & amask);
 		if (rep)

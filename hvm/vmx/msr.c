@@ -47,14 +47,19 @@ static enum msr_result rd_apic_base(struct vcpu *v, uint32_t msr, uint64_t *val)
 	*val = vlapic_base_msr(&v->lapic);
 	return MSR_OK;
 }
+
 static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	int r = vlapic_set_base_msr(&v->lapic, val);
+	/* The guest sees the host's MAXPHYADDR (CPUID 0x80000008, hvm/cpuid.c);
+	 * address bits at or above it are reserved. */
+	uint32_t a, b, c, d;
+	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
+	int r = vlapic_set_base_msr(&v->lapic, val, a & 0xff);
 	if (r < 0)
 		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
 	if (r > 0)
 		pr_warn("guest %s vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx\n",
-			v->guest->name, v->id, (uint64_t)(val & 0xffffff000ULL), (uint64_t)VLAPIC_DEFAULT_BASE);
+			v->guest->name, v->id, (uint64_t)(val & ~0xfffULL), (uint64_t)VLAPIC_DEFAULT_BASE);
 	return MSR_OK;
 }
 
@@ -258,16 +263,28 @@ static const uint32_t msr_passthrough[] = {
 	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_KERNEL_GS_BASE,
 };
 
+/* IA32_TSC_AUX, what RDTSCP returns in ECX, is per vCPU like the MSRs
+ * above, but it exists only when the CPU has RDTSCP; Keel offers RDTSCP to
+ * guests (CPUID, hvm/cpuid.c) exactly when it enables it in the VMCS. Not
+ * offered: the MSR stays trapped and refused with #GP. */
+static bool tsc_aux_per_vcpu(void) { return vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP; }
+
+static void msr_bitmap_pass(uint8_t *bitmap, uint32_t msr)
+{
+	uint32_t m = msr & 0x1fff;
+	bitmap[1024 + m / 8] &= ~(1u << (m % 8));
+	bitmap[3072 + m / 8] &= ~(1u << (m % 8));
+}
+
 void msr_bitmap_init(uint8_t *bitmap)
 {
 	/* Layout (SDM 25.6.9): read-low, read-high, write-low, write-high,
 	 * 1 KiB each; "high" covers 0xC0000000-0xC0001FFF. */
 	memset(bitmap, 0xff, PAGE_SIZE);
-	for (unsigned i = 0; i < ARRAY_SIZE(msr_passthrough); i++) {
-		uint32_t m = msr_passthrough[i] & 0x1fff;
-		bitmap[1024 + m / 8] &= ~(1u << (m % 8));
-		bitmap[3072 + m / 8] &= ~(1u << (m % 8));
-	}
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_passthrough); i++)
+		msr_bitmap_pass(bitmap, msr_passthrough[i]);
+	if (tsc_aux_per_vcpu())
+		msr_bitmap_pass(bitmap, MSR_IA32_TSC_AUX);
 }
 
 void vcpu_msrs_save(struct vcpu *v)
@@ -277,6 +294,8 @@ void vcpu_msrs_save(struct vcpu *v)
 	v->msrs.cstar = rdmsr(MSR_IA32_CSTAR);
 	v->msrs.fmask = rdmsr(MSR_IA32_FMASK);
 	v->msrs.kernel_gs_base = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	if (tsc_aux_per_vcpu())
+		v->msrs.tsc_aux = rdmsr(MSR_IA32_TSC_AUX);
 }
 
 void vcpu_msrs_load(struct vcpu *v)
@@ -286,4 +305,6 @@ void vcpu_msrs_load(struct vcpu *v)
 	wrmsr(MSR_IA32_CSTAR, v->msrs.cstar);
 	wrmsr(MSR_IA32_FMASK, v->msrs.fmask);
 	wrmsr(MSR_IA32_KERNEL_GS_BASE, v->msrs.kernel_gs_base);
+	if (tsc_aux_per_vcpu())
+		wrmsr(MSR_IA32_TSC_AUX, v->msrs.tsc_aux);
 }

@@ -22,5 +22,8 @@ uint32_t apic_id(void);
  * below 1 MiB). False if the APIC did not accept the IPIs. */
 bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa);
 void apic_send_ipi(uint32_t dest, uint8_t vector);
+/* NMI to every other CPU (the panic path); false without an APIC or when
+ * the APIC did not accept it. */
+bool apic_send_nmi_all_but_self(void);
 
 #endif

@@ -27,7 +27,12 @@ void console_flush(void);
 bool console_pending(void);
 void kprintf(const char *fmt, ...) __printf(1, 2);
 void klog(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
+/* Prints the message, stops every other CPU (NMI) and halts this one. A
+ * panic on a CPU while another CPU panics only stops it; a panic inside a
+ * panic prints one raw line and halts. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
+/* True once some CPU has entered panic(): an NMI then means "stop". */
+bool panic_in_progress(void);
 
 #define pr_err(...) klog(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) klog(LOG_WARN, __VA_ARGS__)

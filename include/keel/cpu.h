@@ -45,6 +45,14 @@ void smp_start_aps(const struct bootinfo *bi, unsigned max_cpus);
 /* Index of the CPU this runs on (0 until the APs are up). */
 unsigned this_cpu(void);
 
+/* After a panic (lib/console.c): sends every other CPU an NMI, whose
+ * handler sees panic_in_progress() and parks that CPU in cpu_park(); waits
+ * up to 100 ms for them. Returns how many CPUs said they stopped. */
+unsigned smp_stop_other_cpus(void);
+/* This CPU stops for good: interrupts off, HLT forever (an NMI would only
+ * come back here). Counted for smp_stop_other_cpus. */
+__noreturn void cpu_park(void);
+
 void cpu_tables_init(struct pcpu *c);
 void idt_init(void);
 void idt_load(void);

@@ -166,7 +166,9 @@ void vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned size, uint64_
  * bits, x2APIC), or 1 if the guest tried to move the page (kept in place;
  * the caller logs it). */
 uint64_t vlapic_base_msr(const struct vlapic *l);
-int vlapic_set_base_msr(struct vlapic *l, uint64_t val);
+/* -1: #GP (reserved bits: 0-7, 9, EXTD, address bits at or above
+ * MAXPHYADDR); 1: accepted but the page stays at 0xFEE00000; 0: done. */
+int vlapic_set_base_msr(struct vlapic *l, uint64_t val, unsigned maxphyaddr);
 /* The APIC is globally enabled (IA32_APIC_BASE.EN) and decodes its page. */
 bool vlapic_hw_enabled(const struct vlapic *l);
 bool vlapic_sw_enabled(const struct vlapic *l);

@@ -2,7 +2,8 @@
 # docs/security.md): random RDMSR/WRMSR (all #GP, logged but rate-limited)
 # and bad values for FEATURE_CONTROL, EFER, APIC_BASE, SYSENTER_ESP/EIP
 # (#GP, named in Keel's log); random CPUID and VMCALL, and hypercalls with
-# bad pointers (-EFAULT); every VMX instruction (#UD, named in Keel's log);
+# bad pointers (-EFAULT); every VMX instruction and XSETBV (#UD, named in
+# Keel's log); RDTSCP returning the guest's TSC_AUX;
 # a double-fault storm; a triple fault with on_reset:stop. A
 # heartbeat guest beside them must keep beating.
 . tests/boot/lib.sh
@@ -39,6 +40,13 @@ grep -q "\[cpu\] hostile: cpu: VMCALL pointer cases with the expected result (of
 for i in VMXON VMPTRLD VMREAD VMWRITE INVEPT INVVPID; do
 	grep -q "keel: guest cpu: $i at RIP 0x[0-9a-f]*: #UD injected" "$log" || fail "Keel's log does not name the guest's $i"
 done
+# XSETBV (XSAVE is not offered): #UD, and Keel names it. RDTSCP (offered on
+# this CPU model) returns the IA32_TSC_AUX this vCPU wrote.
+grep -q "\[cpu\] hostile: cpu: XSETBV #UD: 1" "$log" || fail "XSETBV did not raise #UD"
+grep -q "keel: guest cpu: XSETBV (XCR0 value 0x1) at RIP 0x[0-9a-f]*: #UD injected" "$log" ||
+	fail "Keel's log does not name the guest's XSETBV"
+grep -q "\[cpu\] hostile: cpu: RDTSCP after WRMSR TSC_AUX 1234567, ECX: 1234567" "$log" ||
+	fail "RDTSCP did not return the guest's TSC_AUX: $(grep -a 'RDTSCP' "$log")"
 grep -q "\[df\] hostile: df: double faults taken (of 1000): 1000" "$log" || fail "the double-fault storm did not complete"
 n=$(grep -c "keel: guest cpu: unknown hypercall" "$log")
 [ "$n" -le 20 ] || fail "a guest calling unknown hypercalls floods Keel's console ($n lines)"

@@ -296,20 +296,27 @@ static void test_base_msr(void **state)
 {
 	setup(2);
 	struct vlapic *l = &lapic[1];
-	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE), 0);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE, 36), 0);
 	/* x2APIC and reserved bits: #GP. */
-	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD), -1);
-	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | 1), -1);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD, 36), -1);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | 1, 36), -1);
+	/* Address bits at or above MAXPHYADDR are reserved; below it they
+	 * only ask to move the page. */
+	assert_int_equal(vlapic_set_base_msr(l, (1ULL << 36) | 0xfee00000ULL | VLAPIC_BASE_ENABLE, 36), -1);
+	assert_int_equal(vlapic_set_base_msr(l, (1ULL << 45) | 0xfee00000ULL | VLAPIC_BASE_ENABLE, 46), 1);
+	assert_int_equal(vlapic_set_base_msr(l, (1ULL << 46) | 0xfee00000ULL | VLAPIC_BASE_ENABLE, 46), -1);
+	assert_int_equal(vlapic_set_base_msr(l, 0x00008000ffffffffULL, 46), -1);
+	assert_int_equal(vlapic_set_base_msr(l, (1ULL << 40) | 0xfee00000ULL | VLAPIC_BASE_ENABLE, 0), -1);
 	/* Moving the page is refused; it stays at 0xFEE00000. */
-	assert_int_equal(vlapic_set_base_msr(l, 0xfed00000ULL | VLAPIC_BASE_ENABLE), 1);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfed00000ULL | VLAPIC_BASE_ENABLE, 36), 1);
 	assert_int_equal(vlapic_base_msr(l) & ~0xfffULL, 0xfee00000ULL);
 	/* The BSP flag is not the guest's to change. */
-	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_BSP), 0);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_BSP, 36), 0);
 	assert_false(vlapic_base_msr(l) & VLAPIC_BASE_BSP);
 	/* Global disable: state lost, no interrupts, INTR goes to the core. */
 	sw_enable(l);
 	vlapic_set_irr(l, 0x40, false);
-	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL), 0);
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL, 36), 0);
 	assert_false(vlapic_hw_enabled(l));
 	assert_int_equal(vlapic_pending_vector(l), -1);
 	assert_true(vlapic_accepts_pic(l));
