@@ -8,7 +8,6 @@
  * page count and MSR).
  */
 #include <keel/cpuid.h>
-#include <keel/vlapic.h>
 #include <x86/cpu.h>
 
 #define L1_ECX_MONITOR (1u << 3)
@@ -43,6 +42,21 @@
 	 (1u << 23) /* CLFLUSHOPT */ | (1u << 29) /* SHA */)
 
 #define EXT1_EDX_RDTSCP (1u << 27)
+
+struct cpuid_regs cpuid_tsc_leaf(uint64_t tsc_hz, struct cpuid_regs host)
+{
+	/* The guest's TSC is the host's (no offset, no scaling), so a host
+	 * leaf that states its rate is right as it is. */
+	if (host.eax && host.ebx && host.ecx)
+		return host;
+	/* Else a crystal at the TSC rate itself (halved until it fits ECX):
+	 * the ratio stays a small integer, so a kernel's 32-bit arithmetic
+	 * (Linux: crystal_khz * EBX / EAX) neither overflows nor rounds. */
+	uint32_t ratio = 1;
+	while (tsc_hz / ratio > 0xffffffffu)
+		ratio *= 2;
+	return (struct cpuid_regs){ 1, ratio, (uint32_t)(tsc_hz / ratio), 0 };
+}
 
 struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs h,
 				     const struct cpuid_guest_info *gi)
@@ -92,18 +106,7 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		h.edx = 0;
 		return h;
 	case 0x15:
-		/* TSC = crystal (ECX, Hz) x EBX / EAX. Kernels also take the
-		 * crystal for the local APIC timer's clock (Linux:
-		 * lapic_timer_period = crystal / HZ), and Keel's counts at
-		 * VLAPIC_BUS_HZ: so that is the crystal, and the ratio gives the
-		 * TSC rate Keel found (the guest's TSC is the host's: no offset,
-		 * no scaling). */
-		if (!gi->tsc_hz)
-			return h;
-		if (gi->tsc_hz <= 0xffffffffu)
-			return (struct cpuid_regs){ (uint32_t)VLAPIC_BUS_HZ, (uint32_t)gi->tsc_hz, (uint32_t)VLAPIC_BUS_HZ,
-						    0 };
-		return (struct cpuid_regs){ 1000000, (uint32_t)(gi->tsc_hz / 1000), (uint32_t)VLAPIC_BUS_HZ, 0 };
+		return gi->tsc_hz ? cpuid_tsc_leaf(gi->tsc_hz, h) : h;
 	case 0x16:
 		/* Base and maximum MHz: the host's when its leaf 0x15 stated the
 		 * TSC rate; else Keel's measured rate, so that nothing takes a

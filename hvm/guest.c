@@ -336,6 +336,8 @@ static int guest_init_devices(struct guest *g)
 		pr_err("guest %s: device set-up failed (port conflict or table full): a bug in Keel\n", g->name);
 		return -1;
 	}
+	/* The local APIC timers count at the crystal CPUID 0x15 states. */
+	g->apic_bus.timer_hz = cpuid_tsc_leaf(tsc_hz, tsc_host_leaf15).ecx;
 	return 0;
 }
 

@@ -310,9 +310,16 @@ static uint64_t timer_divisor(const struct vlapic *l)
 
 static bool timer_periodic(const struct vlapic *l) { return l->lvt[LVT_TIMER] & APIC_LVT_TIMER_PERIODIC; }
 
+static uint64_t bus_hz(const struct vlapic *l)
+{
+	return l->bus && l->bus->timer_hz ? l->bus->timer_hz : VLAPIC_BUS_HZ;
+}
+
 static uint64_t timer_period_ns(const struct vlapic *l)
 {
-	uint64_t p = (uint64_t)l->timer_icr * timer_divisor(l) * (1000000000ULL / VLAPIC_BUS_HZ);
+	/* At most 2^32 x 128 ticks: 128-bit before the division. */
+	unsigned __int128 ticks = (unsigned __int128)l->timer_icr * timer_divisor(l);
+	uint64_t p = (uint64_t)(ticks * 1000000000u / bus_hz(l));
 	if (timer_periodic(l) && p < VLAPIC_MIN_PERIOD_NS)
 		p = VLAPIC_MIN_PERIOD_NS;
 	return p;
@@ -338,7 +345,7 @@ static uint32_t timer_current_count(const struct vlapic *l)
 		elapsed %= period;
 	else if (elapsed >= period)
 		return 0;
-	uint64_t left = (period - elapsed) / timer_divisor(l);
+	uint64_t left = (uint64_t)((unsigned __int128)(period - elapsed) * bus_hz(l) / 1000000000u / timer_divisor(l));
 	return left > l->timer_icr ? l->timer_icr : (uint32_t)left;
 }
 

@@ -5,6 +5,7 @@
 
 uint64_t tsc_hz;
 bool tsc_hz_from_cpuid;
+struct cpuid_regs tsc_host_leaf15;
 uint64_t tsc_boot;
 static uint64_t ns_mult;  /* ns = ticks * ns_mult >> 32 */
 static uint64_t tsc_mult; /* ticks = ns * tsc_mult >> 32 */
@@ -45,6 +46,7 @@ void tsc_init(void)
 	tsc_hz = 0;
 	if (max >= 0x15) {
 		cpuid(0x15, &a, &b, &c, &d);
+		tsc_host_leaf15 = (struct cpuid_regs){ a, b, c, d };
 		if (a && b && c) {
 			tsc_hz = (uint64_t)c * b / a;
 			src = "CPUID 0x15";

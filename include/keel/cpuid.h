@@ -24,6 +24,12 @@ struct cpuid_guest_info {
 #define XEN_VERSION_MAJOR 4
 #define XEN_VERSION_MINOR 17
 
+/* Leaf 0x15 (TSC = crystal ECX x EBX / EAX) for a TSC running at tsc_hz,
+ * given the host's leaf 0x15. Its ECX, the core crystal, is also the
+ * guest's local APIC timer clock: kernels derive one from the other (Linux:
+ * lapic_timer_period = crystal / HZ). */
+struct cpuid_regs cpuid_tsc_leaf(uint64_t tsc_hz, struct cpuid_regs host);
+
 /* host: what CPUID(leaf, subleaf) returned on the host. */
 struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs host,
 				     const struct cpuid_guest_info *gi);

@@ -26,8 +26,10 @@
 /* Version register: version 0x14 (an integrated xAPIC), 6 LVT entries
  * (max LVT index 5 in bits 23:16), no EOI-broadcast suppression. */
 #define VLAPIC_VERSION 0x00050014u
-/* The timer counts at the "bus clock" divided by the DCR divisor. Keel's
- * bus clock is 1 GHz, so one tick is one nanosecond of Keel's time base. */
+/* The timer counts at the "bus clock" divided by the DCR divisor. A guest's
+ * bus clock is the core crystal its CPUID leaf 0x15 states (vlapic_bus's
+ * timer_hz, set by hvm/guest.c), since kernels time the APIC timer from
+ * that leaf; this is the default where none was set. */
 #define VLAPIC_BUS_HZ 1000000000ULL
 /* A periodic timer never fires faster than this (an initial count of 1
  * would ask for a billion interrupts a second). */
@@ -148,6 +150,7 @@ struct vlapic_bus {
 	const struct vlapic_bus_ops *ops;
 	void *ctx;
 	uint64_t undeliverable; /* messages that matched no APIC */
+	uint64_t timer_hz;      /* the timers' bus clock; 0: VLAPIC_BUS_HZ */
 };
 
 void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, void *ctx);

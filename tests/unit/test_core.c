@@ -102,9 +102,10 @@ static void test_guest_output_lines(void **state)
 	assert_int_equal(strlen(lines[0]), 5 + GUEST_LINE_MAX + 1);
 }
 
-/* Leaf 0x15: a 1 GHz crystal (the local APIC timer's clock) and the ratio
- * of the TSC rate Keel uses; leaf 0x16: the host's if its leaf 0x15 stated
- * that rate, else Keel's rate in MHz; leaf 0 then reaches both. */
+/* Leaf 0x15: the host's when it states the TSC rate; else a crystal at the
+ * TSC rate with a small integer ratio, so that Linux's 32-bit product
+ * crystal_khz * EBX does not overflow. Leaf 0x16: the host's if its leaf
+ * 0x15 stated the rate, else Keel's rate in MHz; leaf 0 reaches both. */
 static void test_cpuid_tsc_leaves(void **state)
 {
 	struct cpuid_guest_info gi = { .vcpu_id = 0, .nr_vcpus = 1 };
@@ -114,12 +115,11 @@ static void test_cpuid_tsc_leaves(void **state)
 	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0xd, 0, 0, 0 }, &gi);
 	assert_int_equal(r.eax, 0xd);
 
-	gi.tsc_hz = 50001234; /* Bochs: a 50 MHz TSC, measured */
+	gi.tsc_hz = 50001234; /* Bochs: a 50 MHz TSC, measured; the host's leaf empty */
 	r = cpuid_guest_filter(0x15, 0, (struct cpuid_regs){ 0, 0, 0, 0 }, &gi);
-	assert_int_equal(r.ecx, 1000000000u);
-	assert_int_equal((uint64_t)r.ecx * r.ebx / r.eax, 50001234u);
-	/* Linux: lapic_timer_period = crystal_khz * 1000 / HZ ticks per jiffy. */
-	assert_int_equal(r.ecx / 1000 * 1000 / 250, 4000000u);
+	uint32_t crystal_khz = r.ecx / 1000;
+	assert_int_equal(crystal_khz * r.ebx / r.eax, 50001); /* Linux's tsc_khz, in 32 bits */
+	assert_int_equal(r.ecx, 50001234);
 	r = cpuid_guest_filter(0x16, 0, host16, &gi);
 	assert_int_equal(r.eax, 50);
 	assert_int_equal(r.ebx, 50);
@@ -128,12 +128,20 @@ static void test_cpuid_tsc_leaves(void **state)
 	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0x20, 0, 0, 0 }, &gi);
 	assert_int_equal(r.eax, 0x16);
 
-	gi.tsc_hz = 5200000000ULL; /* above 2^32 Hz: kHz ratio */
+	/* A host that states it (24 MHz x 184/2 = 2.208 GHz): passed on. */
+	gi.tsc_hz = 2208000000ULL;
 	gi.host_tsc_leaves = true;
 	r = cpuid_guest_filter(0x15, 0, host15, &gi);
-	assert_true((uint64_t)r.ecx * r.ebx / r.eax == 5200000000ULL);
+	assert_memory_equal(&r, &host15, sizeof(r));
 	r = cpuid_guest_filter(0x16, 0, host16, &gi);
 	assert_int_equal(r.eax, 3500);
+
+	/* Measured above 2^32 Hz: the crystal halves, the ratio doubles. */
+	r = cpuid_tsc_leaf(5200000000ULL, (struct cpuid_regs){ 0, 0, 0, 0 });
+	assert_int_equal(r.eax, 1);
+	assert_int_equal(r.ebx, 2);
+	crystal_khz = r.ecx / 1000;
+	assert_int_equal(crystal_khz * r.ebx / r.eax, 5200000);
 }
 
 static void test_cpuid_xen_leaves(void **state)

@@ -292,6 +292,28 @@ static void test_timer(void **state)
 	assert_int_equal(vlapic_next_deadline_ns(l), NO_DEADLINE);
 }
 
+/* The bus clock is the guest's CPUID 0x15 crystal: at 50 MHz (Bochs's TSC)
+ * a tick is 20 ns, and the current count follows. */
+static void test_timer_bus_clock(void **state)
+{
+	setup(1);
+	bus.timer_hz = 50000000;
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	wr(l, APIC_REG_TIMER_DCR, 0xb); /* divide by 1 */
+	wr(l, APIC_REG_LVT_TIMER, 0xe0);
+	wr(l, APIC_REG_TIMER_ICR, 200000); /* 4 ms: Linux's period for HZ=250 */
+	uint64_t t0 = clk.ns;
+	assert_int_equal(vlapic_next_deadline_ns(l), t0 + 4000000);
+	clk.ns += 1000000;
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 150000);
+	/* The largest count and divisor: 2^32 x 128 ticks, no overflow. */
+	wr(l, APIC_REG_TIMER_DCR, 0xa); /* divide by 128 */
+	wr(l, APIC_REG_TIMER_ICR, 0xffffffffu);
+	assert_int_equal(vlapic_next_deadline_ns(l) - clk.ns, 0xffffffffULL * 128 * 20);
+	assert_int_equal(rd(l, APIC_REG_TIMER_CCR), 0xffffffffu);
+}
+
 static void test_base_msr(void **state)
 {
 	setup(2);
@@ -355,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_ipis_and_destinations),
 		cmocka_unit_test(test_lowest_priority),
 		cmocka_unit_test(test_timer),
+		cmocka_unit_test(test_timer_bus_clock),
 		cmocka_unit_test(test_base_msr),
 		cmocka_unit_test(test_bad_accesses),
 	};
