@@ -1,14 +1,20 @@
 /*
  * keel-init: the whole userland of the Linux boot test's initramfs. As PID 1
- * it prints a marker with the kernel's release on its console (ttyS0 by
- * console=ttyS0), then ends the guest through QEMU's isa-debug-exit port
- * 0xF4, which Keel emulates: ioperm(2) for that one port, then OUTB. Keel
- * has no ACPI, so reboot(RB_POWER_OFF) would only halt the CPU.
+ * it prints a marker with the kernel's release and the number of CPUs it
+ * may run on on its console (ttyS0 by console=ttyS0), waits until the UART
+ * has sent it all (the serial driver sends on THR-empty interrupts, so a
+ * broken interrupt path shows here as a hang), then ends the guest through
+ * QEMU's isa-debug-exit port 0xF4, which Keel emulates: ioperm(2) for that
+ * one port, then OUTB. Keel has no ACPI power management, so
+ * reboot(RB_POWER_OFF) would only halt the CPU.
  *
- * x86-64 Linux only; no libc (built with -static -nostdlib): the four
- * system calls are made directly.
+ * x86-64 Linux only; no libc (built with -static -nostdlib): the system
+ * calls are made directly.
  */
 #define SYS_write 1
+#define SYS_ioctl 16
+#define SYS_sched_getaffinity 204
+#define TCSBRK 0x5409 /* with argument 1: wait until the output is sent (tcdrain) */
 #define SYS_uname 63
 #define SYS_ioperm 173
 #define SYS_exit 60
@@ -32,6 +38,29 @@ static unsigned long len(const char *s)
 
 static void say(const char *s) { syscall3(SYS_write, 1, (long)s, (long)len(s)); }
 
+static void say_number(unsigned long n)
+{
+	char buf[24];
+	int i = sizeof(buf) - 1;
+	buf[i] = 0;
+	do
+		buf[--i] = (char)('0' + n % 10);
+	while ((n /= 10) && i > 0);
+	say(buf + i);
+}
+
+/* The CPUs this process may run on: every online CPU, for PID 1. */
+static unsigned long online_cpus(void)
+{
+	static unsigned long mask[16];
+	long n = syscall3(SYS_sched_getaffinity, 0, sizeof(mask), (long)mask);
+	unsigned long count = 0;
+	for (long i = 0; i < n / (long)sizeof(mask[0]); i++)
+		for (unsigned long m = mask[i]; m; m &= m - 1)
+			count++;
+	return count;
+}
+
 struct utsname {
 	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
 };
@@ -48,8 +77,12 @@ void _start(void)
 		say(u.machine);
 		say("\n");
 	}
+	say("keel-init: CPUs online: ");
+	say_number(online_cpus());
+	say("\n");
 	if (syscall3(SYS_ioperm, EXIT_PORT, 1, 1) == 0) {
 		say("keel-init: powering off through port 0xf4\n");
+		syscall3(SYS_ioctl, 1, TCSBRK, 1);
 		__asm__ volatile("outb %0, %1" ::"a"((unsigned char)EXIT_VALUE), "Nd"((unsigned short)EXIT_PORT));
 	}
 	say("keel-init: FAIL ioperm or port 0xf4 did not end the guest\n");
