@@ -638,7 +638,12 @@ void guest_teardown(struct guest *g)
 	uint64_t before = mm_free_bytes();
 	guest_free_memory(g);
 	g->teardown_pending = false;
-	pr_debug("guest %s: %lu KiB returned to the allocator\n", g->name, (mm_free_bytes() - before) >> 10);
+	/* Quiet for a guest about to restart (a reset loop must not flood). */
+	if (g->restart_pending)
+		pr_debug("guest %s: %lu KiB returned to the allocator\n", g->name, (mm_free_bytes() - before) >> 10);
+	else
+		pr_info("guest %s: %lu KiB returned to the allocator (%lu KiB free)\n", g->name,
+			(mm_free_bytes() - before) >> 10, mm_free_bytes() >> 10);
 }
 
 void guest_restart(struct guest *g)

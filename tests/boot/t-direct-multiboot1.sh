@@ -22,6 +22,11 @@ for line in "[g0] mb1test: started, EAX 0x2badb002" "[g0] mb1test: fw_cfg ram 16
 	grep -qF -- "$line" "$log" || { echo "missing in serial log: $line"; exit 1; }
 done
 if grep -q "SeaBIOS (version" "$log"; then echo "SeaBIOS ran on the direct path"; exit 1; fi
+# Ending through port 0xF4 frees the guest like any stop: its 16 MiB of RAM
+# and Keel's structures go back to the allocator.
+kib=$(sed -n 's/^keel: guest g0: \([0-9]*\) KiB returned to the allocator.*/\1/p' "$log")
+echo "returned to the allocator: ${kib:-nothing} KiB"
+[ -n "$kib" ] && [ "$kib" -ge 16384 ] || { echo "guest g0's memory was not returned after its exit"; exit 1; }
 echo "ELF kernel: marker seen, exit status 67 returned"
 
 exec $KEEL_RUN --guest "kernel=build/mb1test-aout.bin,name=aout,mem=8,cmdline=exit=5" \
