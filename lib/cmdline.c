@@ -141,6 +141,14 @@ static int guest_key(struct slice k)
 
 static void guest_module(struct guest_config *g, char *dst, size_t dstlen, const char *key, struct slice v)
 {
+	/* A module's name is the first word of its GRUB module line: a quoted
+	 * blank could never match one. */
+	for (size_t i = 0; i < v.len; i++)
+		if (v.p[i] == ' ' || v.p[i] == '\t') {
+			guest_error(g, "%s:%.*s has a blank; module names (the first word of GRUB's module line) have none",
+				    key, (int)MIN(v.len, SHOW), v.p);
+			return;
+		}
 	if (!copy_name(dst, dstlen, v))
 		guest_error(g, "%s:%.*s is not a module name of 1-%zu characters", key, (int)MIN(v.len, SHOW), v.p,
 			    dstlen - 1);

@@ -77,6 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		require(!g->disk[0] != !g->kernel[0]); /* exactly one */
 		require(!g->ramdisk[0] || g->kernel[0]);
 		require(!strchr(g->disk, ',') && !strchr(g->disk, ' '));
+		require(!strchr(g->kernel, ' ') && !strchr(g->ramdisk, ' '));
 		for (unsigned j = 0; j < i; j++)
 			require(strcmp(cfg.guests[j].name, g->name) != 0);
 	}

@@ -342,6 +342,11 @@ static void test_grub_quoting(void **state)
 	parse("guest=disk:d,cmdline:quiet");
 	assert_false(cfg.guests[0].valid);
 	assert_string_equal(cfg.guests[0].error, "cmdline: needs kernel:");
+	/* A quoted blank in a module name could never match a module (fuzz_cmdline). */
+	parse("guest=name:e9,di\"sk:k:d guest=name:n\"");
+	assert_int_equal(cfg.nr_guests, 1);
+	assert_false(cfg.guests[0].valid);
+	assert_non_null(strstr(cfg.guests[0].error, "disk:k:d guest=name:n has a blank"));
 	/* A quote left open runs to the end of the line. */
 	parse("\"guest=kernel:k,cmdline:a b");
 	assert_int_equal(cfg.nr_guests, 1);
