@@ -190,10 +190,10 @@ static void run_command(char *cmd)
 			kprintf("keel: %s: no guest named '%s' (try 'list')\n", cmd, arg ? arg : "");
 			return;
 		}
-		if (g->state == GUEST_RUNNING)
-			guest_stop(g, "stopped from the console");
 		if (!strcmp(cmd, "restart"))
-			g->restart_pending = true;
+			guest_request_restart(g);
+		else if (g->state == GUEST_RUNNING)
+			guest_stop(g, "stopped from the console");
 	} else {
 		kprintf("keel: unknown command '%s' (try 'help')\n", cmd);
 	}

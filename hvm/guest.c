@@ -646,6 +646,18 @@ void guest_teardown(struct guest *g)
 			(mm_free_bytes() - before) >> 10, mm_free_bytes() >> 10);
 }
 
+void guest_request_restart(struct guest *g)
+{
+	if (g->state == GUEST_RUNNING)
+		guest_stop(g, "stopped from the console");
+	/* A new machine, at once: no back-off, no NVRAM carried over. */
+	g->warm_restart = false;
+	g->quiet_restart = false;
+	memset(&restart_backoff[g->index], 0, sizeof(restart_backoff[g->index]));
+	restart_not_before_ns[g->index] = 0;
+	g->restart_pending = true;
+}
+
 void guest_restart(struct guest *g)
 {
 	if (g->warm_restart && now_ns() < restart_not_before_ns[g->index])

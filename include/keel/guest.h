@@ -145,6 +145,9 @@ void guest_stop(struct guest *g, const char *fmt, ...) __printf(2, 3);
 /* Boots a stopped guest again from its configuration (fresh RAM, devices,
  * SeaBIOS), as a reset does on a real machine. */
 void guest_restart(struct guest *g);
+/* The console's restart: stops g if it runs, then builds it again as a new
+ * machine, without the back-off a reset loop gets. */
+void guest_request_restart(struct guest *g);
 void guest_timeline_print(struct guest *g);
 /* Reports the guest's dropped console lines when due (output_budget.h);
  * final: whatever is left, at stop. */
