@@ -27,7 +27,7 @@ $(BUILD)/grub-disk.img: firmware/grub-disk/grub.cfg
 
 # The SMP test guest: an MBR that loads 8 sectors and starts the other vCPUs
 # (firmware/smp/smp.S; tests/boot/t-smp-guest.sh).
-$(BUILD)/firmware/smp.o: firmware/smp/smp.S firmware/mbr/com1.inc
+$(BUILD)/firmware/smp.o: firmware/smp/smp.S firmware/mbr/com1.inc firmware/mbr/com1_32.inc
 	@mkdir -p $(dir $@)
 	$(CC) -m32 -c $< -o $@
 
@@ -52,7 +52,7 @@ HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
 	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(call gpa_word,$(g),1).img)
 
 define hostile_rule
-$(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc
+$(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc firmware/mbr/com1_32.inc
 	@mkdir -p $$(dir $$@)
 	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) $$(if $$(HOSTILE_SEED),-DSEED=$$(HOSTILE_SEED)) -c $$< -o $$@
 endef

@@ -949,49 +949,8 @@ exc_unexpected_stub:
 	jmp exc_common
 
 /* --- 32-bit console --------------------------------------------------------------- */
-putc32:
-	pushl %edx
-	pushl %eax
-	movw $COM1 + 5, %dx
-1:	inb %dx, %al
-	testb $0x20, %al
-	jz 1b
-	popl %eax
-	movw $COM1, %dx
-	outb %al, %dx
-	popl %edx
-	ret
-puts32:
-	pushl %eax
-1:	lodsb
-	testb %al, %al
-	jz 2f
-	call putc32
-	jmp 1b
-2:	popl %eax
-	ret
-putdec32:
-	pushl %eax
-	pushl %ecx
-	pushl %edx
-	pushl %ebx
-	movl $10, %ebx
-	xorl %ecx, %ecx
-1:	xorl %edx, %edx
-	divl %ebx
-	pushl %edx
-	incl %ecx
-	testl %eax, %eax
-	jnz 1b
-2:	popl %eax
-	addb $'0', %al
-	call putc32
-	loop 2b
-	popl %ebx
-	popl %edx
-	popl %ecx
-	popl %eax
-	ret
+#include "../mbr/com1_32.inc"
+
 puthex32:			/* %eax as 8 hex digits */
 	pushl %eax
 	pushl %ecx
