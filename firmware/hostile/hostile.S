@@ -37,10 +37,8 @@
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
  */
-#define COM1 0x3f8
-#define SECTORS 16
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
+#define IMAGE_SECTORS 16
+#define IMAGE_NAME "hostile"
 #define IDT_BASE 0x1000		/* 64 gates */
 #define PAE_PDPT 0x3000		/* the gpa attack's page tables */
 #define PAE_PD0 0x4000
@@ -48,63 +46,27 @@
 #define RAM_END 0x2000000	/* the tests give these guests 32 MiB */
 #define PLANT 0x1234560		/* where scan plants its control copy */
 
+#include "boot_sector.inc"
+#include "flat_gdt.inc"
+
 	.code16
 	.section .text
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	movb %dl, boot_drive
+	boot_sector_enter
 	call com1_init
-	movw $dap, %si
-	movb $0x42, %ah
-	movb boot_drive, %dl
-	int $0x13
-	jc 2f
-	lgdt gdt_desc
-	movl %cr0, %eax
-	orb $1, %al
-	movl %eax, %cr0
-	ljmpl $SEL_CODE, $main32
-2:	movw $msg_disk, %si
-	call puts
-3:	cli
-	hlt
-	jmp 3b
+	call boot_load_rest
+	protected_mode_enter main32
 
-#include "../mbr/com1.inc"
-
-	.balign 4
-dap:	.byte 0x10, 0
-	.word SECTORS - 1
-	.word 0x7e00, 0
-	.quad 1
-boot_drive: .byte 0
-msg_disk: .asciz "hostile: INT 13h read failed\r\n"
-	.balign 8
-gdt:	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
-	.quad 0x00cf92000000ffff	/* 0x10: 32-bit data, flat */
-gdt_end:
-gdt_desc:
-	.word gdt_end - gdt - 1
-	.long gdt
-
-	.org 510
-	.byte 0x55, 0xaa
+#include "com1.inc"
+#include "disk_load.inc"
+	flat_gdt_table
+	boot_sector_signature
 
 /* --- 32-bit part ------------------------------------------------------------ */
 	.code32
 main32:
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
+	protected_mode_load_data
 	movl $0x7000, %esp
 	call idt_init
 	lidt idt_desc
@@ -949,27 +911,7 @@ exc_unexpected_stub:
 	jmp exc_common
 
 /* --- 32-bit console --------------------------------------------------------------- */
-#include "../mbr/com1_32.inc"
-
-puthex32:			/* %eax as 8 hex digits */
-	pushl %eax
-	pushl %ecx
-	pushl %edx
-	movl %eax, %edx
-	movl $8, %ecx
-1:	roll $4, %edx
-	movb %dl, %al
-	andb $0x0f, %al
-	addb $'0', %al
-	cmpb $'9', %al
-	jbe 2f
-	addb $('a' - '0' - 10), %al
-2:	call putc32
-	loop 1b
-	popl %edx
-	popl %ecx
-	popl %eax
-	ret
+#include "com1_32.inc"
 
 	.balign 4
 exc_table:
@@ -1043,5 +985,5 @@ msg_scan_out:	.asciz "isolation: reading just above RAM at "
 msg_unexpected:	.asciz "hostile: unexpected exception "
 msg_at:		.asciz " at EIP 0x"
 
-	.org SECTORS * 512 - 1
+	.org IMAGE_SECTORS * 512 - 1
 	.byte 0
