@@ -487,31 +487,8 @@ ata:
 1:	movl (%ebx), %eax		/* LBA28 */
 	cmpl $0xffffffff, %eax
 	je 4f
-	movw $0x1f6, %dx
-	movl %eax, %ecx
-	shrl $24, %ecx
-	andb $0x0f, %cl
-	orb $0xe0, %cl			/* LBA, device 0 */
-	movb %cl, %al
-	outb %al, %dx
-	movw $0x1f2, %dx
-	movb 4(%ebx), %al		/* count (0 = 256) */
-	outb %al, %dx
-	movl (%ebx), %eax
-	movw $0x1f3, %dx
-	outb %al, %dx
-	shrl $8, %eax
-	incw %dx
-	outb %al, %dx
-	shrl $8, %eax
-	incw %dx
-	outb %al, %dx
-	movw $0x1f7, %dx
-	movb $0x20, %al			/* READ SECTORS */
-	outb %al, %dx
-2:	inb %dx, %al
-	testb $0x80, %al		/* BSY */
-	jnz 2b
+	movb 4(%ebx), %cl		/* count (0 = 256) */
+	call ata_read_sectors
 	testb $0x01, %al		/* ERR */
 	jz 3f
 	incl %ebp
@@ -524,26 +501,9 @@ ata:
 	 * across 2 MiB (a RAM chunk boundary in Keel): the word at 0x1fffff
 	 * straddles it. Sector 1 is already at 0x7e00 (code, never written),
 	 * so every byte can be compared. */
-	movw $0x1f6, %dx
-	movb $0xe0, %al			/* LBA, device 0, LBA 27:24 = 0 */
-	outb %al, %dx
-	movw $0x1f2, %dx
-	movb $1, %al
-	outb %al, %dx
-	movb $1, %al			/* LBA 1 */
-	incw %dx
-	outb %al, %dx
-	xorb %al, %al
-	incw %dx
-	outb %al, %dx
-	incw %dx
-	outb %al, %dx
-	movw $0x1f7, %dx
-	movb $0x20, %al			/* READ SECTORS */
-	outb %al, %dx
-5:	inb %dx, %al
-	testb $0x80, %al		/* BSY */
-	jnz 5b
+	movl $1, %eax			/* LBA 1 */
+	movb $1, %cl
+	call ata_read_sectors
 	cld
 	movl $ATA_CHUNK_BUF, %edi
 	movl $256, %ecx
@@ -569,6 +529,36 @@ ata_requests:			/* LBA, count: the disk is 4 MiB = 8192 sectors */
 	.long 8191, 2			/* starts inside, ends outside */
 	.long 8000, 0			/* 256 sectors from 8000 */
 	.long 0xffffffff, 0
+
+/* READ SECTORS (PIO, LBA28) of CL sectors (0 = 256) from LBA EAX on the
+ * primary channel's device 0; returns once BSY clears, with the status
+ * register in AL. Clobbers EDX. */
+ata_read_sectors:
+	pushl %eax
+	movw $0x1f6, %dx
+	shrl $24, %eax
+	andb $0x0f, %al
+	orb $0xe0, %al			/* LBA, device 0, LBA 27:24 */
+	outb %al, %dx
+	movw $0x1f2, %dx
+	movb %cl, %al
+	outb %al, %dx
+	popl %eax
+	movw $0x1f3, %dx		/* LBA 7:0, 15:8, 23:16 */
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	movw $0x1f7, %dx
+	movb $0x20, %al			/* READ SECTORS */
+	outb %al, %dx
+1:	inb %dx, %al
+	testb $0x80, %al		/* BSY */
+	jnz 1b
+	ret
 
 /* --- flood: more console output than any console can take ------------------------ */
 #define FLOOD_BUF 0x10000
