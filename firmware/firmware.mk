@@ -1,15 +1,27 @@
 # Guest-side images: the test MBR and its 4 MiB disk image.
 MBR_IMG_SIZE := 4194304
 
+# Every test image is one .S assembled from firmware/<dir>/, including what
+# they share from firmware/common/ (COM1 output, the boot-sector prologue,
+# the INT 13h loader, the flat GDT). -MMD writes which includes each object
+# read (the top Makefile includes the .d files), so editing a shared include
+# rebuilds every image that uses it.
+FW_ASFLAGS := -m32 -Ifirmware/common -MMD -MP
+
 # Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling),
 # resetter (reset and exit conventions).
-$(BUILD)/firmware/%.o: firmware/mbr/%.S firmware/mbr/com1.inc
+$(BUILD)/firmware/%.o: firmware/mbr/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -Ifirmware/mbr -c $< -o $@
+	$(CC) $(FW_ASFLAGS) -c $< -o $@
+
+# Each image is linked at 0000:7C00, where the BIOS puts sector 0, and must
+# come out exactly as large as it says (IMAGE_SECTORS in its source): one
+# sector unless FW_BYTES_<name> says otherwise.
+fw_bytes = $(or $(FW_BYTES_$(1)),512)
 
 $(BUILD)/firmware/%.bin: $(BUILD)/firmware/%.o
 	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
-	@test $$(stat -c %s $@) -eq 512 || { echo "$@ is not 512 bytes"; exit 1; }
+	@test $$(stat -c %s $@) -eq $(call fw_bytes,$*) || { echo "$@ is not $(call fw_bytes,$*) bytes"; exit 1; }
 
 $(BUILD)/%.img: $(BUILD)/firmware/%.bin
 	cp $< $@
@@ -27,13 +39,10 @@ $(BUILD)/grub-disk.img: firmware/grub-disk/grub.cfg
 
 # The SMP test guest: an MBR that loads 8 sectors and starts the other vCPUs
 # (firmware/smp/smp.S; tests/boot/t-smp-guest.sh).
-$(BUILD)/firmware/smp.o: firmware/smp/smp.S firmware/mbr/com1.inc firmware/mbr/com1_32.inc
+$(BUILD)/firmware/%.o: firmware/smp/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c $< -o $@
-
-$(BUILD)/firmware/smp.bin: $(BUILD)/firmware/smp.o
-	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
-	@test $$(stat -c %s $@) -eq 4096 || { echo "$@ is not 4096 bytes"; exit 1; }
+	$(CC) $(FW_ASFLAGS) -c $< -o $@
+FW_BYTES_smp := 4096
 
 TEST_IMAGES += $(BUILD)/smp.img
 
@@ -52,30 +61,22 @@ HOSTILE_IMAGES := $(foreach a,$(HOSTILE_ATTACKS),$(BUILD)/hostile-$(a).img) \
 	$(foreach g,$(HOSTILE_GPAS),$(BUILD)/hostile-gpa-$(call gpa_word,$(g),1).img)
 
 define hostile_rule
-$(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S firmware/mbr/com1.inc firmware/mbr/com1_32.inc
+$(BUILD)/firmware/hostile-$(1).o: firmware/hostile/hostile.S
 	@mkdir -p $$(dir $$@)
-	$$(CC) -m32 -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) $$(if $$(HOSTILE_SEED),-DSEED=$$(HOSTILE_SEED)) -c $$< -o $$@
+	$$(CC) $$(FW_ASFLAGS) -DATTACK=$(2) -DATTACK_NAME='"$(1)"' $(3) $$(if $$(HOSTILE_SEED),-DSEED=$$(HOSTILE_SEED)) -c $$< -o $$@
 endef
 $(foreach a,$(HOSTILE_ATTACKS),$(eval $(call hostile_rule,$(a),$(a),)))
 $(foreach g,$(HOSTILE_GPAS),$(eval $(call hostile_rule,gpa-$(call gpa_word,$(g),1),gpa,-DGPA=$(call gpa_word,$(g),2) -DGPA_$(call gpa_word,$(g),3) $(if $(filter top:%,$(g)),-DGPA_TOP))))
-
-$(BUILD)/firmware/hostile-%.bin: $(BUILD)/firmware/hostile-%.o
-	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
-	@test $$(stat -c %s $@) -eq 8192 || { echo "$@ is not 8192 bytes"; exit 1; }
+$(foreach i,$(HOSTILE_IMAGES),$(eval FW_BYTES_$(basename $(notdir $(i))) := 8192))
 
 TEST_IMAGES += $(HOSTILE_IMAGES)
 
 # Benchmark guests (tools/bench, docs/performance.md): tscmark prints its
 # first TSC reading with the marker; exitcost times exits from inside.
-$(BUILD)/firmware/tscmark.o: firmware/bench/tscmark.S firmware/mbr/com1.inc
+$(BUILD)/firmware/%.o: firmware/bench/%.S
 	@mkdir -p $(dir $@)
-	$(CC) -m32 -c $< -o $@
-$(BUILD)/firmware/exitcost.o: firmware/bench/exitcost.S firmware/mbr/com1.inc
-	@mkdir -p $(dir $@)
-	$(CC) -m32 -c $< -o $@
-$(BUILD)/firmware/exitcost.bin: $(BUILD)/firmware/exitcost.o
-	ld -m elf_i386 -Ttext 0x7c00 -e _start --oformat binary -o $@ $<
-	@test $$(stat -c %s $@) -eq 1024 || { echo "$@ is not 1024 bytes"; exit 1; }
+	$(CC) $(FW_ASFLAGS) -c $< -o $@
+FW_BYTES_exitcost := 1024
 BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img
 # mb1test: Keel's multiboot1 test kernel (firmware/mb1test), as an ELF and
 # as a flat a.out-kludge binary; plus a small text file used as its module.

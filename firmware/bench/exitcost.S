@@ -14,42 +14,43 @@
 #define N 512
 #define N_HLT 64
 #define SAMPLES_SEG 0x1000	/* 0x10000: N dwords */
+#define IMAGE_SECTORS 2
+#define IMAGE_NAME "bench"
+
+#include "boot_sector.inc"
+
+/* Times setup + insn (up to two instructions, possibly none) N times into
+ * the samples at ES:0, each sample between two RDTSCs with nothing else in
+ * between (a call would add its own cost to every sample), and reports them
+ * as kind. */
+.macro time_exit kind, setup, insn
+	movw $N, %bp
+	xorw %di, %di
+2:	rdtsc
+	movl %eax, %esi
+	\setup
+	\insn
+	rdtsc
+	subl %esi, %eax
+	stosl
+	decw %bp
+	jnz 2b
+	movw $\kind, %si
+	movw $N, %cx
+	call report
+.endm
 
 	.code16
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	movb %dl, boot_drive
+	boot_sector_enter
 	call com1_init
-	/* The rest of the program (sector 1) to 0000:7E00. */
-	movw $dap, %si
-	movb $0x42, %ah
-	movb boot_drive, %dl
-	int $0x13
-	jc 7f
+	call boot_load_rest
 	jmp main
-7:	movw $msg_disk, %si
-	call puts
-8:	cli
-	hlt
-	jmp 8b
 
-#include "../mbr/com1.inc"
-
-	.balign 4
-dap:	.byte 0x10, 0
-	.word 1
-	.word 0x7e00, 0
-	.quad 1
-boot_drive: .byte 0
-msg_disk: .asciz "bench: INT 13h read failed\r\n"
-	.org 510
-	.byte 0x55, 0xaa
+#include "com1.inc"
+#include "disk_load.inc"
+	boot_sector_signature
 
 main:
 	movw $SAMPLES_SEG, %ax
@@ -57,66 +58,10 @@ main:
 	movw $irq0, 0x20	/* IVT entry 8: IRQ 0 under SeaBIOS's PIC setup */
 	movw $0, 0x22
 
-	/* nop */
-	movw $N, %bp
-	xorw %di, %di
-2:	rdtsc
-	movl %eax, %esi
-	rdtsc
-	subl %esi, %eax
-	stosl
-	decw %bp
-	jnz 2b
-	movw $k_nop, %si
-	movw $N, %cx
-	call report
-
-	/* cpuid */
-	movw $N, %bp
-	xorw %di, %di
-2:	rdtsc
-	movl %eax, %esi
-	xorl %eax, %eax
-	cpuid
-	rdtsc
-	subl %esi, %eax
-	stosl
-	decw %bp
-	jnz 2b
-	movw $k_cpuid, %si
-	movw $N, %cx
-	call report
-
-	/* in */
-	movw $N, %bp
-	xorw %di, %di
-2:	rdtsc
-	movl %eax, %esi
-	inb $0x61, %al
-	rdtsc
-	subl %esi, %eax
-	stosl
-	decw %bp
-	jnz 2b
-	movw $k_in, %si
-	movw $N, %cx
-	call report
-
-	/* vmcall */
-	movw $N, %bp
-	xorw %di, %di
-2:	rdtsc
-	movl %eax, %esi
-	movl $0x7f, %eax
-	vmcall
-	rdtsc
-	subl %esi, %eax
-	stosl
-	decw %bp
-	jnz 2b
-	movw $k_vmcall, %si
-	movw $N, %cx
-	call report
+	time_exit k_nop
+	time_exit k_cpuid, "xorl %eax, %eax", cpuid	/* leaf 0 */
+	time_exit k_in, "inb $0x61, %al"
+	time_exit k_vmcall, "movl $0x7f, %eax", vmcall	/* unknown: -ENOSYS */
 
 	/* hlt: first, TSC ticks per ms against PIT channel 2 (10 ms). */
 	inb $0x61, %al
@@ -259,5 +204,5 @@ msg_p99: .asciz " p99 "
 msg_n:	.asciz " n "
 msg_done: .asciz "bench: done\r\n"
 crlf:	.asciz "\r\n"
-	.org 1023
+	.org IMAGE_SECTORS * 512 - 1
 	.byte 0

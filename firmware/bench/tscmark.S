@@ -4,17 +4,14 @@
  * boots it under Keel and on bare Bochs (SeaBIOS as Bochs's own ROM) and
  * compares the ticks from the reset vector to this point.
  */
+#include "boot_sector.inc"
+
 	.code16
 	.globl _start
 _start:
 	rdtsc
-	cli
-	xorw %bx, %bx
-	movw %bx, %ds
-	movw %bx, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	movl %eax, tsc_lo
+	boot_sector_enter	/* keeps EDX:EAX */
+	movl %eax, tsc_lo
 	movl %edx, tsc_hi
 	call com1_init
 	movw $msg, %si
@@ -51,11 +48,10 @@ putdec64:
 	loop 4b
 	ret
 
-#include "../mbr/com1.inc"
+#include "com1.inc"
 
 tsc_lo:	.long 0
 tsc_hi:	.long 0
 msg:	.asciz "MBR loaded tsc="
 crlf:	.asciz "\r\n"
-	.org 510
-	.byte 0x55, 0xaa
+	boot_sector_signature

@@ -37,10 +37,8 @@
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
  */
-#define COM1 0x3f8
-#define SECTORS 16
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
+#define IMAGE_SECTORS 16
+#define IMAGE_NAME "hostile"
 #define IDT_BASE 0x1000		/* 64 gates */
 #define PAE_PDPT 0x3000		/* the gpa attack's page tables */
 #define PAE_PD0 0x4000
@@ -48,63 +46,27 @@
 #define RAM_END 0x2000000	/* the tests give these guests 32 MiB */
 #define PLANT 0x1234560		/* where scan plants its control copy */
 
+#include "boot_sector.inc"
+#include "flat_gdt.inc"
+
 	.code16
 	.section .text
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	movb %dl, boot_drive
+	boot_sector_enter
 	call com1_init
-	movw $dap, %si
-	movb $0x42, %ah
-	movb boot_drive, %dl
-	int $0x13
-	jc 2f
-	lgdt gdt_desc
-	movl %cr0, %eax
-	orb $1, %al
-	movl %eax, %cr0
-	ljmpl $SEL_CODE, $main32
-2:	movw $msg_disk, %si
-	call puts
-3:	cli
-	hlt
-	jmp 3b
+	call boot_load_rest
+	protected_mode_enter main32
 
-#include "../mbr/com1.inc"
-
-	.balign 4
-dap:	.byte 0x10, 0
-	.word SECTORS - 1
-	.word 0x7e00, 0
-	.quad 1
-boot_drive: .byte 0
-msg_disk: .asciz "hostile: INT 13h read failed\r\n"
-	.balign 8
-gdt:	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
-	.quad 0x00cf92000000ffff	/* 0x10: 32-bit data, flat */
-gdt_end:
-gdt_desc:
-	.word gdt_end - gdt - 1
-	.long gdt
-
-	.org 510
-	.byte 0x55, 0xaa
+#include "com1.inc"
+#include "disk_load.inc"
+	flat_gdt_table
+	boot_sector_signature
 
 /* --- 32-bit part ------------------------------------------------------------ */
 	.code32
 main32:
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
+	protected_mode_load_data
 	movl $0x7000, %esp
 	call idt_init
 	lidt idt_desc
@@ -525,31 +487,8 @@ ata:
 1:	movl (%ebx), %eax		/* LBA28 */
 	cmpl $0xffffffff, %eax
 	je 4f
-	movw $0x1f6, %dx
-	movl %eax, %ecx
-	shrl $24, %ecx
-	andb $0x0f, %cl
-	orb $0xe0, %cl			/* LBA, device 0 */
-	movb %cl, %al
-	outb %al, %dx
-	movw $0x1f2, %dx
-	movb 4(%ebx), %al		/* count (0 = 256) */
-	outb %al, %dx
-	movl (%ebx), %eax
-	movw $0x1f3, %dx
-	outb %al, %dx
-	shrl $8, %eax
-	incw %dx
-	outb %al, %dx
-	shrl $8, %eax
-	incw %dx
-	outb %al, %dx
-	movw $0x1f7, %dx
-	movb $0x20, %al			/* READ SECTORS */
-	outb %al, %dx
-2:	inb %dx, %al
-	testb $0x80, %al		/* BSY */
-	jnz 2b
+	movb 4(%ebx), %cl		/* count (0 = 256) */
+	call ata_read_sectors
 	testb $0x01, %al		/* ERR */
 	jz 3f
 	incl %ebp
@@ -562,26 +501,9 @@ ata:
 	 * across 2 MiB (a RAM chunk boundary in Keel): the word at 0x1fffff
 	 * straddles it. Sector 1 is already at 0x7e00 (code, never written),
 	 * so every byte can be compared. */
-	movw $0x1f6, %dx
-	movb $0xe0, %al			/* LBA, device 0, LBA 27:24 = 0 */
-	outb %al, %dx
-	movw $0x1f2, %dx
-	movb $1, %al
-	outb %al, %dx
-	movb $1, %al			/* LBA 1 */
-	incw %dx
-	outb %al, %dx
-	xorb %al, %al
-	incw %dx
-	outb %al, %dx
-	incw %dx
-	outb %al, %dx
-	movw $0x1f7, %dx
-	movb $0x20, %al			/* READ SECTORS */
-	outb %al, %dx
-5:	inb %dx, %al
-	testb $0x80, %al		/* BSY */
-	jnz 5b
+	movl $1, %eax			/* LBA 1 */
+	movb $1, %cl
+	call ata_read_sectors
 	cld
 	movl $ATA_CHUNK_BUF, %edi
 	movl $256, %ecx
@@ -607,6 +529,36 @@ ata_requests:			/* LBA, count: the disk is 4 MiB = 8192 sectors */
 	.long 8191, 2			/* starts inside, ends outside */
 	.long 8000, 0			/* 256 sectors from 8000 */
 	.long 0xffffffff, 0
+
+/* READ SECTORS (PIO, LBA28) of CL sectors (0 = 256) from LBA EAX on the
+ * primary channel's device 0; returns once BSY clears, with the status
+ * register in AL. Clobbers EDX. */
+ata_read_sectors:
+	pushl %eax
+	movw $0x1f6, %dx
+	shrl $24, %eax
+	andb $0x0f, %al
+	orb $0xe0, %al			/* LBA, device 0, LBA 27:24 */
+	outb %al, %dx
+	movw $0x1f2, %dx
+	movb %cl, %al
+	outb %al, %dx
+	popl %eax
+	movw $0x1f3, %dx		/* LBA 7:0, 15:8, 23:16 */
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	shrl $8, %eax
+	incw %dx
+	outb %al, %dx
+	movw $0x1f7, %dx
+	movb $0x20, %al			/* READ SECTORS */
+	outb %al, %dx
+1:	inb %dx, %al
+	testb $0x80, %al		/* BSY */
+	jnz 1b
+	ret
 
 /* --- flood: more console output than any console can take ------------------------ */
 #define FLOOD_BUF 0x10000
@@ -949,27 +901,7 @@ exc_unexpected_stub:
 	jmp exc_common
 
 /* --- 32-bit console --------------------------------------------------------------- */
-#include "../mbr/com1_32.inc"
-
-puthex32:			/* %eax as 8 hex digits */
-	pushl %eax
-	pushl %ecx
-	pushl %edx
-	movl %eax, %edx
-	movl $8, %ecx
-1:	roll $4, %edx
-	movb %dl, %al
-	andb $0x0f, %al
-	addb $'0', %al
-	cmpb $'9', %al
-	jbe 2f
-	addb $('a' - '0' - 10), %al
-2:	call putc32
-	loop 1b
-	popl %edx
-	popl %ecx
-	popl %eax
-	ret
+#include "com1_32.inc"
 
 	.balign 4
 exc_table:
@@ -1043,5 +975,5 @@ msg_scan_out:	.asciz "isolation: reading just above RAM at "
 msg_unexpected:	.asciz "hostile: unexpected exception "
 msg_at:		.asciz " at EIP 0x"
 
-	.org SECTORS * 512 - 1
+	.org IMAGE_SECTORS * 512 - 1
 	.byte 0

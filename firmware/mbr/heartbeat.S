@@ -4,17 +4,13 @@
  * which SeaBIOS's IRQ0 handler advances. So each line proves that the
  * virtual PIT fired and Keel injected the interrupt into this guest.
  */
+#include "boot_sector.inc"
+
 	.code16
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	call com1_init
+	boot_sector_enter
+	call com1_init
 	movw $msg_start, %si
 	call puts
 	movw $1, %bp
@@ -41,5 +37,4 @@ wait:
 msg_start: .asciz "heartbeat: waiting for timer ticks\r\n"
 msg_beat: .asciz "heartbeat "
 crlf:	.asciz "\r\n"
-	.org 510
-	.byte 0x55, 0xaa
+	boot_sector_signature

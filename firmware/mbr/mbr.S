@@ -1,10 +1,12 @@
 /*
  * Keel's test boot sector. The BIOS loads it to 0000:7C00 and jumps to it
  * with DL = the boot drive. It checks both, programs COM1 itself (so it
- * depends on nothing but the UART), prints "MBR loaded" and halts.
+ * depends on nothing but the UART), prints "MBR loaded" and halts. Unlike
+ * the other test sectors it does not start with boot_sector_enter: it
+ * reads CS:IP before making them canonical.
  * The CI boot tests wait for that line.
  */
-#define COM1 0x3f8
+#include "boot_sector.inc"
 
 	.code16
 	.section .text
@@ -28,25 +30,7 @@ _start:
 	ljmp $0, $2f		/* canonical 0000:7Cxx from here on */
 2:	movb %dl, boot_drive
 
-	/* COM1: 115200 8N1, FIFO on. */
-	movw $COM1 + 1, %dx
-	xorb %al, %al
-	outb %al, %dx
-	movw $COM1 + 3, %dx
-	movb $0x80, %al
-	outb %al, %dx
-	movw $COM1, %dx
-	movb $1, %al
-	outb %al, %dx
-	movw $COM1 + 1, %dx
-	xorb %al, %al
-	outb %al, %dx
-	movw $COM1 + 3, %dx
-	movb $0x03, %al
-	outb %al, %dx
-	movw $COM1 + 2, %dx
-	movb $0xc7, %al
-	outb %al, %dx
+	call com1_init
 
 	cmpl $0x7c00, %esi
 	jne bad_address
@@ -81,27 +65,9 @@ puthex:				/* low nibble of %al */
 	cmpb $'9', %al
 	jbe putc
 	addb $('a' - '0' - 10), %al
-	/* fall through */
-putc:				/* %al; waits for THR empty */
-	pushw %dx
-	pushw %ax
-	movw $COM1 + 5, %dx
-3:	inb %dx, %al
-	testb $0x20, %al
-	jz 3b
-	popw %ax
-	movw $COM1, %dx
-	outb %al, %dx
-	popw %dx
-	ret
+	jmp putc
 
-puts:				/* %si = NUL-terminated */
-	lodsb
-	testb %al, %al
-	jz 4f
-	call putc
-	jmp puts
-4:	ret
+#include "com1.inc"
 
 msg_ok:	.asciz "MBR loaded\r\n"
 msg_addr: .asciz "MBR: loaded at wrong address (expected 0000:7C00)\r\n"
@@ -116,5 +82,4 @@ boot_drive: .byte 0
 	.byte 0x83, 0x82, 0x02, 0x00	/* Linux; CHS 0/130/2 = LBA 8191 */
 	.long 2048, 6144
 	.fill 48, 1, 0
-	.org 510
-	.byte 0x55, 0xaa
+	boot_sector_signature

@@ -12,17 +12,13 @@
 #define CMOS_DATA 0x71
 #define CMOS_BOOT_COUNT 0x50
 
+#include "boot_sector.inc"
+
 	.code16
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	call com1_init
+	boot_sector_enter
+	call com1_init
 	movb $CMOS_BOOT_COUNT, %al
 	outb %al, $CMOS_INDEX
 	inb $CMOS_DATA, %al
@@ -85,5 +81,4 @@ msg_kbc: .asciz ": resetting through the keyboard controller (0xFE)\r\n"
 msg_triple: .asciz ": resetting by a triple fault\r\n"
 msg_done: .asciz ": done, exiting through port 0xF4\r\n"
 msg_alive: .asciz "reset-test: still running after the reset request\r\n"
-	.org 510
-	.byte 0x55, 0xaa
+	boot_sector_signature

@@ -11,76 +11,38 @@
  * The APIC accesses use several MOV encodings on purpose (A1/A3 moffs,
  * C7/C6 with disp32, 89/8B with a base register): Keel emulates each one.
  */
-#define COM1 0x3f8
 #define LAPIC 0xfee00000
 #define LAPIC_ID 0x20
 #define LAPIC_SVR 0xf0
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
 #define IOAPIC 0xfec00000
-#define SECTORS 8		/* the whole program: 4 KiB */
+#define IMAGE_SECTORS 8		/* the whole program: 4 KiB */
+#define IMAGE_NAME "smp"
 #define AP_ENTRY 0x8000		/* 4 KiB aligned: SIPI vector 0x08 */
 #define MAX_CPUS 8
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
+
+#include "boot_sector.inc"
+#include "flat_gdt.inc"
 
 	.code16
 	.section .text
 	.globl _start
 _start:
-	cli
-	xorw %ax, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	movw $0x7c00, %sp
-	ljmp $0, $1f
-1:	movb %dl, boot_drive
+	boot_sector_enter
 	call com1_init
-	/* The rest of the program, sectors 1.. to 0000:7E00 (EDD read). */
-	movw $dap, %si
-	movb $0x42, %ah
-	movb boot_drive, %dl
-	int $0x13
-	jc disk_error
+	call boot_load_rest
 	jmp stage2
 
-disk_error:
-	movw $msg_disk, %si
-	call puts
-9:	cli
-	hlt
-	jmp 9b
-
-#include "../mbr/com1.inc"
-
-	.balign 4
-dap:	.byte 0x10, 0
-	.word SECTORS - 1
-	.word 0x7e00, 0
-	.quad 1
-boot_drive: .byte 0
-msg_disk: .asciz "smp: INT 13h read failed\r\n"
-
-	.org 510
-	.byte 0x55, 0xaa
+#include "com1.inc"
+#include "disk_load.inc"
+	boot_sector_signature
 
 /* --- sector 1 on: the BSP enters protected mode ---------------------------- */
 stage2:
-	lgdt gdt_desc
-	movl %cr0, %eax
-	orb $1, %al
-	movl %eax, %cr0
-	ljmpl $SEL_CODE, $bsp32
+	protected_mode_enter bsp32
 
-	.balign 8
-gdt:	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
-	.quad 0x00cf92000000ffff	/* 0x10: 32-bit data, flat */
-gdt_end:
-gdt_desc:
-	.word gdt_end - gdt - 1
-	.long gdt
+	flat_gdt_table
 
 /* --- the AP trampoline: CS = 0x0800, IP = 0 after the SIPI ------------------ */
 	.org AP_ENTRY - 0x7c00
@@ -89,18 +51,11 @@ ap_entry:
 	ljmp $0, $1f
 1:	xorw %ax, %ax
 	movw %ax, %ds
-	lgdt gdt_desc
-	movl %cr0, %eax
-	orb $1, %al
-	movl %eax, %cr0
-	ljmpl $SEL_CODE, $ap32
+	protected_mode_enter ap32
 
 	.code32
 ap32:
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
+	protected_mode_load_data
 	/* A stack of its own: 1 KiB per AP below 0x70000, by ticket. */
 	movl $1, %eax
 	lock xaddl %eax, ap_ticket
@@ -125,10 +80,7 @@ ap32:
 
 /* --- the BSP ------------------------------------------------------------------ */
 bsp32:
-	movw $SEL_DATA, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
+	protected_mode_load_data
 	movl $0x7000, %esp
 
 	call find_mp_cpus		/* fills cpu_ids[], cpu_count */
@@ -164,7 +116,7 @@ bsp32:
 	movl $msg_ioapic, %esi
 	call puts32
 	movzbl %bl, %eax
-	call puthex32
+	call puthex32_byte
 	movl $msg_pins, %esi
 	call puts32
 	movl %ebx, %eax
@@ -314,25 +266,7 @@ lock_release:
 	movl $0, print_lock
 	ret
 
-#include "../mbr/com1_32.inc"
-
-puthex32:			/* %al as two hex digits */
-	pushl %eax
-	pushl %ecx
-	movb %al, %cl
-	shrb $4, %al
-	call 1f
-	movb %cl, %al
-	call 1f
-	popl %ecx
-	popl %eax
-	ret
-1:	andb $0x0f, %al
-	addb $'0', %al
-	cmpb $'9', %al
-	jbe putc32
-	addb $('a' - '0' - 10), %al
-	jmp putc32
+#include "com1_32.inc"
 
 msg_mp:		.asciz "\r\nsmp: MP table lists "
 msg_cpus:	.asciz " CPUs\r\n"
@@ -355,5 +289,5 @@ cpu_count:	.long 0
 bsp_id:		.long 0
 cpu_ids:	.fill MAX_CPUS, 1, 0
 
-	.org SECTORS * 512 - 1
+	.org IMAGE_SECTORS * 512 - 1
 	.byte 0

@@ -3,7 +3,6 @@
 # model lists the ones there are, and a timeout exits 1 with the serial tail
 # and where the time went.
 . tests/boot/lib.sh
-fail() { echo "FAIL: $*"; exit 1; }
 expect_exit() { # expected-status pattern command...
 	want=$1 pat=$2
 	shift 2
