@@ -52,14 +52,20 @@ static void enqueue(char c)
 	queue[(q_head + q_len++) % QUEUE_SIZE] = c;
 }
 
-void console_write(const char *s, size_t n)
+/* A serial terminal wants CR LF for a new line. */
+static void enqueue_text(const char *s, size_t n)
 {
-	spin_lock(&console_lock);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
 			enqueue('\r');
 		enqueue(s[i]);
 	}
+}
+
+void console_write(const char *s, size_t n)
+{
+	spin_lock(&console_lock);
+	enqueue_text(s, n);
 	drain(false);
 	spin_unlock(&console_lock);
 }
@@ -77,13 +83,8 @@ bool console_write_nowait(const char *s, size_t n)
 		need += s[i] == '\n';
 	spin_lock(&console_lock);
 	bool fits = q_len + need <= QUEUE_SIZE - CONSOLE_KEEL_RESERVE;
-	if (fits) {
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] == '\n')
-				enqueue('\r');
-			enqueue(s[i]);
-		}
-	}
+	if (fits)
+		enqueue_text(s, n);
 	drain(false);
 	spin_unlock(&console_lock);
 	return fits;
