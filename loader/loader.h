@@ -8,4 +8,9 @@
 void print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint32_t keel_hypercall(uint32_t nr, uint32_t arg);
 
+static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
 #endif

@@ -64,11 +64,6 @@ uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
 	return ret;
 }
 
-static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
-}
-
 static void check_xen_signature(void)
 {
 	uint32_t a, sig[3];

@@ -10,7 +10,7 @@
 int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus)
 {
 	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+	cpuid(1, &a, &b, &c, &d);
 	struct topology t = { nr_vcpus, a, d };
 	size_t mp = mptable_build((struct mp_float *)(uintptr_t)at->mp_float, (void *)(uintptr_t)at->mp_config,
 				  at->mp_config, at->mp_config_max, &t);
