@@ -47,7 +47,7 @@ struct cpuid_regs cpuid_tsc_leaf(uint64_t tsc_hz, struct cpuid_regs host)
 {
 	/* The guest's TSC is the host's (no offset, no scaling), so a host
 	 * leaf that states its rate is right as it is. */
-	if (host.eax && host.ebx && host.ecx)
+	if (cpuid_leaf15_states_rate(host))
 		return host;
 	/* Else a crystal at the TSC rate itself (halved until it fits ECX):
 	 * the ratio stays a small integer, so a kernel's 32-bit arithmetic

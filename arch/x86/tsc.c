@@ -4,7 +4,6 @@
 #include <x86/io.h>
 
 uint64_t tsc_hz;
-bool tsc_hz_from_cpuid;
 struct cpuid_regs tsc_host_leaf15;
 uint64_t tsc_boot;
 static uint64_t ns_mult;  /* ns = ticks * ns_mult >> 32 */
@@ -40,17 +39,15 @@ void tsc_init(void)
 {
 	uint32_t a, b, c, d, max;
 	const char *src = "PIT calibration";
-	bool from_leaf_15 = false;
 
 	cpuid(0, &max, &b, &c, &d);
 	tsc_hz = 0;
 	if (max >= 0x15) {
 		cpuid(0x15, &a, &b, &c, &d);
 		tsc_host_leaf15 = (struct cpuid_regs){ a, b, c, d };
-		if (a && b && c) {
+		if (cpuid_leaf15_states_rate(tsc_host_leaf15)) {
 			tsc_hz = (uint64_t)c * b / a;
 			src = "CPUID 0x15";
-			from_leaf_15 = true;
 		}
 	}
 	if (!tsc_hz)
@@ -66,7 +63,6 @@ void tsc_init(void)
 		tsc_hz = 1000000000ULL;
 		src = "a guess (no PIT, no CPUID leaf): timing will be wrong";
 	}
-	tsc_hz_from_cpuid = from_leaf_15;
 	ns_mult = ((uint64_t)1000000000 << 32) / tsc_hz;
 	tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000u);
 

@@ -18,7 +18,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.apic = vlapic_hw_enabled(&v->lapic),
 		.no_xen = v->guest->cfg->kernel[0] != 0,
 		.tsc_hz = tsc_hz,
-		.host_tsc_leaves = tsc_hz_from_cpuid,
+		.host_tsc_leaves = cpuid_leaf15_states_rate(tsc_host_leaf15),
 	};
 
 	if (leaf < 0x40000000 || leaf >= 0x80000000)

@@ -24,6 +24,9 @@ struct cpuid_guest_info {
 #define XEN_VERSION_MAJOR 4
 #define XEN_VERSION_MINOR 17
 
+/* Leaf 0x15 gives the TSC rate only with all three of EAX, EBX, ECX. */
+static inline bool cpuid_leaf15_states_rate(struct cpuid_regs r) { return r.eax && r.ebx && r.ecx; }
+
 /* Leaf 0x15 (TSC = crystal ECX x EBX / EAX) for a TSC running at tsc_hz,
  * given the host's leaf 0x15. Its ECX, the core crystal, is also the
  * guest's local APIC timer clock: kernels derive one from the other (Linux:

@@ -7,9 +7,9 @@
 
 extern uint64_t tsc_hz;
 extern uint64_t tsc_boot; /* TSC at Keel's entry (boot timeline origin) */
-/* The host's CPUID 0x15 stated tsc_hz (else it was measured). */
-extern bool tsc_hz_from_cpuid;
-extern struct cpuid_regs tsc_host_leaf15; /* as the host's CPUID returned it */
+/* The host's CPUID leaf 0x15 as it answered (tsc_hz comes from it when it
+ * states the rate, cpuid_leaf15_states_rate; else it was measured). */
+extern struct cpuid_regs tsc_host_leaf15;
 
 /* Finds the TSC frequency: CPUID 0x15/0x16 where present, else counts TSC
  * ticks across 10 ms of the PIT (channel 2). Prints the source. */
