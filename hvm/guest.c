@@ -548,18 +548,18 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->state = GUEST_RUNNING;
 	if (g->quiet_restart)
 		return 0;
+	/* What it boots: a kernel directly, or a disk through SeaBIOS. */
+	char boots[160];
 	if (gc->kernel[0])
-		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, kernel %s%s%s (direct boot), EPT %lu table pages, "
-			"%lu KiB of Keel memory besides RAM\n",
-			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->kernel,
-			gc->ramdisk[0] ? ", ramdisk " : "", gc->ramdisk, g->ept.nr_table_pages,
-			g->ram_overhead_bytes >> 10);
+		ksnprintf(boots, sizeof(boots), "kernel %s%s%s (direct boot)", gc->kernel,
+			  gc->ramdisk[0] ? ", ramdisk " : "", gc->ramdisk);
 	else
-		pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, disk %s (%lu KiB%s), EPT %lu table pages, %lu KiB "
-			"of Keel memory besides RAM\n",
-			g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", gc->disk,
-			g->disk_bytes >> 10, g->disk_private ? ", private copy" : "", g->ept.nr_table_pages,
-			g->ram_overhead_bytes >> 10);
+		ksnprintf(boots, sizeof(boots), "disk %s (%lu KiB%s)", gc->disk, g->disk_bytes >> 10,
+			  g->disk_private ? ", private copy" : "");
+	pr_info("guest %s: created: %lu MiB RAM, %u vCPU%s, %s, EPT %lu table pages, %lu KiB of Keel memory besides "
+		"RAM\n",
+		g->name, g->ram_size >> 20, g->nr_vcpus, g->nr_vcpus > 1 ? "s" : "", boots, g->ept.nr_table_pages,
+		g->ram_overhead_bytes >> 10);
 	return 0;
 }
 
