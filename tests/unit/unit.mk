@@ -1,20 +1,35 @@
 # Host unit tests (cmocka). Each tests/unit/test_*.c is one binary linked
-# with every pure source, built twice: plain, and with ASan+UBSan.
+# with the pure sources, built twice: plain, and with ASan+UBSan. The pure
+# sources are compiled once per flavour into objects (with -MMD, so a
+# changed header rebuilds what includes it), not once per test binary.
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-DKEEL_HOST_TEST -Iinclude -Iloader -Itests/unit -DKEEL_VERSION=\"$(VERSION)\"
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/unit-obj/%.o,$(PURE_SRCS))
+UNIT_SAN_OBJS := $(patsubst %.c,$(BUILD)/unit-san-obj/%.o,$(PURE_SRCS))
 
-$(BUILD)/unit/%: tests/unit/%.c $(PURE_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/*/*.h)
+$(BUILD)/unit-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(PURE_SRCS) -lcmocka
+	$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/unit-san/%: tests/unit/%.c $(PURE_SRCS) $(wildcard tests/unit/*.h) $(wildcard include/*/*.h)
+$(BUILD)/unit-san-obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $< $(PURE_SRCS) -lcmocka
+	$(HOSTCC) $(HOST_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_OBJS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -MMD -MP -o $@ $< $(UNIT_OBJS) -lcmocka
+
+$(BUILD)/unit-san/%: tests/unit/%.c $(UNIT_SAN_OBJS) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) $(SAN_FLAGS) -MMD -MP -o $@ $< $(UNIT_SAN_OBJS) -lcmocka
 
 UNIT_BINS := $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(addprefix $(BUILD)/unit-san/,$(UNIT_TESTS))
 
 test-unit: $(UNIT_BINS)
 	@tests/unit/run-all $(UNIT_BINS)
+
+# Kept between runs (make would delete them as intermediate files).
+.SECONDARY: $(UNIT_OBJS) $(UNIT_SAN_OBJS)
