@@ -25,18 +25,18 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 KASFLAGS := -Iinclude -I$(BUILD)/include -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack -Wl,--build-id=none
 
-KERNEL_SRCS := $(wildcard arch/x86/*.c arch/x86/*.S lib/*.c hvm/*.c hvm/vmx/*.c hvm/vmx/*.S)
+KERNEL_SRCS := $(wildcard arch/x86/*.c arch/x86/*.S lib/*.c hvm/*.c hvm/dev/*.c hvm/core/*.c hvm/vmx/*.c hvm/vmx/*.S)
 KERNEL_SRCS := $(filter-out hvm/vmx/asm-offsets.c,$(KERNEL_SRCS))
 KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
 
-# Files of hvm/ that touch hardware or Keel's global state (not host-built).
-HW_HVM_SRCS := hvm/guest.c hvm/guest_kernel.c hvm/sched.c hvm/control.c
-
-# Pure logic: compiled for the host by the unit tests and the fuzzers.
-# Everything in hvm/*.c and hvm/vmx/ept.c is pure; hardware access lives in
-# arch/x86/ and the rest of hvm/vmx/.
+# The tree says what is pure: lib/, hvm/*.c (policies, the port bus, the
+# instruction decoder) and hvm/dev/ (the device models) never touch hardware
+# or Keel's global state, and are compiled for the host by the unit tests
+# and the fuzzers. Hardware and global state live in arch/x86/, hvm/core/
+# (guests, scheduler, console) and hvm/vmx/ (but its pure EPT builder).
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c lib/acpi.c lib/kernel_image.c \
-	$(filter-out $(HW_HVM_SRCS),$(wildcard hvm/*.c)) hvm/vmx/ept.c loader/e820.c loader/seabios_info.c \
+	$(wildcard hvm/*.c hvm/dev/*.c) hvm/vmx/ept.c \
+	loader/e820.c loader/seabios_info.c \
 	loader/mptable.c loader/acpi.c loader/start_info.c loader/multiboot1.c loader/linux.c
 
 .DEFAULT_GOAL := all
@@ -70,14 +70,14 @@ $(BUILD)/keel.elf: $(KERNEL_OBJS) arch/x86/keel.ld
 	$(CC) $(KLDFLAGS) -T arch/x86/keel.ld -o $@ $(KERNEL_OBJS) -lgcc
 	@size $@ | tail -1 | awk '{printf "keel.elf: text %d data %d bss %d bytes\n", $$1, $$2, $$3}'
 
-# Test-only kernel for t-panic-smp: keel.elf with hvm/sched.c built with
+# Test-only kernel for t-panic-smp: keel.elf with hvm/core/sched.c built with
 # -DKEEL_PANIC_TEST (a deliberate panic, see there). Not installed, not in
 # the ISO; built by 'make test-boot'.
-$(BUILD)/kt/hvm/sched.c.o: hvm/sched.c $(BUILD)/include/keel/asm-offsets.h
+$(BUILD)/kt/hvm/core/sched.c.o: hvm/core/sched.c $(BUILD)/include/keel/asm-offsets.h
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -DKEEL_PANIC_TEST -MMD -MP -c $< -o $@
 
-PANIC_TEST_OBJS := $(filter-out $(BUILD)/k/hvm/sched.c.o,$(KERNEL_OBJS)) $(BUILD)/kt/hvm/sched.c.o
+PANIC_TEST_OBJS := $(filter-out $(BUILD)/k/hvm/core/sched.c.o,$(KERNEL_OBJS)) $(BUILD)/kt/hvm/core/sched.c.o
 $(BUILD)/keel-panic-test.elf: $(PANIC_TEST_OBJS) arch/x86/keel.ld
 	$(CC) $(KLDFLAGS) -T arch/x86/keel.ld -o $@ $(PANIC_TEST_OBJS) -lgcc
 

@@ -28,7 +28,7 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	debugport_init(&g->dbg, &g->dbg_out, &g->events);
 	vpci_init(&g->pci, &g->events);
 
-	/* fw_cfg: no boot menu, SeaBIOS's screen on COM1 (see hvm/fwcfg.c). */
+	/* fw_cfg: no boot menu, SeaBIOS's screen on COM1 (see hvm/dev/fwcfg.c). */
 	fwcfg_init(&g->fwcfg);
 	uint16_t zero16 = 0, ncpu = (uint16_t)g->nr_vcpus, sercon = 0x3f8;
 	uint64_t ram = g->ram_size;

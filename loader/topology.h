@@ -1,5 +1,5 @@
 /* What the guest's firmware tables describe: CPUs, local APICs and the I/O
- * APIC, as Keel emulates them (hvm/vlapic.c, hvm/vioapic.c). Shared by the
+ * APIC, as Keel emulates them (hvm/dev/vlapic.c, hvm/dev/vioapic.c). Shared by the
  * MP table and ACPI builders. */
 #ifndef LOADER_TOPOLOGY_H
 #define LOADER_TOPOLOGY_H

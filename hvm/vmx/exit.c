@@ -167,7 +167,7 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 static enum exit_action exit_triple_fault(struct vcpu *v)
 {
 	/* A PC's chipset answers the CPU's shutdown cycle with a reset, so a
-	 * triple fault is a reset request: on_reset: decides (hvm/guest.c). */
+	 * triple fault is a reset request: on_reset: decides (hvm/core/guest.c). */
 	struct guest *g = v->guest;
 	char why[96];
 	ksnprintf(why, sizeof(why), "triple fault at RIP %#lx, CS base %#lx, CR0 %#lx", guest_rip(),

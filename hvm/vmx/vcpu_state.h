@@ -21,7 +21,7 @@ void vcpu_state_enable_cpu(unsigned cpu);
 int vcpu_state_alloc(struct vcpu *v);
 void vcpu_state_free(struct vcpu *v);
 
-/* v leaves / enters `cpu` (hvm/sched.c: vcpu_put, vmx_vcpu_load). */
+/* v leaves / enters `cpu` (hvm/core/sched.c: vcpu_put, vmx_vcpu_load). */
 void vcpu_state_save(struct vcpu *v, unsigned cpu);
 void vcpu_state_load(struct vcpu *v, unsigned cpu);
 

@@ -29,7 +29,7 @@ struct pcpu {
 	void *vmxon_region;
 	struct vcpu *current; /* vCPU whose VMCS is loaded here */
 	uint64_t exit_stack_top; /* HOST_RSP for VM exits */
-	bool idle;            /* halted waiting for work (hvm/sched.c) */
+	bool idle;            /* halted waiting for work (hvm/core/sched.c) */
 	unsigned rr_pos;      /* round-robin position in the vCPU list */
 	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
 	uint64_t switches;    /* VMCS loads (vCPU switches) */

@@ -172,7 +172,7 @@ void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
  * one of its vCPUs). */
 void guest_teardown(struct guest *g);
 
-/* Scheduler (hvm/sched.c). hv_lock serialises all of Keel's work outside
+/* Scheduler (hvm/core/sched.c). hv_lock serialises all of Keel's work outside
  * guest mode; sched_pick_next is called with it held and returns with it
  * held. */
 void hv_lock(void);

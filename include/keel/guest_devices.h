@@ -1,7 +1,7 @@
 /*
  * The PC platform of one guest: which device models it has, at which ports,
  * on which interrupt lines, and what fw_cfg holds. Pure (no hardware
- * access): Keel's guest lifecycle (hvm/guest.c) and scheduler (hvm/sched.c)
+ * access): Keel's guest lifecycle (hvm/core/guest.c) and scheduler (hvm/core/sched.c)
  * call it, and so do the fuzzers (tests/fuzz/), so they exercise exactly
  * the device set a guest gets.
  */

@@ -1,5 +1,5 @@
 /* Direct kernel boot: staging the kernel, ramdisk and command line in guest
- * RAM for hvmloader (hvm/guest_kernel.c). */
+ * RAM for hvmloader (hvm/core/guest_kernel.c). */
 #ifndef KEEL_GUEST_KERNEL_H
 #define KEEL_GUEST_KERNEL_H
 

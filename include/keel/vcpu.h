@@ -77,7 +77,7 @@ struct vcpu {
 	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
-	/* Its local APIC (hvm/vlapic.c). A start-up IPI to a vCPU waiting
+	/* Its local APIC (hvm/dev/vlapic.c). A start-up IPI to a vCPU waiting
 	 * for one sets start_pending and start_vector; the vCPU's next entry
 	 * (vmx_intr_prepare_entry, its VMCS current) puts it in real mode at
 	 * start_vector:0000. */

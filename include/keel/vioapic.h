@@ -1,6 +1,6 @@
 /*
  * I/O APIC (82093AA-style, 24 pins) at guest-physical 0xFEC00000. Pure model
- * (hvm/vioapic.c): pins are driven like the 8259A's inputs, and unmasked
+ * (hvm/dev/vioapic.c): pins are driven like the 8259A's inputs, and unmasked
  * redirection entries send messages on the guest's APIC bus. At reset every
  * entry is masked, so until a guest programs it only the 8259A path (the
  * BSP's LINT0) delivers ISA interrupts.

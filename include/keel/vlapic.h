@@ -1,7 +1,7 @@
 /*
  * A guest's local APICs (xAPIC mode, MMIO page at 0xFEE00000) and the
  * "APIC bus" that carries interprocessor interrupts and I/O APIC messages
- * between them. Pure model (hvm/vlapic.c): it never touches VMX; the
+ * between them. Pure model (hvm/dev/vlapic.c): it never touches VMX; the
  * platform hooks in struct vlapic_bus_ops do what needs the scheduler
  * (INIT, start-up, waking a halted vCPU, level EOIs to the I/O APIC).
  *
@@ -28,7 +28,7 @@
 #define VLAPIC_VERSION 0x00050014u
 /* The timer counts at the "bus clock" divided by the DCR divisor. A guest's
  * bus clock is the core crystal its CPUID leaf 0x15 states (vlapic_bus's
- * timer_hz, set by hvm/guest.c), since kernels time the APIC timer from
+ * timer_hz, set by hvm/core/guest.c), since kernels time the APIC timer from
  * that leaf; this is the default where none was set. */
 #define VLAPIC_BUS_HZ 1000000000ULL
 /* A periodic timer never fires faster than this (an initial count of 1
@@ -131,7 +131,7 @@ struct vlapic {
 	uint64_t ipis_sent, timer_fires, bad_accesses;
 };
 
-/* What the platform does for the APIC bus (Keel: hvm/guest.c). */
+/* What the platform does for the APIC bus (Keel: hvm/core/guest.c). */
 struct vlapic_bus_ops {
 	/* INIT message for apic `index`: false if the platform refuses it
 	 * (Keel: the BSP); otherwise the APIC's registers are reset. */

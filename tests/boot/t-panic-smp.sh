@@ -1,6 +1,6 @@
 # A panic on one host CPU stops the others (lib/console.c, arch/x86/smp.c).
 # build/keel-panic-test.elf is keel.elf with a deliberate panic
-# (-DKEEL_PANIC_TEST, hvm/sched.c) on the CPU that loads guest "panic" (a
+# (-DKEEL_PANIC_TEST, hvm/core/sched.c) on the CPU that loads guest "panic" (a
 # spinner, interrupts off) 3 s after it first ran. With two CPUs and a
 # heartbeat guest beside it: the panic message, then Keel's count of the
 # other CPUs that stopped (1 of 1: only a CPU parked for good counts itself;

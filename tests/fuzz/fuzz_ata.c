@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the ATA disk model alone (hvm/vata.c): task-file
+ * libFuzzer harness for the ATA disk model alone (hvm/dev/vata.c): task-file
  * values, commands, PIO data transfers in every width, software resets,
  * with a small disk image and a shadow copy of what the disk must hold.
  *

@@ -37,10 +37,10 @@
 #include <keel/vmx.h>
 #include <x86/io.h>
 
-#include "vmx/exit.h"
-#include "vmx/vcpu_state.h"
-#include "vmx/vmcs.h"
-#include "vmx/vmx.h"
+#include "../vmx/exit.h"
+#include "../vmx/vcpu_state.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 
 #define SLICE_NS 10000000ULL /* 10 ms */
 

@@ -16,7 +16,7 @@
 #include <keel/tsc.h>
 #include <x86/io.h>
 
-#include "vmx/exit.h"
+#include "../vmx/exit.h"
 
 static char line[64];
 static unsigned line_len;

@@ -18,10 +18,10 @@
 #include <stdarg.h>
 #include <x86/io.h>
 
-#include "vmx/exit.h"
-#include "vmx/vcpu_state.h"
-#include "vmx/vmcs.h"
-#include "vmx/vmx.h"
+#include "../vmx/exit.h"
+#include "../vmx/vcpu_state.h"
+#include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 
 struct guest *guests[MAX_GUESTS_RUNNING];
 unsigned nr_guests;
@@ -426,7 +426,7 @@ static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
 static int guest_create_vcpus(struct guest *g)
 {
 	/* Each new VMCS is made current here to fill it in, then cleared so
-	 * any CPU can load it (hvm/sched.c). */
+	 * any CPU can load it (hvm/core/sched.c). */
 	unsigned cpu = this_cpu();
 	vcpu_put(cpu);
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {

@@ -8,7 +8,7 @@
  * (1) and "deasserted" (0), so an entry fires on assertion whatever the
  * guest chose (ISA interrupts are active high, as the MP table says).
  * ExtINT entries are not delivered: the 8259A reaches the BSP through its
- * LINT0 instead (hvm/vlapic.c).
+ * LINT0 instead (hvm/dev/vlapic.c).
  */
 #include <keel/string.h>
 #include <keel/vioapic.h>
