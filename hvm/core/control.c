@@ -16,7 +16,7 @@
 #include <keel/tsc.h>
 #include <x86/io.h>
 
-#include "../vmx/exit.h"
+#include <keel/exit_stats.h>
 
 static char line[64];
 static unsigned line_len;

@@ -14,14 +14,11 @@
 #include <keel/restart_backoff.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
-#include <keel/vmx.h>
+#include <keel/exit_stats.h>
+#include <keel/vcpu_arch.h>
 #include <stdarg.h>
 #include <x86/io.h>
 
-#include "../vmx/exit.h"
-#include "../vmx/vcpu_state.h"
-#include "../vmx/vmcs.h"
-#include "../vmx/vmx.h"
 
 struct guest *guests[MAX_GUESTS_RUNNING];
 unsigned nr_guests;
@@ -89,28 +86,15 @@ static void guest_free_memory(struct guest *g)
 	}
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
-	page_free(g->io_bitmap, 2);
-	page_free(g->msr_bitmap, 1);
-	g->io_bitmap = g->msr_bitmap = NULL;
+	guest_arch_destroy(g);
 	if (g->disk_private)
 		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
 	g->disk = NULL;
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
-		if (v->vmcs) {
-			/* No CPU holds it (the scheduler made sure), so it is
-			 * inactive; VMCLEAR anyway before the page is reused, in
-			 * case creation failed half-way (SDM 24.11.1). */
-			vmcs_clear(virt_to_phys(v->vmcs));
-			if (v->cpu >= 0 && pcpus[v->cpu].current == v)
-				pcpus[v->cpu].current = NULL;
-			v->cpu = -1;
-			page_free(v->vmcs, 1);
-			v->vmcs = NULL;
-		}
+		vcpu_arch_destroy(v);
 		page_free(v->trace, ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
 		v->trace = NULL;
-		vcpu_state_free(v);
 	}
 }
 
@@ -125,7 +109,7 @@ static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 	g->ept.alloc_table = ept_alloc_table;
 	g->ept.free_table = ept_free_table;
 	g->ept.ctx = g;
-	g->ept.allow_2m = vmx_caps.ept_2m;
+	g->ept.allow_2m = vcpu_arch_large_pages();
 	g->ept.allow_1g = false;
 	if (ept_init(&g->ept) < 0)
 		return -1;
@@ -348,13 +332,6 @@ static int guest_init_devices(struct guest *g)
 
 /* --- creation ------------------------------------------------------------ */
 
-static void guest_build_io_bitmap(struct guest *g)
-{
-	/* Every port exits (SDM 25.6.4: bit set = exit). A device that wanted
-	 * to pass a port through would clear its bit here; none does. */
-	memset(g->io_bitmap, 0xff, 2 * PAGE_SIZE);
-}
-
 /* bios (firmware path) or kernel (direct boot) is NULL. */
 static int guest_load_images(struct guest *g, const struct boot_module *loader, const struct boot_module *bios,
 			     const struct boot_module *kernel, const struct boot_module *ramdisk)
@@ -425,10 +402,6 @@ static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
 
 static int guest_create_vcpus(struct guest *g)
 {
-	/* Each new VMCS is made current here to fill it in, then cleared so
-	 * any CPU can load it (hvm/core/sched.c). */
-	unsigned cpu = this_cpu();
-	vcpu_put(cpu);
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 		memset(v, 0, sizeof(*v));
@@ -446,27 +419,13 @@ static int guest_create_vcpus(struct guest *g)
 			if (!v->trace)
 				v->trace_len = 0;
 		}
-		if (vcpu_state_alloc(v) < 0 || vmcs_create(v, cpu) < 0) {
-			pr_err("guest %s: cannot create the VMCS of vCPU %u (out of memory?)\n", g->name, i);
+		/* vCPU 0 starts in hvmloader, the others wait for INIT-SIPI. */
+		if (vcpu_arch_create(v, i == 0 ? VCPU_START_LOADER : VCPU_START_WAIT_SIPI) < 0) {
+			pr_err("guest %s: cannot create vCPU %u: out of memory for its VMCS and register pages\n",
+			       g->name, i);
 			return -1;
 		}
-		if (i == 0) {
-			vmcs_set_guest_loader_state(v, HVMLOADER_LOAD_ADDR, GUEST_START_INFO_GPA);
-			v->state = VCPU_RUNNABLE;
-			if (g->cfg->selftest_bad_vmcs) {
-				/* Test hook: TR must be usable (SDM 26.3.1.2), so the
-				 * first VM entry fails its guest-state checks. */
-				pr_warn("guest %s: selftest: TR marked unusable in the VMCS\n", g->name);
-				vmwrite(VMCS_GUEST_TR_AR, VMX_AR_UNUSABLE);
-			}
-		} else {
-			vmcs_set_guest_real_mode(v, 0, 0, 0);
-			vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
-			v->state = VCPU_WAIT_SIPI;
-		}
-		vmcs_clear(virt_to_phys(v->vmcs));
-		v->cpu = -1;
-		pcpus[cpu].current = NULL;
+		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	}
 	return 0;
 }
@@ -491,16 +450,12 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 		return -1;
 	}
 
-	g->io_bitmap = page_alloc(2);
-	g->msr_bitmap = page_alloc(1);
-	if (!g->io_bitmap || !g->msr_bitmap || guest_alloc_ram(g, gc->mem_bytes) < 0) {
+	if (guest_arch_create(g) < 0 || guest_alloc_ram(g, gc->mem_bytes) < 0) {
 		pr_err("guest %s: not enough memory for %lu MiB of RAM (%lu MiB free, largest 2 MiB-aligned run "
 		       "%lu MiB); give it less with mem:, or boot fewer guests\n",
 		       g->name, gc->mem_bytes >> 20, mm_free_bytes() >> 20, mm_largest_free_run(MiB(2)) >> 20);
 		return -1;
 	}
-	guest_build_io_bitmap(g);
-	msr_bitmap_init(g->msr_bitmap);
 	if ((disk && guest_setup_disk(g, disk) < 0) || guest_load_images(g, loader, bios, kernel, ramdisk) < 0)
 		return -1;
 	if (guest_init_devices(g) < 0)

@@ -12,11 +12,11 @@
  * Slices are enforced by the VMX-preemption timer, so a guest spinning with
  * interrupts off still gives the CPU back.
  *
- * A VMCS is active on at most one CPU, and only while it is that CPU's
- * current vCPU: a CPU that switches away from a vCPU, or goes idle while
- * other CPUs could run it, VMCLEARs it first (vcpu_put). So any CPU may load
- * any vCPU that is not current somewhere, and the launch state is always
- * right (SDM 24.11.3: VMCLEAR before a VMCS moves to another processor).
+ * How a vCPU is put on a CPU, taken off it and entered is the back end's
+ * (include/keel/vcpu_arch.h, hvm/vmx/vcpu.c): a vCPU is current on at most
+ * one CPU, and a CPU that switches away from a vCPU, or goes idle while
+ * other CPUs could run it, releases it first (vcpu_arch_put), so any CPU
+ * may load any vCPU that is not current somewhere.
  *
  * Locking: one lock, hv_lock, serialises everything Keel does outside guest
  * mode (exit handlers, device models, scheduling, guest creation and
@@ -34,13 +34,9 @@
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
-#include <keel/vmx.h>
+#include <keel/vcpu_arch.h>
 #include <x86/io.h>
 
-#include "../vmx/exit.h"
-#include "../vmx/vcpu_state.h"
-#include "../vmx/vmcs.h"
-#include "../vmx/vmx.h"
 
 #define SLICE_NS 10000000ULL /* 10 ms */
 
@@ -63,37 +59,6 @@ unsigned sched_place_vcpu(void)
 	return next++ % nr_cpus_online;
 }
 
-void vcpu_put(unsigned cpu)
-{
-	struct pcpu *pc = &pcpus[cpu];
-	struct vcpu *v = pc->current;
-	if (!v)
-		return;
-	if (v->state != VCPU_STOPPED)
-		vcpu_state_save(v, cpu);
-	vmcs_clear(virt_to_phys(v->vmcs));
-	v->launched = 0;
-	v->cpu = -1;
-	pc->current = NULL;
-}
-
-/* Guest-linear and guest-physical translations cached for this vCPU's
- * VPID/EPTP on this CPU may be stale: it may have run elsewhere since, or
- * be a restarted guest reusing the VPID and an EPT root address. */
-static void vcpu_flush_tlb(struct vcpu *v)
-{
-	if (vmx_caps.vpid) {
-		if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
-			invvpid_single(v->vpid);
-		else
-			invvpid_all();
-	}
-	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
-		invept_single(ept_pointer(&v->guest->ept));
-	else if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
-		invept_all();
-}
-
 #ifdef KEEL_PANIC_TEST
 /* Only in build/keel-panic-test.elf (tests/boot/t-panic-smp.sh), never in
  * keel.elf: a deliberate panic on the CPU that loads the guest named
@@ -112,51 +77,25 @@ static void panic_test_hook(struct vcpu *v, unsigned cpu)
 }
 #endif
 
-void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
+/* v becomes this CPU's vCPU until the end of its slice or the nearest
+ * device deadline, whichever comes first. */
+static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 {
-	struct pcpu *pc = &pcpus[cpu];
 #ifdef KEEL_PANIC_TEST
 	panic_test_hook(v, cpu);
 #endif
-	if (pc->current != v) {
-		uint64_t t0 = rdtsc();
-		vcpu_put(cpu);
-		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)
-			panic("VMPTRLD of guest %s vcpu %u failed\n", v->guest->name, v->id);
-		if (v->last_cpu != (int)cpu) {
-			vmcs_write_host_state(v, cpu);
-			if (v->last_cpu >= 0)
-				v->migrations++;
-			v->last_cpu = (int)cpu;
-			if (nr_cpus_online > 1 && !(v->ran_on & (1u << cpu)))
-				pr_info("guest %s: vCPU %u runs on cpu%u\n", v->guest->name, v->id, cpu);
-			v->ran_on |= 1u << cpu;
-		}
-		vcpu_flush_tlb(v);
-		v->cpu = (int)cpu;
-		vcpu_state_load(v, cpu);
-		pc->current = v;
-		pc->switches++;
-		pc->switch_ticks += rdtsc() - t0;
-	}
-	*(struct vcpu **)(uintptr_t)(pc->exit_stack_top - 8) = v;
-}
-
-static void prepare_entry(struct vcpu *v, uint64_t deadline_ns, uint64_t now)
-{
-	vmx_intr_prepare_entry(v);
+	vcpu_arch_load(v, cpu);
 	uint64_t stop = v->slice_end;
 	if (deadline_ns != NO_DEADLINE) {
 		uint64_t dl = tsc_boot + ns_to_tsc(deadline_ns);
 		if (dl < stop)
 			stop = dl;
 	}
-	uint64_t ticks = stop > now ? (stop - now) >> vmx_caps.preemption_rate : 0;
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
-	v->entry_deadline_tsc = stop;
+	vcpu_arch_prepare_entry(v, stop);
 	v->entry_tsc = rdtsc();
 	if (!v->guest->marks[MARK_FIRST_ENTRY])
 		v->guest->marks[MARK_FIRST_ENTRY] = v->entry_tsc;
+	return v;
 }
 
 /* All vCPUs, in guest order. */
@@ -264,7 +203,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 			console_poll();
 		console_kick();
 		if (pc->current && pc->current->guest->state != GUEST_RUNNING)
-			vcpu_put(cpu);
+			vcpu_arch_put(cpu);
 		guests_housekeeping();
 		for (unsigned gi = 0; gi < nr_guests; gi++) {
 			struct guest *g = guests[gi];
@@ -284,11 +223,8 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		}
 
 		struct vcpu *cur = pc->current;
-		if (cur && can_run_here(cur, cpu) && now < cur->slice_end) {
-			vmx_vcpu_load(cur, cpu);
-			prepare_entry(cur, next_deadline, now);
-			return cur;
-		}
+		if (cur && can_run_here(cur, cpu) && now < cur->slice_end)
+			return run_here(cur, cpu, next_deadline);
 
 		/* This CPU's run queue first, then any vCPU no CPU holds. */
 		unsigned n = vcpu_count();
@@ -307,9 +243,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		if (pick) {
 			pick->home = cpu;
 			pick->slice_end = now + ns_to_tsc(SLICE_NS);
-			vmx_vcpu_load(pick, cpu);
-			prepare_entry(pick, next_deadline, now);
-			return pick;
+			return run_here(pick, cpu, next_deadline);
 		}
 
 		if (running == 0) {
@@ -323,7 +257,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		 * CPU can take it when it wakes, and wait for the nearest
 		 * deadline (or a kick). */
 		if (nr_cpus_online > 1)
-			vcpu_put(cpu);
+			vcpu_arch_put(cpu);
 		uint64_t until = next_deadline == NO_DEADLINE ? now + ns_to_tsc(10000000ULL)
 							      : tsc_boot + ns_to_tsc(next_deadline);
 		/* While console output is queued, wake every 1 ms to feed the
@@ -349,5 +283,5 @@ void sched_run(unsigned cpu)
 	hv_lock();
 	struct vcpu *v = sched_pick_next(cpu);
 	hv_unlock();
-	vmx_enter(v);
+	vcpu_arch_enter(v);
 }

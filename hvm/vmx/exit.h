@@ -2,8 +2,10 @@
 #ifndef HVM_VMX_EXIT_H
 #define HVM_VMX_EXIT_H
 
+#include <keel/exit_stats.h>
 #include <keel/guest.h>
 #include <keel/vcpu.h>
+#include <keel/vcpu_arch.h>
 
 /* What a handler wants done next. */
 enum exit_action {
@@ -32,17 +34,13 @@ bool vcpu_linear_to_gpa(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
  * device, with *act what the EPT-violation handler returns. */
 bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_action *act);
 
-/* Interrupts (hvm/vmx/intr.c). */
+/* Interrupts (hvm/vmx/intr.c; vcpu_interrupt_ready in <keel/vcpu_arch.h>). */
 void vmx_intr_prepare_entry(struct vcpu *v);
 void vmx_intr_save_pending_event(struct vcpu *v);
-bool vcpu_interrupt_ready(struct vcpu *v);
 
 void msr_bitmap_init(uint8_t *bitmap);
 void vcpu_msrs_save(struct vcpu *v);
 void vcpu_msrs_load(struct vcpu *v);
 
-const char *exit_reason_name(uint32_t reason);
-void exit_stats_print(struct guest *g);
-void exit_trace_dump(struct vcpu *v);
 
 #endif

@@ -18,9 +18,6 @@ uint64_t vcpu_efer(struct vcpu *v);
 int vcpu_write_efer(struct vcpu *v, uint64_t val);
 int vcpu_write_cr0(struct vcpu *v, uint64_t val);
 
-/* Make v's VMCS current on `cpu` (VMCLEAR on the old CPU first when it
- * moved) and point the exit slot at it. */
-void vmx_vcpu_load(struct vcpu *v, unsigned cpu);
 /* Enter v; never returns (the next VM exit arrives in entry.S). */
 __noreturn void vmx_enter(struct vcpu *v);
 

@@ -189,7 +189,5 @@ struct vcpu *sched_pick_next(unsigned cpu);
 void sched_wake(struct vcpu *v);
 /* Makes v exit guest mode soon if it runs on another CPU. */
 void sched_kick_vcpu(struct vcpu *v);
-/* Takes this CPU's current vCPU off it (syscall MSRs saved, VMCS cleared). */
-void vcpu_put(unsigned cpu);
 
 #endif
