@@ -92,6 +92,7 @@ static void guest_free_memory(struct guest *g)
 	g->disk = NULL;
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
+		sched_remove_vcpu(v);
 		vcpu_arch_destroy(v);
 		page_free(v->trace, ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
 		v->trace = NULL;
@@ -409,7 +410,7 @@ static int guest_create_vcpus(struct guest *g)
 		v->id = i;
 		v->cpu = -1;
 		v->last_cpu = -1;
-		v->home = sched_place_vcpu();
+		sched_add_vcpu(v);
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
 		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock);
@@ -604,6 +605,53 @@ void guest_teardown(struct guest *g)
 	else
 		pr_info("guest %s: %lu KiB returned to the allocator (%lu KiB free)\n", g->name,
 			(mm_free_bytes() - before) >> 10, mm_free_bytes() >> 10);
+}
+
+static bool guest_on_some_cpu(struct guest *g)
+{
+	for (unsigned c = 0; c < nr_cpus_online; c++)
+		if (pcpus[c].current && pcpus[c].current->guest == g)
+			return true;
+	return false;
+}
+
+void guests_lifecycle(void)
+{
+	/* Stopped guests are torn down once no CPU holds one of their vCPUs
+	 * (a vCPU of it may still be in guest mode on another CPU until its
+	 * next exit); restarts wait for the teardown. */
+	for (unsigned gi = 0; gi < nr_guests; gi++) {
+		struct guest *g = guests[gi];
+		if (!g)
+			continue;
+		if (g->teardown_pending && !guest_on_some_cpu(g))
+			guest_teardown(g);
+		if (g->restart_pending && !g->teardown_pending)
+			guest_restart(g);
+	}
+}
+
+uint64_t guests_tick(uint64_t now, unsigned *running)
+{
+	uint64_t next = NO_DEADLINE;
+	for (unsigned gi = 0; gi < nr_guests; gi++) {
+		struct guest *g = guests[gi];
+		if (!g || g->state != GUEST_RUNNING)
+			continue;
+		(*running)++;
+		if (g->out_budget.lines) /* its dropped console lines, even if it went quiet */
+			guest_console_report(g, now, false);
+		uint64_t d = guest_devices_update(g, now);
+		if (d < next)
+			next = d;
+		/* A device may have raised what a halted vCPU waits for. */
+		for (unsigned i = 0; i < g->nr_vcpus; i++) {
+			struct vcpu *v = &g->vcpus[i];
+			if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
+				v->state = VCPU_RUNNABLE;
+		}
+	}
+	return next;
 }
 
 void guest_request_restart(struct guest *g)

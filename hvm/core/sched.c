@@ -29,7 +29,6 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
-#include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
@@ -52,11 +51,57 @@ void sched_init_cpu(unsigned cpu)
 	pcpus[cpu].exit_stack_top = (uint64_t)(uintptr_t)&exit_stacks[cpu][sizeof(exit_stacks[cpu])];
 }
 
-/* Home CPUs for new vCPUs, spread round-robin. */
-unsigned sched_place_vcpu(void)
+/* Per-CPU run queues: the vCPUs whose home is that CPU, and the
+ * round-robin position among them. A vCPU is on exactly one queue from its
+ * creation to its guest's teardown; a CPU with nothing runnable of its own
+ * takes a runnable vCPU from another's queue, which moves it here. */
+#define RQ_MAX (MAX_GUESTS_RUNNING * MAX_VCPUS)
+struct runqueue {
+	struct vcpu *v[RQ_MAX];
+	unsigned n, pos;
+};
+static struct runqueue runqueues[MAX_CPUS];
+
+static void rq_add(unsigned cpu, struct vcpu *v)
 {
-	static unsigned next;
-	return next++ % nr_cpus_online;
+	struct runqueue *q = &runqueues[cpu];
+	q->v[q->n++] = v;
+	v->home = cpu;
+	v->queued = true;
+}
+
+static void rq_del(struct vcpu *v)
+{
+	struct runqueue *q = &runqueues[v->home];
+	for (unsigned i = 0; i < q->n; i++) {
+		if (q->v[i] != v)
+			continue;
+		memmove(&q->v[i], &q->v[i + 1], (q->n - i - 1) * sizeof(q->v[0]));
+		q->n--;
+		/* pos is the last one picked: keep the next in turn next. */
+		if (q->n && q->pos >= i)
+			q->pos = (q->pos + q->n - 1) % q->n;
+		else if (!q->n)
+			q->pos = 0;
+		break;
+	}
+	v->queued = false;
+}
+
+void sched_add_vcpu(struct vcpu *v)
+{
+	/* The CPU with the fewest vCPUs at home. */
+	unsigned best = 0;
+	for (unsigned c = 1; c < nr_cpus_online; c++)
+		if (runqueues[c].n < runqueues[best].n)
+			best = c;
+	rq_add(best, v);
+}
+
+void sched_remove_vcpu(struct vcpu *v)
+{
+	if (v->queued)
+		rq_del(v);
 }
 
 #ifdef KEEL_PANIC_TEST
@@ -98,58 +143,10 @@ static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 	return v;
 }
 
-/* All vCPUs, in guest order. */
-static struct vcpu *vcpu_at(unsigned i)
-{
-	unsigned n = 0;
-	for (unsigned gi = 0; gi < nr_guests; gi++) {
-		struct guest *g = guests[gi];
-		if (!g)
-			continue;
-		if (i < n + g->nr_vcpus)
-			return &g->vcpus[i - n];
-		n += g->nr_vcpus;
-	}
-	return NULL;
-}
-
-static unsigned vcpu_count(void)
-{
-	unsigned n = 0;
-	for (unsigned gi = 0; gi < nr_guests; gi++)
-		if (guests[gi])
-			n += guests[gi]->nr_vcpus;
-	return n;
-}
-
 /* Runnable and not current on another CPU. */
 static bool can_run_here(struct vcpu *v, unsigned cpu)
 {
 	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (v->cpu < 0 || v->cpu == (int)cpu);
-}
-
-static bool guest_on_some_cpu(struct guest *g)
-{
-	for (unsigned c = 0; c < nr_cpus_online; c++)
-		if (pcpus[c].current && pcpus[c].current->guest == g)
-			return true;
-	return false;
-}
-
-/* Stopped guests are torn down once no CPU holds one of their vCPUs (a
- * vCPU of it may still be in guest mode on another CPU until its next
- * exit); restarts wait for the teardown. */
-static void guests_housekeeping(void)
-{
-	for (unsigned gi = 0; gi < nr_guests; gi++) {
-		struct guest *g = guests[gi];
-		if (!g)
-			continue;
-		if (g->teardown_pending && !guest_on_some_cpu(g))
-			guest_teardown(g);
-		if (g->restart_pending && !g->teardown_pending)
-			guest_restart(g);
-	}
 }
 
 /* Wakes idle CPUs so they look for work (a vCPU became runnable). */
@@ -187,7 +184,36 @@ void sched_wake(struct vcpu *v)
 	}
 }
 
-void console_poll(void);
+/* The next runnable vCPU of this CPU's queue after the last one picked. */
+static struct vcpu *pick_own(unsigned cpu)
+{
+	struct runqueue *q = &runqueues[cpu];
+	for (unsigned k = 1; k <= q->n; k++) {
+		unsigned i = (q->pos + k) % q->n;
+		if (can_run_here(q->v[i], cpu)) {
+			q->pos = i;
+			return q->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* A runnable vCPU no CPU holds, from another CPU's queue: it moves here. */
+static struct vcpu *pick_other(unsigned cpu)
+{
+	for (unsigned c = 0; c < nr_cpus_online; c++) {
+		struct runqueue *q = &runqueues[c];
+		for (unsigned i = 0; c != cpu && i < q->n; i++) {
+			struct vcpu *v = q->v[i];
+			if (can_run_here(v, cpu)) {
+				rq_del(v);
+				rq_add(cpu, v);
+				return v;
+			}
+		}
+	}
+	return NULL;
+}
 
 struct vcpu *sched_pick_next(unsigned cpu)
 {
@@ -196,52 +222,26 @@ struct vcpu *sched_pick_next(unsigned cpu)
 
 	for (;;) {
 		uint64_t now = rdtsc();
-		uint64_t next_deadline = NO_DEADLINE;
 		unsigned running = 0;
 
+		/* What is not scheduling but must happen as time passes: the
+		 * console (hvm/core/control.c), guests' teardown and restarts
+		 * and their devices' timers (hvm/core/guest.c). */
 		if (cpu == 0)
 			console_poll();
 		console_kick();
 		if (pc->current && pc->current->guest->state != GUEST_RUNNING)
 			vcpu_arch_put(cpu);
-		guests_housekeeping();
-		for (unsigned gi = 0; gi < nr_guests; gi++) {
-			struct guest *g = guests[gi];
-			if (!g || g->state != GUEST_RUNNING)
-				continue;
-			running++;
-			if (g->out_budget.lines) /* its dropped console lines, even if it went quiet */
-				guest_console_report(g, now_ns(), false);
-			uint64_t d = guest_devices_update(g, now_ns());
-			if (d < next_deadline)
-				next_deadline = d;
-			for (unsigned i = 0; i < g->nr_vcpus; i++) {
-				struct vcpu *v = &g->vcpus[i];
-				if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
-					v->state = VCPU_RUNNABLE;
-			}
-		}
+		guests_lifecycle();
+		uint64_t next_deadline = guests_tick(now_ns(), &running);
 
 		struct vcpu *cur = pc->current;
 		if (cur && can_run_here(cur, cpu) && now < cur->slice_end)
 			return run_here(cur, cpu, next_deadline);
-
-		/* This CPU's run queue first, then any vCPU no CPU holds. */
-		unsigned n = vcpu_count();
-		struct vcpu *pick = NULL;
-		for (int pass = 0; pass < 2 && !pick; pass++) {
-			for (unsigned k = 1; k <= n; k++) {
-				unsigned i = (pc->rr_pos + k) % n;
-				struct vcpu *v = vcpu_at(i);
-				if (v && can_run_here(v, cpu) && (pass == 1 || v->home == cpu)) {
-					pc->rr_pos = i;
-					pick = v;
-					break;
-				}
-			}
-		}
+		struct vcpu *pick = pick_own(cpu);
+		if (!pick)
+			pick = pick_other(cpu);
 		if (pick) {
-			pick->home = cpu;
 			pick->slice_end = now + ns_to_tsc(SLICE_NS);
 			return run_here(pick, cpu, next_deadline);
 		}

@@ -171,6 +171,16 @@ void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 /* Frees a stopped guest's memory (the scheduler calls it once no CPU holds
  * one of its vCPUs). */
 void guest_teardown(struct guest *g);
+/* Called by the scheduler as time passes, with hv_lock held:
+ * guests_lifecycle tears down stopped guests no CPU holds and restarts
+ * those due; guests_tick runs every running guest's device timers, wakes
+ * the halted vCPUs that now have an interrupt, counts the running guests
+ * into *running and returns the nearest device deadline (ns, or
+ * NO_DEADLINE). */
+void guests_lifecycle(void);
+uint64_t guests_tick(uint64_t now_ns, unsigned *running);
+/* The serial control console (hvm/core/control.c): reads what was typed. */
+void console_poll(void);
 
 /* Scheduler (hvm/core/sched.c). hv_lock serialises all of Keel's work outside
  * guest mode; sched_pick_next is called with it held and returns with it
@@ -178,7 +188,10 @@ void guest_teardown(struct guest *g);
 void hv_lock(void);
 void hv_unlock(void);
 void sched_init_cpu(unsigned cpu);
-unsigned sched_place_vcpu(void);
+/* A new vCPU joins a CPU's run queue (the least loaded); it leaves when
+ * its guest is torn down. */
+void sched_add_vcpu(struct vcpu *v);
+void sched_remove_vcpu(struct vcpu *v);
 void sched_start(void); /* guests exist: CPUs may enter the scheduler */
 __noreturn void sched_run(unsigned cpu);
 struct vcpu *sched_pick_next(unsigned cpu);

@@ -47,7 +47,7 @@ struct vcpu {
 	uint32_t ran_on; /* bit per CPU it has run on */
 	uint64_t migrations;
 	enum vcpu_state state;
-	struct vcpu *rq_next;
+	bool queued;    /* on its home CPU's run queue (hvm/core/sched.c) */
 
 	/* Current exit, read once by the dispatcher. */
 	uint32_t exit_reason;
