@@ -90,6 +90,8 @@ void exit_stats_print(struct guest *g)
 	}
 	kprintf("keel:   unclaimed ports: %lu reads, %lu writes (last port %#x)\n", g->io.unclaimed_reads,
 		g->io.unclaimed_writes, g->io.last_unclaimed_port);
+	kprintf("keel:   guest text: %lu bytes, %lu terminal escape sequences left out\n", g->out.bytes + g->dbg_out.bytes,
+		g->out.escapes_dropped + g->dbg_out.escapes_dropped);
 }
 
 void guest_timeline_print(struct guest *g)
