@@ -5,7 +5,14 @@
  *   stats [NAME]      VM-exit statistics of one guest or of all
  *   stop NAME         stop a guest and free its memory
  *   restart NAME      stop it (if running) and boot it again from scratch
+ *   top [NAME]        a live view, refreshed every second until a key
  * Guests have no keyboard here, so nothing typed is ever passed to a guest.
+ *
+ * Commands run from the scheduler on CPU 0 (console_poll), with hv_lock
+ * held: they must never wait. `top` is therefore not a loop but a state:
+ * each poll either sees a key (top ends) or, once a second, copies the
+ * statistics into a snapshot and prints one screen, then returns, and the
+ * guests run on in between.
  */
 #include <keel/console.h>
 #include <keel/cpu.h>
@@ -13,6 +20,7 @@
 #include <keel/hvmloader_abi.h>
 #include <keel/guest.h>
 #include <keel/string.h>
+#include <keel/top.h>
 #include <keel/tsc.h>
 #include <x86/io.h>
 
@@ -157,6 +165,97 @@ static void cmd_list(void)
 	}
 }
 
+
+/* --- top ---------------------------------------------------------------- */
+
+static struct {
+	bool on;
+	int guest; /* index, -1: all */
+	unsigned frame;
+	unsigned latest; /* snaps[latest] is the last screen's snapshot */
+	uint64_t next_tsc;
+	struct top_snapshot snaps[2];
+	char screen[8192];
+} top;
+
+static enum top_guest_state top_state(const struct guest *g)
+{
+	if (g->state != GUEST_RUNNING)
+		return TOP_GUEST_STOPPED;
+	for (unsigned k = 0; k < g->nr_vcpus; k++)
+		if (g->vcpus[k].state == VCPU_RUNNABLE)
+			return TOP_GUEST_RUNNING;
+	return TOP_GUEST_HALTED;
+}
+
+static void top_snapshot_take(struct top_snapshot *s)
+{
+	s->tsc = rdtsc();
+	s->nr_cpus = nr_cpus_online;
+	s->idle_ticks = 0;
+	for (unsigned c = 0; c < nr_cpus_online; c++)
+		s->idle_ticks += pcpus[c].idle_ticks;
+	s->nr_guests = nr_guests;
+	for (unsigned i = 0; i < nr_guests; i++) {
+		struct top_guest *t = &s->guests[i];
+		const struct guest *g = guests[i];
+		if (!g) {
+			t->state = TOP_GUEST_ABSENT;
+			continue;
+		}
+		t->state = top_state(g);
+		memcpy(t->name, g->name, sizeof(t->name));
+		t->vcpus = g->nr_vcpus;
+		t->created_tsc = g->created_tsc;
+		t->guest_ticks = g->guest_mode_ticks;
+		t->keel_ticks = g->exit_ticks_total;
+		t->exits = 0;
+		for (unsigned r = 0; r < TOP_REASONS; r++) {
+			t->reasons[r].count = g->exit_stats[r].count;
+			t->reasons[r].ticks = g->exit_stats[r].ticks;
+			t->exits += g->exit_stats[r].count;
+		}
+		for (unsigned k = 0; k < TOP_PORT_SLOTS; k++) {
+			t->ports[k].count = g->io_stats[k].count;
+			t->ports[k].ticks = g->io_stats[k].ticks;
+			const struct io_range *r = k < g->io.nr_ranges ? &g->io.ranges[k] : NULL;
+			t->ranges[k] = (struct top_range){ r ? r->name : NULL, r ? r->base : 0, r ? r->count : 0 };
+		}
+	}
+}
+
+/* One screen; the first one's rates are since Keel's entry. A screen that
+ * does not fit in the console's queue (guests printing a lot) is skipped,
+ * not waited for. */
+static void top_refresh(void)
+{
+	const struct top_snapshot *prev = top.frame ? &top.snaps[top.latest] : NULL;
+	unsigned next = top.frame ? top.latest ^ 1 : 0;
+	top_snapshot_take(&top.snaps[next]);
+	struct top_view view = { tsc_hz, tsc_boot, top.guest, top.frame + 1, exit_reason_name };
+	size_t n = top_format(top.screen, sizeof(top.screen), prev, &top.snaps[next], &view);
+	top.latest = next;
+	top.frame++;
+	top.next_tsc = top.snaps[next].tsc + tsc_hz;
+	console_write_nowait(top.screen, n);
+}
+
+static void cmd_top(const char *arg)
+{
+	top.guest = -1;
+	if (arg && *arg) {
+		struct guest *g = find_guest(arg);
+		if (!g) {
+			kprintf("keel: top: no guest named '%s' (try 'list')\n", arg);
+			return;
+		}
+		top.guest = (int)g->index;
+	}
+	top.on = true;
+	top.frame = 0;
+	top_refresh();
+}
+
 static void run_command(char *cmd)
 {
 	char *arg = strchr(cmd, ' ');
@@ -168,7 +267,7 @@ static void run_command(char *cmd)
 	if (!*cmd)
 		return;
 	if (!strcmp(cmd, "help")) {
-		kprintf("keel: commands: list | stats [NAME] | stop NAME | restart NAME | help\n");
+		kprintf("keel: commands: list | stats [NAME] | top [NAME] | stop NAME | restart NAME | help\n");
 	} else if (!strcmp(cmd, "list")) {
 		cmd_list();
 	} else if (!strcmp(cmd, "stats")) {
@@ -186,6 +285,8 @@ static void run_command(char *cmd)
 					exit_stats_print(guests[i]);
 		}
 		kprintf("keel: end of stats\n"); /* for scripts (tools/bench) */
+	} else if (!strcmp(cmd, "top")) {
+		cmd_top(arg);
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
 		struct guest *g = arg && *arg ? find_guest(arg) : NULL;
 		if (!g) {
@@ -204,6 +305,21 @@ static void run_command(char *cmd)
 void console_poll(void)
 {
 	int c;
+	while (top.on) {
+		/* Enter alone does not end it: a terminal may send CR LF for the
+		 * line that started it. Any other key does, and is used up. */
+		c = serial_getc();
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c >= 0) {
+			top.on = false;
+			kprintf("keel: top ended after %u screens\n", top.frame);
+			break;
+		}
+		if ((int64_t)(rdtsc() - top.next_tsc) >= 0)
+			top_refresh();
+		return;
+	}
 	while ((c = serial_getc()) >= 0) {
 		if (c == '\r' || c == '\n') {
 			line[line_len] = 0;
