@@ -6,6 +6,7 @@
  *   stop NAME         stop a guest and free its memory
  *   restart NAME      stop it (if running) and boot it again from scratch
  *   top [NAME]        a live view, refreshed every second until a key
+ *   trace NAME        the last exits of each vCPU (trace=N), one per line
  * Guests have no keyboard here, so nothing typed is ever passed to a guest.
  *
  * Commands run from the scheduler on CPU 0 (console_poll), with hv_lock
@@ -19,6 +20,7 @@
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/guest.h>
+#include <keel/mm.h>
 #include <keel/string.h>
 #include <keel/top.h>
 #include <keel/tsc.h>
@@ -102,20 +104,22 @@ void exit_stats_print(struct guest *g)
 		g->out.escapes_dropped + g->dbg_out.escapes_dropped);
 }
 
+/* The boot timeline's marks, in the order they come. */
+static const struct {
+	unsigned mark;
+	const char *what;
+} steps[] = {
+	{ MARK_FIRST_ENTRY, "first VM entry (hvmloader)" },
+	{ KEEL_MARK_LOADER_START, "hvmloader running" },
+	{ KEEL_MARK_JUMP_TO_BIOS, "jump to F000:FFF0 (SeaBIOS)" },
+	{ MARK_SEABIOS_DEBUG, "SeaBIOS's first debug output" },
+	{ MARK_BOOT_SECTOR, "boot sector running (0x7C00)" },
+	{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
+	{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
+};
+
 void guest_timeline_print(struct guest *g)
 {
-	static const struct {
-		unsigned mark;
-		const char *what;
-	} steps[] = {
-		{ MARK_FIRST_ENTRY, "first VM entry (hvmloader)" },
-		{ KEEL_MARK_LOADER_START, "hvmloader running" },
-		{ KEEL_MARK_JUMP_TO_BIOS, "jump to F000:FFF0 (SeaBIOS)" },
-		{ MARK_SEABIOS_DEBUG, "SeaBIOS's first debug output" },
-		{ MARK_BOOT_SECTOR, "boot sector running (0x7C00)" },
-		{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
-		{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
-	};
 	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry at TSC %lu, %lu kHz):\n", g->name,
 		tsc_boot, tsc_hz / 1000);
 	kprintf("keel:   %-34s %14lu %10lu us\n", "guest created", g->created_tsc - tsc_boot,
@@ -256,6 +260,180 @@ static void cmd_top(const char *arg)
 	top_refresh();
 }
 
+/* --- exit trace ----------------------------------------------------------
+ * trace=N keeps each vCPU's last N exits (hvm/vmx/exit.c). Dumped as lines
+ * a script can read (tools/exit-timeline), TSC in ticks since Keel's entry:
+ *   keel: trace of guest NAME: ...            the guest, once
+ *   keel: trace mark TSC WHAT                 its boot timeline
+ *   keel: trace of vCPU N: K exits ...        each vCPU, then
+ *   keel: trace reason R NAME                 the exit reasons in it
+ *   keel: trace VCPU TSC REASON QUAL RIP      one exit, oldest first
+ *   keel: end of trace
+ */
+
+static unsigned trace_reasons(const struct exit_trace_entry *e, unsigned n, char *buf, size_t size)
+{
+	uint64_t seen[2] = { 0, 0 };
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t r = e[i].reason & 0xffff;
+		if (r < 128)
+			seen[r / 64] |= 1ULL << (r % 64);
+	}
+	for (uint32_t r = 0; r < 128 && len < size; r++)
+		if (seen[r / 64] & (1ULL << (r % 64)))
+			len += (size_t)ksnprintf(buf + len, size - len, "keel: trace reason %u %s\n", r, exit_reason_name(r));
+	return (unsigned)(len < size ? len : size - 1);
+}
+
+static size_t trace_line(char *buf, size_t size, unsigned vcpu, const struct exit_trace_entry *e)
+{
+	return (size_t)ksnprintf(buf, size, "keel: trace %u %lu %u %#lx %#lx\n", vcpu, e->tsc - tsc_boot,
+				 e->reason & 0xffff, e->qual, e->rip);
+}
+
+static unsigned trace_kept(const struct vcpu *v)
+{
+	return v->trace_total < v->trace_len ? (unsigned)v->trace_total : v->trace_len;
+}
+
+/* The i-th oldest exit kept. */
+static const struct exit_trace_entry *trace_at(const struct vcpu *v, unsigned i)
+{
+	return &v->trace[(v->trace_pos + v->trace_len - trace_kept(v) + i) % v->trace_len];
+}
+
+static void trace_vcpu_header(const struct vcpu *v, char *buf, size_t size)
+{
+	ksnprintf(buf, size, "keel: trace of vCPU %u: %u exits, the last of %lu (fields: vcpu tsc reason qual rip)\n",
+		  v->id, trace_kept(v), v->trace_total);
+}
+
+/* At a guest's stop: at once, whatever it costs (the console may wait). */
+void exit_trace_dump(struct vcpu *v)
+{
+	static char buf[2048];
+	unsigned n = trace_kept(v);
+	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", v->guest->name, tsc_hz);
+	trace_vcpu_header(v, buf, sizeof(buf));
+	console_write(buf, strlen(buf));
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = trace_line(buf, sizeof(buf), v->id, trace_at(v, i));
+		console_write(buf, len);
+	}
+	kprintf("keel: end of trace\n");
+}
+
+/* The console's 'trace NAME': each vCPU's ring is copied (the guest goes on
+ * exiting, or may stop and free it) and sent a batch at a time, only while
+ * the console has nothing else queued: a dump of thousands of exits takes
+ * seconds of UART time and must neither hold up the scheduler nor crowd
+ * out guest lines. */
+#define TRACE_BATCH 40
+static struct {
+	bool on;
+	struct guest *g;
+	uint64_t created_tsc;
+	unsigned vcpu;                /* the one being sent */
+	struct exit_trace_entry *copy; /* its exits, oldest first */
+	uint64_t copy_pages;
+	unsigned n, next;
+	char buf[4096];
+} tr;
+
+static void trace_copy_free(void)
+{
+	if (tr.copy)
+		page_free(tr.copy, tr.copy_pages);
+	tr.copy = NULL;
+}
+
+/* Copies the next vCPU's ring and queues its header; false when done. */
+static bool trace_next_vcpu(void)
+{
+	struct guest *g = tr.g;
+	trace_copy_free();
+	if (tr.vcpu >= g->nr_vcpus)
+		return false;
+	if (g->created_tsc != tr.created_tsc || g->state != GUEST_RUNNING) {
+		kprintf("keel: trace: guest %s stopped or restarted meanwhile; the rest of its trace is gone\n", g->name);
+		return false;
+	}
+	struct vcpu *v = &g->vcpus[tr.vcpu];
+	tr.n = trace_kept(v);
+	tr.next = 0;
+	tr.copy_pages = ALIGN_UP((uint64_t)tr.n * sizeof(*tr.copy), PAGE_SIZE) / PAGE_SIZE;
+	tr.copy = tr.n ? page_alloc(tr.copy_pages) : NULL;
+	if (tr.n && !tr.copy) {
+		kprintf("keel: trace: no memory for a copy of %u exits\n", tr.n);
+		return false;
+	}
+	for (unsigned i = 0; i < tr.n; i++)
+		tr.copy[i] = *trace_at(v, i);
+	trace_vcpu_header(v, tr.buf, sizeof(tr.buf));
+	console_write(tr.buf, strlen(tr.buf));
+	unsigned len = trace_reasons(tr.copy, tr.n, tr.buf, sizeof(tr.buf));
+	console_write(tr.buf, len);
+	return true;
+}
+
+static void trace_end(void)
+{
+	trace_copy_free();
+	tr.on = false;
+	kprintf("keel: end of trace\n");
+}
+
+static void trace_pump(void)
+{
+	if (console_pending())
+		return;
+	for (unsigned k = 0; k < TRACE_BATCH; k++) {
+		if (tr.next == tr.n) {
+			tr.vcpu++;
+			if (!trace_next_vcpu()) {
+				trace_end();
+				return;
+			}
+			continue;
+		}
+		size_t len = trace_line(tr.buf, sizeof(tr.buf), tr.vcpu, &tr.copy[tr.next++]);
+		console_write(tr.buf, len);
+	}
+}
+
+static void cmd_trace(const char *arg)
+{
+	struct guest *g = arg && *arg ? find_guest(arg) : NULL;
+	if (!g) {
+		kprintf("keel: trace: no guest named '%s' (try 'list')\n", arg ? arg : "");
+		return;
+	}
+	if (g->state != GUEST_RUNNING) {
+		kprintf("keel: trace: guest %s is stopped (its trace was printed when it stopped)\n", g->name);
+		return;
+	}
+	if (!g->vcpus[0].trace) {
+		kprintf("keel: trace: guest %s keeps no trace: start Keel with trace=N (N exits per vCPU)\n", g->name);
+		return;
+	}
+	if (tr.on) {
+		kprintf("keel: trace: a trace is being sent already\n");
+		return;
+	}
+	tr.on = true;
+	tr.g = g;
+	tr.created_tsc = g->created_tsc;
+	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", g->name, tsc_hz);
+	kprintf("keel: trace mark %lu guest created\n", g->created_tsc - tsc_boot);
+	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++)
+		if (g->marks[steps[i].mark])
+			kprintf("keel: trace mark %lu %s\n", g->marks[steps[i].mark] - tsc_boot, steps[i].what);
+	tr.vcpu = 0;
+	if (!trace_next_vcpu())
+		trace_end();
+}
+
 static void run_command(char *cmd)
 {
 	char *arg = strchr(cmd, ' ');
@@ -267,7 +445,7 @@ static void run_command(char *cmd)
 	if (!*cmd)
 		return;
 	if (!strcmp(cmd, "help")) {
-		kprintf("keel: commands: list | stats [NAME] | top [NAME] | stop NAME | restart NAME | help\n");
+		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | stop NAME | restart NAME | help\n");
 	} else if (!strcmp(cmd, "list")) {
 		cmd_list();
 	} else if (!strcmp(cmd, "stats")) {
@@ -285,6 +463,8 @@ static void run_command(char *cmd)
 					exit_stats_print(guests[i]);
 		}
 		kprintf("keel: end of stats\n"); /* for scripts (tools/bench) */
+	} else if (!strcmp(cmd, "trace")) {
+		cmd_trace(arg);
 	} else if (!strcmp(cmd, "top")) {
 		cmd_top(arg);
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
@@ -305,6 +485,8 @@ static void run_command(char *cmd)
 void console_poll(void)
 {
 	int c;
+	if (tr.on)
+		trace_pump();
 	while (top.on) {
 		/* Enter alone does not end it: a terminal may send CR LF for the
 		 * line that started it. Any other key does, and is used up. */
