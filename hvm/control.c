@@ -271,19 +271,21 @@ static void cmd_top(const char *arg)
  *   keel: end of trace
  */
 
-static unsigned trace_reasons(const struct exit_trace_entry *e, unsigned n, char *buf, size_t size)
+/* The legend: which exit reasons a dump has (bits), one line for each. */
+static void trace_legend_add(uint64_t seen[2], const struct exit_trace_entry *e)
 {
-	uint64_t seen[2] = { 0, 0 };
+	uint32_t r = e->reason & 0xffff;
+	if (r < 128)
+		seen[r / 64] |= 1ULL << (r % 64);
+}
+
+static size_t trace_legend(const uint64_t seen[2], char *buf, size_t size)
+{
 	size_t len = 0;
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t r = e[i].reason & 0xffff;
-		if (r < 128)
-			seen[r / 64] |= 1ULL << (r % 64);
-	}
 	for (uint32_t r = 0; r < 128 && len < size; r++)
 		if (seen[r / 64] & (1ULL << (r % 64)))
 			len += (size_t)ksnprintf(buf + len, size - len, "keel: trace reason %u %s\n", r, exit_reason_name(r));
-	return (unsigned)(len < size ? len : size - 1);
+	return len < size ? len : size - 1;
 }
 
 static size_t trace_line(char *buf, size_t size, unsigned vcpu, const struct exit_trace_entry *e)
@@ -309,19 +311,24 @@ static void trace_vcpu_header(const struct vcpu *v, char *buf, size_t size)
 		  v->id, trace_kept(v), v->trace_total);
 }
 
-/* At a guest's stop: at once, whatever it costs (the console may wait). */
+/* At a guest's stop, each vCPU in turn: at once, whatever it costs (the
+ * console may wait). */
 void exit_trace_dump(struct vcpu *v)
 {
-	static char buf[2048];
+	static char buf[4096];
+	uint64_t seen[2] = { 0, 0 };
 	unsigned n = trace_kept(v);
-	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", v->guest->name, tsc_hz);
+	if (v->id == 0)
+		kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", v->guest->name, tsc_hz);
 	trace_vcpu_header(v, buf, sizeof(buf));
 	console_write(buf, strlen(buf));
-	for (unsigned i = 0; i < n; i++) {
-		size_t len = trace_line(buf, sizeof(buf), v->id, trace_at(v, i));
-		console_write(buf, len);
-	}
-	kprintf("keel: end of trace\n");
+	for (unsigned i = 0; i < n; i++)
+		trace_legend_add(seen, trace_at(v, i));
+	console_write(buf, trace_legend(seen, buf, sizeof(buf)));
+	for (unsigned i = 0; i < n; i++)
+		console_write(buf, trace_line(buf, sizeof(buf), v->id, trace_at(v, i)));
+	if (v->id + 1 == v->guest->nr_vcpus)
+		kprintf("keel: end of trace\n");
 }
 
 /* The console's 'trace NAME': each vCPU's ring is copied (the guest goes on
@@ -368,12 +375,14 @@ static bool trace_next_vcpu(void)
 		kprintf("keel: trace: no memory for a copy of %u exits\n", tr.n);
 		return false;
 	}
-	for (unsigned i = 0; i < tr.n; i++)
+	uint64_t seen[2] = { 0, 0 };
+	for (unsigned i = 0; i < tr.n; i++) {
 		tr.copy[i] = *trace_at(v, i);
+		trace_legend_add(seen, &tr.copy[i]);
+	}
 	trace_vcpu_header(v, tr.buf, sizeof(tr.buf));
 	console_write(tr.buf, strlen(tr.buf));
-	unsigned len = trace_reasons(tr.copy, tr.n, tr.buf, sizeof(tr.buf));
-	console_write(tr.buf, len);
+	console_write(tr.buf, trace_legend(seen, tr.buf, sizeof(tr.buf)));
 	return true;
 }
 
