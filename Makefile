@@ -92,9 +92,12 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(BUILD)/mbr.img too
 run: all
 	tools/keel-run --guest $(BUILD)/mbr.img --expect "MBR loaded" --timeout 300
 
-# Benchmarks: figures, never pass/fail (tools/bench, docs/performance.md).
+# Benchmarks: figures, never pass/fail (tools/bench, docs/performance.md);
+# build/bench.json and the pictures build/bench/*.svg. BENCH_JOBS: Bochs
+# runs at a time.
+BENCH_JOBS ?= 2
 bench: all $(BENCH_IMAGES)
-	tools/bench
+	tools/bench --jobs $(BENCH_JOBS)
 
 test: test-unit fuzz-smoke test-boot
 

@@ -5,14 +5,24 @@
  *   stats [NAME]      VM-exit statistics of one guest or of all
  *   stop NAME         stop a guest and free its memory
  *   restart NAME      stop it (if running) and boot it again from scratch
+ *   top [NAME]        a live view, refreshed every second until a key
+ *   trace NAME        the last exits of each vCPU (trace=N), one per line
  * Guests have no keyboard here, so nothing typed is ever passed to a guest.
+ *
+ * Commands run from the scheduler on CPU 0 (console_poll), with hv_lock
+ * held: they must never wait. `top` is therefore not a loop but a state:
+ * each poll either sees a key (top ends) or, once a second, copies the
+ * statistics into a snapshot and prints one screen, then returns, and the
+ * guests run on in between.
  */
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/guest.h>
+#include <keel/mm.h>
 #include <keel/string.h>
+#include <keel/top.h>
 #include <keel/tsc.h>
 #include <x86/io.h>
 
@@ -90,22 +100,26 @@ void exit_stats_print(struct guest *g)
 	}
 	kprintf("keel:   unclaimed ports: %lu reads, %lu writes (last port %#x)\n", g->io.unclaimed_reads,
 		g->io.unclaimed_writes, g->io.last_unclaimed_port);
+	kprintf("keel:   guest text: %lu bytes, %lu terminal escape sequences left out\n", g->out.bytes + g->dbg_out.bytes,
+		g->out.escapes_dropped + g->dbg_out.escapes_dropped);
 }
+
+/* The boot timeline's marks, in the order they come. */
+static const struct {
+	unsigned mark;
+	const char *what;
+} steps[] = {
+	{ MARK_FIRST_ENTRY, "first VM entry (hvmloader)" },
+	{ KEEL_MARK_LOADER_START, "hvmloader running" },
+	{ KEEL_MARK_JUMP_TO_BIOS, "jump to F000:FFF0 (SeaBIOS)" },
+	{ MARK_SEABIOS_DEBUG, "SeaBIOS's first debug output" },
+	{ MARK_BOOT_SECTOR, "boot sector running (0x7C00)" },
+	{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
+	{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
+};
 
 void guest_timeline_print(struct guest *g)
 {
-	static const struct {
-		unsigned mark;
-		const char *what;
-	} steps[] = {
-		{ MARK_FIRST_ENTRY, "first VM entry (hvmloader)" },
-		{ KEEL_MARK_LOADER_START, "hvmloader running" },
-		{ KEEL_MARK_JUMP_TO_BIOS, "jump to F000:FFF0 (SeaBIOS)" },
-		{ MARK_SEABIOS_DEBUG, "SeaBIOS's first debug output" },
-		{ MARK_BOOT_SECTOR, "boot sector running (0x7C00)" },
-		{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
-		{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
-	};
 	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry at TSC %lu, %lu kHz):\n", g->name,
 		tsc_boot, tsc_hz / 1000);
 	kprintf("keel:   %-34s %14lu %10lu us\n", "guest created", g->created_tsc - tsc_boot,
@@ -161,6 +175,280 @@ static void cmd_list(void)
 	}
 }
 
+
+/* --- top ---------------------------------------------------------------- */
+
+static struct {
+	bool on;
+	int guest; /* index, -1: all */
+	unsigned frame;
+	unsigned latest; /* snaps[latest] is the last screen's snapshot */
+	uint64_t next_tsc;
+	struct top_snapshot snaps[2];
+	char screen[8192];
+} top;
+
+static enum top_guest_state top_state(const struct guest *g)
+{
+	if (g->state != GUEST_RUNNING)
+		return TOP_GUEST_STOPPED;
+	for (unsigned k = 0; k < g->nr_vcpus; k++)
+		if (g->vcpus[k].state == VCPU_RUNNABLE)
+			return TOP_GUEST_RUNNING;
+	return TOP_GUEST_HALTED;
+}
+
+static void top_snapshot_take(struct top_snapshot *s)
+{
+	s->tsc = rdtsc();
+	s->nr_cpus = nr_cpus_online;
+	s->idle_ticks = 0;
+	for (unsigned c = 0; c < nr_cpus_online; c++)
+		s->idle_ticks += pcpus[c].idle_ticks;
+	s->nr_guests = nr_guests;
+	for (unsigned i = 0; i < nr_guests; i++) {
+		struct top_guest *t = &s->guests[i];
+		const struct guest *g = guests[i];
+		if (!g) {
+			t->state = TOP_GUEST_ABSENT;
+			continue;
+		}
+		t->state = top_state(g);
+		memcpy(t->name, g->name, sizeof(t->name));
+		t->vcpus = g->nr_vcpus;
+		t->created_tsc = g->created_tsc;
+		t->guest_ticks = g->guest_mode_ticks;
+		t->keel_ticks = g->exit_ticks_total;
+		t->exits = 0;
+		for (unsigned r = 0; r < TOP_REASONS; r++) {
+			t->reasons[r].count = g->exit_stats[r].count;
+			t->reasons[r].ticks = g->exit_stats[r].ticks;
+			t->exits += g->exit_stats[r].count;
+		}
+		for (unsigned k = 0; k < TOP_PORT_SLOTS; k++) {
+			t->ports[k].count = g->io_stats[k].count;
+			t->ports[k].ticks = g->io_stats[k].ticks;
+			const struct io_range *r = k < g->io.nr_ranges ? &g->io.ranges[k] : NULL;
+			t->ranges[k] = (struct top_range){ r ? r->name : NULL, r ? r->base : 0, r ? r->count : 0 };
+		}
+	}
+}
+
+/* One screen; the first one's rates are since Keel's entry. A screen that
+ * does not fit in the console's queue (guests printing a lot) is skipped,
+ * not waited for. */
+static void top_refresh(void)
+{
+	const struct top_snapshot *prev = top.frame ? &top.snaps[top.latest] : NULL;
+	unsigned next = top.frame ? top.latest ^ 1 : 0;
+	top_snapshot_take(&top.snaps[next]);
+	struct top_view view = { tsc_hz, tsc_boot, top.guest, top.frame + 1, exit_reason_name };
+	size_t n = top_format(top.screen, sizeof(top.screen), prev, &top.snaps[next], &view);
+	top.latest = next;
+	top.frame++;
+	top.next_tsc = top.snaps[next].tsc + tsc_hz;
+	console_write_nowait(top.screen, n);
+}
+
+static void cmd_top(const char *arg)
+{
+	top.guest = -1;
+	if (arg && *arg) {
+		struct guest *g = find_guest(arg);
+		if (!g) {
+			kprintf("keel: top: no guest named '%s' (try 'list')\n", arg);
+			return;
+		}
+		top.guest = (int)g->index;
+	}
+	top.on = true;
+	top.frame = 0;
+	top_refresh();
+}
+
+/* --- exit trace ----------------------------------------------------------
+ * trace=N keeps each vCPU's last N exits (hvm/vmx/exit.c). Dumped as lines
+ * a script can read (tools/exit-timeline), TSC in ticks since Keel's entry:
+ *   keel: trace of guest NAME: ...            the guest, once
+ *   keel: trace mark TSC WHAT                 its boot timeline
+ *   keel: trace of vCPU N: K exits ...        each vCPU, then
+ *   keel: trace reason R NAME                 the exit reasons in it
+ *   keel: trace VCPU TSC REASON QUAL RIP      one exit, oldest first
+ *   keel: end of trace
+ */
+
+/* The legend: which exit reasons a dump has (bits), one line for each. */
+static void trace_legend_add(uint64_t seen[2], const struct exit_trace_entry *e)
+{
+	uint32_t r = e->reason & 0xffff;
+	if (r < 128)
+		seen[r / 64] |= 1ULL << (r % 64);
+}
+
+static size_t trace_legend(const uint64_t seen[2], char *buf, size_t size)
+{
+	size_t len = 0;
+	for (uint32_t r = 0; r < 128 && len < size; r++)
+		if (seen[r / 64] & (1ULL << (r % 64)))
+			len += (size_t)ksnprintf(buf + len, size - len, "keel: trace reason %u %s\n", r, exit_reason_name(r));
+	return len < size ? len : size - 1;
+}
+
+static size_t trace_line(char *buf, size_t size, unsigned vcpu, const struct exit_trace_entry *e)
+{
+	return (size_t)ksnprintf(buf, size, "keel: trace %u %lu %u %#lx %#lx\n", vcpu, e->tsc - tsc_boot,
+				 e->reason & 0xffff, e->qual, e->rip);
+}
+
+static unsigned trace_kept(const struct vcpu *v)
+{
+	return v->trace_total < v->trace_len ? (unsigned)v->trace_total : v->trace_len;
+}
+
+/* The i-th oldest exit kept. */
+static const struct exit_trace_entry *trace_at(const struct vcpu *v, unsigned i)
+{
+	return &v->trace[(v->trace_pos + v->trace_len - trace_kept(v) + i) % v->trace_len];
+}
+
+static void trace_vcpu_header(const struct vcpu *v, char *buf, size_t size)
+{
+	ksnprintf(buf, size, "keel: trace of vCPU %u: %u exits, the last of %lu (fields: vcpu tsc reason qual rip)\n",
+		  v->id, trace_kept(v), v->trace_total);
+}
+
+/* At a guest's stop, each vCPU in turn: at once, whatever it costs (the
+ * console may wait). */
+void exit_trace_dump(struct vcpu *v)
+{
+	static char buf[4096];
+	uint64_t seen[2] = { 0, 0 };
+	unsigned n = trace_kept(v);
+	if (v->id == 0)
+		kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", v->guest->name, tsc_hz);
+	trace_vcpu_header(v, buf, sizeof(buf));
+	console_write(buf, strlen(buf));
+	for (unsigned i = 0; i < n; i++)
+		trace_legend_add(seen, trace_at(v, i));
+	console_write(buf, trace_legend(seen, buf, sizeof(buf)));
+	for (unsigned i = 0; i < n; i++)
+		console_write(buf, trace_line(buf, sizeof(buf), v->id, trace_at(v, i)));
+	if (v->id + 1 == v->guest->nr_vcpus)
+		kprintf("keel: end of trace\n");
+}
+
+/* The console's 'trace NAME': each vCPU's ring is copied (the guest goes on
+ * exiting, or may stop and free it) and sent a batch at a time, only while
+ * the console has nothing else queued: a dump of thousands of exits takes
+ * seconds of UART time and must neither hold up the scheduler nor crowd
+ * out guest lines. */
+#define TRACE_BATCH 40
+static struct {
+	bool on;
+	struct guest *g;
+	uint64_t created_tsc;
+	unsigned vcpu;                /* the one being sent */
+	struct exit_trace_entry *copy; /* its exits, oldest first */
+	uint64_t copy_pages;
+	unsigned n, next;
+	char buf[4096];
+} tr;
+
+static void trace_copy_free(void)
+{
+	if (tr.copy)
+		page_free(tr.copy, tr.copy_pages);
+	tr.copy = NULL;
+}
+
+/* Copies the next vCPU's ring and queues its header; false when done. */
+static bool trace_next_vcpu(void)
+{
+	struct guest *g = tr.g;
+	trace_copy_free();
+	if (tr.vcpu >= g->nr_vcpus)
+		return false;
+	if (g->created_tsc != tr.created_tsc || g->state != GUEST_RUNNING) {
+		kprintf("keel: trace: guest %s stopped or restarted meanwhile; the rest of its trace is gone\n", g->name);
+		return false;
+	}
+	struct vcpu *v = &g->vcpus[tr.vcpu];
+	tr.n = trace_kept(v);
+	tr.next = 0;
+	tr.copy_pages = ALIGN_UP((uint64_t)tr.n * sizeof(*tr.copy), PAGE_SIZE) / PAGE_SIZE;
+	tr.copy = tr.n ? page_alloc(tr.copy_pages) : NULL;
+	if (tr.n && !tr.copy) {
+		kprintf("keel: trace: no memory for a copy of %u exits\n", tr.n);
+		return false;
+	}
+	uint64_t seen[2] = { 0, 0 };
+	for (unsigned i = 0; i < tr.n; i++) {
+		tr.copy[i] = *trace_at(v, i);
+		trace_legend_add(seen, &tr.copy[i]);
+	}
+	trace_vcpu_header(v, tr.buf, sizeof(tr.buf));
+	console_write(tr.buf, strlen(tr.buf));
+	console_write(tr.buf, trace_legend(seen, tr.buf, sizeof(tr.buf)));
+	return true;
+}
+
+static void trace_end(void)
+{
+	trace_copy_free();
+	tr.on = false;
+	kprintf("keel: end of trace\n");
+}
+
+static void trace_pump(void)
+{
+	if (console_pending())
+		return;
+	for (unsigned k = 0; k < TRACE_BATCH; k++) {
+		if (tr.next == tr.n) {
+			tr.vcpu++;
+			if (!trace_next_vcpu()) {
+				trace_end();
+				return;
+			}
+			continue;
+		}
+		size_t len = trace_line(tr.buf, sizeof(tr.buf), tr.vcpu, &tr.copy[tr.next++]);
+		console_write(tr.buf, len);
+	}
+}
+
+static void cmd_trace(const char *arg)
+{
+	struct guest *g = arg && *arg ? find_guest(arg) : NULL;
+	if (!g) {
+		kprintf("keel: trace: no guest named '%s' (try 'list')\n", arg ? arg : "");
+		return;
+	}
+	if (g->state != GUEST_RUNNING) {
+		kprintf("keel: trace: guest %s is stopped (its trace was printed when it stopped)\n", g->name);
+		return;
+	}
+	if (!g->vcpus[0].trace) {
+		kprintf("keel: trace: guest %s keeps no trace: start Keel with trace=N (N exits per vCPU)\n", g->name);
+		return;
+	}
+	if (tr.on) {
+		kprintf("keel: trace: a trace is being sent already\n");
+		return;
+	}
+	tr.on = true;
+	tr.g = g;
+	tr.created_tsc = g->created_tsc;
+	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", g->name, tsc_hz);
+	kprintf("keel: trace mark %lu guest created\n", g->created_tsc - tsc_boot);
+	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++)
+		if (g->marks[steps[i].mark])
+			kprintf("keel: trace mark %lu %s\n", g->marks[steps[i].mark] - tsc_boot, steps[i].what);
+	tr.vcpu = 0;
+	if (!trace_next_vcpu())
+		trace_end();
+}
+
 static void run_command(char *cmd)
 {
 	char *arg = strchr(cmd, ' ');
@@ -172,7 +460,7 @@ static void run_command(char *cmd)
 	if (!*cmd)
 		return;
 	if (!strcmp(cmd, "help")) {
-		kprintf("keel: commands: list | stats [NAME] | stop NAME | restart NAME | help\n");
+		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | stop NAME | restart NAME | help\n");
 	} else if (!strcmp(cmd, "list")) {
 		cmd_list();
 	} else if (!strcmp(cmd, "stats")) {
@@ -190,6 +478,10 @@ static void run_command(char *cmd)
 					exit_stats_print(guests[i]);
 		}
 		kprintf("keel: end of stats\n"); /* for scripts (tools/bench) */
+	} else if (!strcmp(cmd, "trace")) {
+		cmd_trace(arg);
+	} else if (!strcmp(cmd, "top")) {
+		cmd_top(arg);
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
 		struct guest *g = arg && *arg ? find_guest(arg) : NULL;
 		if (!g) {
@@ -208,6 +500,23 @@ static void run_command(char *cmd)
 void console_poll(void)
 {
 	int c;
+	if (tr.on)
+		trace_pump();
+	while (top.on) {
+		/* Enter alone does not end it: a terminal may send CR LF for the
+		 * line that started it. Any other key does, and is used up. */
+		c = serial_getc();
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c >= 0) {
+			top.on = false;
+			kprintf("keel: top ended after %u screens\n", top.frame);
+			break;
+		}
+		if ((int64_t)(rdtsc() - top.next_tsc) >= 0)
+			top_refresh();
+		return;
+	}
 	while ((c = serial_getc()) >= 0) {
 		if (c == '\r' || c == '\n') {
 			line[line_len] = 0;

@@ -690,15 +690,3 @@ void guest_restart(struct guest *g)
 	if (warm)
 		memcpy(g->rtc.cmos + VRTC_NVRAM_FIRST, nvram + VRTC_NVRAM_FIRST, sizeof(nvram) - VRTC_NVRAM_FIRST);
 }
-
-void exit_trace_dump(struct vcpu *v)
-{
-	unsigned n = v->trace_total < v->trace_len ? (unsigned)v->trace_total : v->trace_len;
-	kprintf("keel: last %u exits of guest %s vCPU %u (oldest first):\n", n, v->guest->name, v->id);
-	for (unsigned i = 0; i < n; i++) {
-		unsigned pos = (v->trace_pos + v->trace_len - n + i) % v->trace_len;
-		const struct exit_trace_entry *e = &v->trace[pos];
-		kprintf("keel:   tsc %-14lu rip %#-10lx %-24s qual %#lx\n", e->tsc - tsc_boot, e->rip,
-			exit_reason_name(e->reason), e->qual);
-	}
-}

@@ -561,6 +561,7 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
 	v->exit_tsc = rdtsc();
 	hv_lock();
+	g->guest_mode_ticks += v->exit_tsc - v->entry_tsc;
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;

@@ -5,7 +5,8 @@
  * Words are separated by blanks (space, tab, newline); each is key=value:
  *
  *   loglevel=0..3|err|warn|info|debug   how much Keel prints (default 2, info)
- *   trace=N            keep the last N VM exits per vCPU (0-4096; default 0 = off)
+ *   trace=N            keep the last N VM exits per vCPU (0-4096; default 0 = off;
+ *                      printed at a guest's stop and by the console's 'trace NAME')
  *   cpus=N             use at most N physical CPUs (1-64; default all that
  *                      the ACPI MADT lists, up to Keel's MAX_CPUS)
  *   seabios=MODULE     GRUB module holding SeaBIOS (default "seabios")

@@ -117,6 +117,7 @@ struct guest {
 	struct exit_stat io_stats[IOBUS_MAX_RANGES + 1]; /* by port range; last: unclaimed */
 	struct keyed_stat cpuid_stats[KEYED_STATS], msr_stats[KEYED_STATS];
 	uint64_t exit_ticks_total;
+	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
 	bool devices_dirty;
 	uint64_t created_tsc;
