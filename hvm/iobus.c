@@ -43,19 +43,18 @@ const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t po
 	return NULL;
 }
 
-static uint32_t size_mask(unsigned size) { return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
 
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
 {
 	if (bus->closed)
-		return size_mask(size);
+		return width_mask(size);
 	const struct io_range *r = iobus_find(bus, port);
 	if (!r || !r->read) {
 		bus->unclaimed_reads++;
 		bus->last_unclaimed_port = port;
-		return size_mask(size);
+		return width_mask(size);
 	}
-	return r->read(r->dev, port, size) & size_mask(size);
+	return r->read(r->dev, port, size) & width_mask(size);
 }
 
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
@@ -68,7 +67,7 @@ void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 		bus->last_unclaimed_port = port;
 		return;
 	}
-	r->write(r->dev, port, size, val & size_mask(size));
+	r->write(r->dev, port, size, val & width_mask(size));
 }
 
 uint32_t iobus_read_string(struct io_bus *bus, uint16_t port, unsigned size, void *buf, uint32_t count)

@@ -227,9 +227,7 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 		ksnprintf(err, errlen, "kernel '%s' %s", s.kname, why);
 		return;
 	}
-	for (unsigned i = 0; i < e820_nr; i++)
-		print("hvmloader: e820 %08x-%08x %s\n", (unsigned)e820[i].start,
-		      (unsigned)(e820[i].start + e820[i].size - 1), e820[i].type == E820_RAM ? "RAM" : "reserved");
+	e820_print(e820, e820_nr);
 
 	if (smp_tables_build(&direct_tables_at, si->nr_vcpus) < 0) {
 		ksnprintf(err, errlen, "cannot build the MP/ACPI tables for %u vCPUs (1 to 8 supported)", si->nr_vcpus);

@@ -64,6 +64,14 @@ uint32_t keel_hypercall(uint32_t nr, uint32_t arg)
 	return ret;
 }
 
+void e820_print(const struct e820_entry *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		print("hvmloader: e820 %08x%08x-%08x%08x %s\n", (unsigned)(e[i].start >> 32), (unsigned)e[i].start,
+		      (unsigned)((e[i].start + e[i].size - 1) >> 32), (unsigned)(e[i].start + e[i].size - 1),
+		      e[i].type == E820_RAM ? "RAM" : e[i].type == E820_ACPI ? "ACPI" : "reserved");
+}
+
 static void check_xen_signature(void)
 {
 	uint32_t a, sig[3];
@@ -111,10 +119,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	unsigned n = e820_build(e820, E820_MAX, si->ram_below_4g, si->ram_above_4g, bios_start, ACPI_AREA_BYTES);
 	if (!n)
 		fail("cannot build an E820 map for this memory size");
-	for (unsigned i = 0; i < n; i++)
-		print("hvmloader: e820 %08x%08x-%08x%08x %s\n", (unsigned)(e820[i].start >> 32), (unsigned)e820[i].start,
-		      (unsigned)((e820[i].start + e820[i].size - 1) >> 32), (unsigned)(e820[i].start + e820[i].size - 1),
-		      e820[i].type == E820_RAM ? "RAM" : e820[i].type == E820_ACPI ? "ACPI" : "reserved");
+	e820_print(e820, n);
 
 	struct seabios_info *info = (struct seabios_info *)SEABIOS_INFO_ADDR;
 	seabios_info_init(info, SCRATCH_TABLES, SCRATCH_E820, n);

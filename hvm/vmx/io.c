@@ -21,7 +21,6 @@
  * instructions are restartable by design, SDM Vol. 2 "REP"). */
 #define IO_STRING_MAX_PER_EXIT 8192u
 
-static uint32_t size_mask(unsigned size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
 
 static enum exit_action io_string_refuse(struct vcpu *v, bool in, uint64_t bytes, uint64_t gpa)
 {
@@ -130,9 +129,9 @@ static enum exit_action io_single(struct vcpu *v, uint16_t port, unsigned size, 
 		if (size == 4)
 			v->regs.rax = val; /* 32-bit results zero-extend into RAX */
 		else
-			v->regs.rax = (v->regs.rax & ~(uint64_t)size_mask(size)) | val;
+			v->regs.rax = (v->regs.rax & ~(uint64_t)width_mask(size)) | val;
 	} else {
-		iobus_write(&g->io, port, size, (uint32_t)v->regs.rax & size_mask(size));
+		iobus_write(&g->io, port, size, (uint32_t)v->regs.rax & width_mask(size));
 	}
 	if (g->state != GUEST_RUNNING)
 		return EXIT_STOPPED;

@@ -84,7 +84,6 @@ static void gpr_set(struct vcpu *v, unsigned n, uint64_t val)
 		vmwrite(VMCS_GUEST_RSP, val);
 }
 
-static uint64_t size_mask(unsigned size) { return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1; }
 
 /* The CPU mode the instruction was decoded in: 64-bit code segment in
  * IA-32e mode, else CS.D (SDM 3.4.5), which is 0 in real mode after reset
@@ -154,20 +153,20 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 
 	uint32_t off = (uint32_t)(gpa - d->base);
 	if (in.op == X86_OP_LOAD) {
-		uint64_t val = d->read(v, off, in.size) & size_mask(in.size);
+		uint64_t val = d->read(v, off, in.size) & width_mask(in.size);
 		if (in.sign_extend && (val >> (8 * in.size - 1)) & 1)
-			val |= ~size_mask(in.size);
-		val &= size_mask(in.reg_size);
+			val |= ~width_mask(in.size);
+		val &= width_mask(in.reg_size);
 		uint64_t old = gpr_get(v, in.reg);
 		if (in.high_byte)
 			val = (old & ~0xff00ULL) | (val << 8);
 		else if (in.reg_size < 4)
-			val = (old & ~size_mask(in.reg_size)) | val;
+			val = (old & ~width_mask(in.reg_size)) | val;
 		/* A 32-bit destination zero-extends to 64 bits (SDM 3.4.1.1). */
 		gpr_set(v, in.reg, val);
 	} else {
 		uint64_t val = in.op == X86_OP_STORE_IMM ? in.imm : gpr_get(v, in.reg) >> (in.high_byte ? 8 : 0);
-		d->write(v, off, in.size, val & size_mask(in.size));
+		d->write(v, off, in.size, val & width_mask(in.size));
 	}
 
 	uint64_t rip = vmread(VMCS_GUEST_RIP) + in.len;

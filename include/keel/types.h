@@ -19,6 +19,9 @@ typedef uint64_t gpa_t;   /* guest-physical address */
 #define LARGE_PAGE_SIZE (2UL << 20)
 
 #define ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((uint64_t)(a) - 1))
+
+/* The bits an access of `bytes` bytes (1, 2, 4 or 8) carries. */
+static inline uint64_t width_mask(unsigned bytes) { return bytes >= 8 ? ~0ULL : (1ULL << (bytes * 8)) - 1; }
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((uint64_t)(a) - 1)) == 0)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
