@@ -107,6 +107,26 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 	v->event_pending = true;
 }
 
+/* struct vcpu_regs keeps the encoding's order without RSP (entry.S). */
+_Static_assert(offsetof(struct vcpu_regs, rbx) == 3 * 8 && offsetof(struct vcpu_regs, rbp) == 4 * 8 &&
+		       offsetof(struct vcpu_regs, r15) == 14 * 8,
+	       "struct vcpu_regs must list the registers in encoding order, RSP left out");
+
+uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n)
+{
+	n &= 15;
+	return n == 4 ? vmread(VMCS_GUEST_RSP) : (&v->regs.rax)[n < 4 ? n : n - 1];
+}
+
+void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t val)
+{
+	n &= 15;
+	if (n == 4)
+		vmwrite(VMCS_GUEST_RSP, val);
+	else
+		(&v->regs.rax)[n < 4 ? n : n - 1] = val;
+}
+
 unsigned vcpu_cpl(void) { return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3; }
 
 static uint64_t guest_rip(void) { return vmread(VMCS_GUEST_RIP); }
@@ -152,7 +172,7 @@ static enum exit_action exit_external_interrupt(struct vcpu *v)
 static enum exit_action exit_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = vmread(VMCS_EXIT_INTR_INFO);
-	if ((info & (7u << 8)) == INTR_TYPE_NMI) {
+	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
 		/* A host NMI arrived while the guest ran: another CPU panicked
 		 * (stop here, the guest with us), or the platform sent one. */
 		if (panic_in_progress())
@@ -267,17 +287,13 @@ static int guest_write_cr4(uint64_t val)
 static enum exit_action exit_cr_access(struct vcpu *v)
 {
 	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
-	unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
-	uint64_t *gpr[16] = { &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,
-			      &v->regs.rbp, &v->regs.rsi, &v->regs.rdi, &v->regs.r8, &v->regs.r9,
-			      &v->regs.r10, &v->regs.r11, &v->regs.r12, &v->regs.r13, &v->regs.r14,
-			      &v->regs.r15 };
+	unsigned cr = CR_QUAL_CR(q), type = CR_QUAL_TYPE(q), reg = CR_QUAL_GPR(q);
 	uint64_t val = 0;
 
-	if (type == 0 || type == 1)
-		val = reg == 4 ? vmread(VMCS_GUEST_RSP) : *gpr[reg];
+	if (type == CR_QUAL_TYPE_MOV_TO || type == CR_QUAL_TYPE_MOV_FROM)
+		val = vcpu_gpr_read(v, reg);
 	switch (type) {
-	case 0: /* MOV to CR */
+	case CR_QUAL_TYPE_MOV_TO:
 		if (cr == 0) {
 			if (vcpu_write_cr0(v, val) < 0) { /* long_mode.c */
 				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
@@ -303,18 +319,15 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 			return EXIT_STOPPED;
 		}
 		break;
-	case 1: /* MOV from CR (only CR3, and CR8 without a TPR shadow, exit) */
+	case CR_QUAL_TYPE_MOV_FROM: /* only CR3, and CR8 without a TPR shadow, exit */
 		val = cr == 3 ? vmread(VMCS_GUEST_CR3) : cr == 8 ? (uint64_t)(vlapic_tpr(&v->lapic) >> 4) : 0;
-		if (reg == 4)
-			vmwrite(VMCS_GUEST_RSP, val);
-		else
-			*gpr[reg] = val;
+		vcpu_gpr_write(v, reg, val);
 		break;
-	case 2: /* CLTS */
+	case CR_QUAL_TYPE_CLTS:
 		vmcs_set_guest_cr0(vmread(VMCS_CR0_READ_SHADOW) & ~CR0_TS);
 		break;
-	case 3: { /* LMSW: loads CR0 bits 0-3, cannot clear PE */
-		uint64_t src = (q >> 16) & 0xffff, old = vmread(VMCS_CR0_READ_SHADOW);
+	case CR_QUAL_TYPE_LMSW: { /* loads CR0 bits 0-3, cannot clear PE */
+		uint64_t src = CR_QUAL_LMSW_SOURCE(q), old = vmread(VMCS_CR0_READ_SHADOW);
 		uint64_t nv = (old & ~0xeULL) | (src & 0xf) | (old & CR0_PE);
 		vmcs_set_guest_cr0(nv);
 		break;
@@ -371,20 +384,12 @@ static void dump_guest_state(void)
 	kprintf("keel:   RIP %#lx RSP %#lx RFLAGS %#lx activity %lu interruptibility %#lx entry-ctls %#lx\n",
 		vmread(VMCS_GUEST_RIP), vmread(VMCS_GUEST_RSP), vmread(VMCS_GUEST_RFLAGS),
 		vmread(VMCS_GUEST_ACTIVITY_STATE), vmread(VMCS_GUEST_INTERRUPTIBILITY), vmread(VMCS_ENTRY_CTLS));
-	static const struct {
-		const char *n;
-		uint32_t sel, base, limit, ar;
-	} segs[] = {
-		{ "CS", VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR },
-		{ "SS", VMCS_GUEST_SS_SEL, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR },
-		{ "DS", VMCS_GUEST_DS_SEL, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR },
-		{ "ES", VMCS_GUEST_ES_SEL, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR },
-		{ "TR", VMCS_GUEST_TR_SEL, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR },
-		{ "LDTR", VMCS_GUEST_LDTR_SEL, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_LDTR_AR },
-	};
-	for (unsigned i = 0; i < ARRAY_SIZE(segs); i++)
-		kprintf("keel:   %-4s sel %#06lx base %#010lx limit %#010lx access %#06lx\n", segs[i].n,
-			vmread(segs[i].sel), vmread(segs[i].base), vmread(segs[i].limit), vmread(segs[i].ar));
+	static const enum vmcs_seg shown[] = { SEG_CS, SEG_SS, SEG_DS, SEG_ES, SEG_TR, SEG_LDTR };
+	for (unsigned i = 0; i < ARRAY_SIZE(shown); i++) {
+		const struct vmcs_seg_fields *f = &vmcs_segs[shown[i]];
+		kprintf("keel:   %-4s sel %#06lx base %#010lx limit %#010lx access %#06lx\n", f->name, vmread(f->sel),
+			vmread(f->base), vmread(f->limit), vmread(f->ar));
+	}
 }
 
 static enum exit_action exit_entry_failure(struct vcpu *v)

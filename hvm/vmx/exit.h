@@ -24,6 +24,11 @@ enum exit_action exit_cpuid(struct vcpu *v);
 
 void vcpu_skip_instruction(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* General register n in the instruction encoding's order (SDM Vol. 2
+ * table 2-2: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15); RSP is in
+ * the VMCS, the others in v->regs. */
+uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
+void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t val);
 /* CPL of the guest, from SS.DPL (SDM 5.5). */
 unsigned vcpu_cpl(void);
 /* Guest linear address to guest-physical, walking the guest's page tables

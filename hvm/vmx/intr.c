@@ -31,10 +31,10 @@ void vmx_intr_save_pending_event(struct vcpu *v)
 		return;
 	/* The exit interrupted the delivery of this event: deliver it again
 	 * (SDM 27.2.4 / 28.2.1). */
-	vmwrite(VMCS_ENTRY_INTR_INFO, idt & ~(1u << 12));
+	vmwrite(VMCS_ENTRY_INTR_INFO, idt & ~INTR_INFO_NMI_UNBLOCKED_BY_IRET);
 	if (idt & INTR_INFO_DELIVER_ERROR_CODE)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));
-	uint32_t type = idt & (7u << 8);
+	uint32_t type = idt & INTR_INFO_TYPE_MASK;
 	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
 	v->event_pending = true;

@@ -61,30 +61,6 @@ static const struct mmio_device mmio_devices[] = {
 	{ "I/O APIC", VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, ioapic_present, ioapic_read, ioapic_write },
 };
 
-static uint64_t *gpr_slot(struct vcpu *v, unsigned n)
-{
-	uint64_t *gpr[16] = { &v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL, &v->regs.rbp,
-			      &v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
-			      &v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15 };
-	return gpr[n & 15];
-}
-
-static uint64_t gpr_get(struct vcpu *v, unsigned n)
-{
-	uint64_t *p = gpr_slot(v, n);
-	return p ? *p : vmread(VMCS_GUEST_RSP);
-}
-
-static void gpr_set(struct vcpu *v, unsigned n, uint64_t val)
-{
-	uint64_t *p = gpr_slot(v, n);
-	if (p)
-		*p = val;
-	else
-		vmwrite(VMCS_GUEST_RSP, val);
-}
-
-
 /* The CPU mode the instruction was decoded in: 64-bit code segment in
  * IA-32e mode, else CS.D (SDM 3.4.5), which is 0 in real mode after reset
  * or SIPI. */
@@ -157,15 +133,15 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 		if (in.sign_extend && (val >> (8 * in.size - 1)) & 1)
 			val |= ~width_mask(in.size);
 		val &= width_mask(in.reg_size);
-		uint64_t old = gpr_get(v, in.reg);
+		uint64_t old = vcpu_gpr_read(v, in.reg);
 		if (in.high_byte)
 			val = (old & ~0xff00ULL) | (val << 8);
 		else if (in.reg_size < 4)
 			val = (old & ~width_mask(in.reg_size)) | val;
 		/* A 32-bit destination zero-extends to 64 bits (SDM 3.4.1.1). */
-		gpr_set(v, in.reg, val);
+		vcpu_gpr_write(v, in.reg, val);
 	} else {
-		uint64_t val = in.op == X86_OP_STORE_IMM ? in.imm : gpr_get(v, in.reg) >> (in.high_byte ? 8 : 0);
+		uint64_t val = in.op == X86_OP_STORE_IMM ? in.imm : vcpu_gpr_read(v, in.reg) >> (in.high_byte ? 8 : 0);
 		d->write(v, off, in.size, val & width_mask(in.size));
 	}
 

@@ -55,13 +55,31 @@ void vmcs_write_host_state(struct vcpu *v, unsigned cpu)
 	vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
 }
 
-static void seg(uint32_t sel_f, uint32_t base_f, uint32_t limit_f, uint32_t ar_f, uint16_t sel, uint64_t base,
-		uint32_t limit, uint32_t ar)
+const struct vmcs_seg_fields vmcs_segs[NR_VMCS_SEGS] = {
+	[SEG_ES] = { "ES", VMCS_GUEST_ES_SEL, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR },
+	[SEG_CS] = { "CS", VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR },
+	[SEG_SS] = { "SS", VMCS_GUEST_SS_SEL, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR },
+	[SEG_DS] = { "DS", VMCS_GUEST_DS_SEL, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR },
+	[SEG_FS] = { "FS", VMCS_GUEST_FS_SEL, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR },
+	[SEG_GS] = { "GS", VMCS_GUEST_GS_SEL, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR },
+	[SEG_LDTR] = { "LDTR", VMCS_GUEST_LDTR_SEL, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_LDTR_AR },
+	[SEG_TR] = { "TR", VMCS_GUEST_TR_SEL, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR },
+};
+
+static void seg(enum vmcs_seg s, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
 {
-	vmwrite(sel_f, sel);
-	vmwrite(base_f, base);
-	vmwrite(limit_f, limit);
-	vmwrite(ar_f, ar);
+	vmwrite(vmcs_segs[s].sel, sel);
+	vmwrite(vmcs_segs[s].base, base);
+	vmwrite(vmcs_segs[s].limit, limit);
+	vmwrite(vmcs_segs[s].ar, ar);
+}
+
+/* The data segments (all but CS) alike. */
+static void data_segs(uint16_t sel, uint32_t limit, uint32_t ar)
+{
+	static const enum vmcs_seg data[] = { SEG_DS, SEG_ES, SEG_SS, SEG_FS, SEG_GS };
+	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
+		seg(data[i], sel, 0, limit, ar);
 }
 
 /* Real-mode segment as after reset or SIPI: base = sel << 4 except CS. */
@@ -109,12 +127,9 @@ static void vmcs_common_guest_state(void)
 	/* SDM 26.3.1.5: the link pointer must be all ones unless shadowing. */
 	vmwrite(VMCS_VMCS_LINK_POINTER, ~0ULL);
 	vmwrite(VMCS_GUEST_CR3, 0);
-	vmwrite(VMCS_GUEST_LDTR_SEL, 0);
-	vmwrite(VMCS_GUEST_LDTR_BASE, 0);
-	vmwrite(VMCS_GUEST_LDTR_LIMIT, 0xffff);
-	vmwrite(VMCS_GUEST_LDTR_AR, AR_LDT);
+	seg(SEG_LDTR, 0, 0, 0xffff, AR_LDT);
 	/* SDM 26.3.1.2: TR must be usable and busy, even in real mode. */
-	seg(VMCS_GUEST_TR_SEL, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR, 0, 0, 0xffff, AR_TSS_BUSY);
+	seg(SEG_TR, 0, 0, 0xffff, AR_TSS_BUSY);
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
@@ -129,17 +144,8 @@ static void vmcs_common_guest_state(void)
 void vmcs_set_guest_loader_state(struct vcpu *v, uint32_t entry, uint32_t start_info)
 {
 	vmcs_common_guest_state();
-	seg(VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR, 0x08, 0, 0xffffffff,
-	    AR_CODE_32);
-	uint32_t data[][4] = {
-		{ VMCS_GUEST_DS_SEL, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR },
-		{ VMCS_GUEST_ES_SEL, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR },
-		{ VMCS_GUEST_SS_SEL, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR },
-		{ VMCS_GUEST_FS_SEL, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR },
-		{ VMCS_GUEST_GS_SEL, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR },
-	};
-	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
-		seg(data[i][0], data[i][1], data[i][2], data[i][3], 0x10, 0, 0xffffffff, AR_DATA_32);
+	seg(SEG_CS, 0x08, 0, 0xffffffff, AR_CODE_32);
+	data_segs(0x10, 0xffffffff, AR_DATA_32);
 	vmcs_set_guest_cr0(CR0_PE | CR0_ET);
 	vmcs_set_guest_cr4(0);
 	vmwrite(VMCS_GUEST_RIP, entry);
@@ -155,17 +161,8 @@ void vmcs_set_guest_loader_state(struct vcpu *v, uint32_t entry, uint32_t start_
 void vmcs_set_guest_real_mode(struct vcpu *v, uint16_t cs_sel, uint64_t cs_base, uint16_t ip)
 {
 	vmcs_common_guest_state();
-	seg(VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR, cs_sel, cs_base, 0xffff,
-	    AR_CODE_RM);
-	uint32_t data[][4] = {
-		{ VMCS_GUEST_DS_SEL, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR },
-		{ VMCS_GUEST_ES_SEL, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR },
-		{ VMCS_GUEST_SS_SEL, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR },
-		{ VMCS_GUEST_FS_SEL, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR },
-		{ VMCS_GUEST_GS_SEL, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR },
-	};
-	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
-		seg(data[i][0], data[i][1], data[i][2], data[i][3], 0, 0, 0xffff, AR_DATA_RM);
+	seg(SEG_CS, cs_sel, cs_base, 0xffff, AR_CODE_RM);
+	data_segs(0, 0xffff, AR_DATA_RM);
 	vmcs_set_guest_cr0(CR0_ET | CR0_CD | CR0_NW);
 	vmcs_set_guest_cr4(0);
 	vmwrite(VMCS_GUEST_RIP, ip);

@@ -3,6 +3,17 @@
 
 #include <keel/vcpu.h>
 
+/* Segment registers in the encoding's order (the "sreg" field of
+
+ * MOV Sreg: ES, CS, SS, DS, FS, GS), then LDTR and TR: the one table of their guest
+ * VMCS fields (SDM Vol. 3C appendix B). */
+enum vmcs_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, NR_VMCS_SEGS };
+struct vmcs_seg_fields {
+	const char *name;
+	uint32_t sel, base, limit, ar;
+};
+extern const struct vmcs_seg_fields vmcs_segs[NR_VMCS_SEGS];
+
 int vmcs_create(struct vcpu *v, unsigned cpu);
 void vmcs_write_host_state(struct vcpu *v, unsigned cpu);
 void vmcs_set_guest_loader_state(struct vcpu *v, uint32_t entry, uint32_t start_info);

@@ -302,6 +302,7 @@
 /* Interruption-information format (SDM 25.8.3 / 27.2.2). */
 #define INTR_INFO_VECTOR_MASK 0xffU
 #define INTR_INFO_TYPE_SHIFT 8
+#define INTR_INFO_TYPE_MASK (7U << 8)
 #define INTR_TYPE_EXT_INTR (0U << 8)
 #define INTR_TYPE_NMI (2U << 8)
 #define INTR_TYPE_HW_EXCEPTION (3U << 8)
@@ -309,6 +310,19 @@
 #define INTR_TYPE_PRIV_SW_EXCEPTION (5U << 8)
 #define INTR_TYPE_SW_EXCEPTION (6U << 8)
 #define INTR_INFO_DELIVER_ERROR_CODE (1U << 11)
+/* Exit-interruption / IDT-vectoring information only: the exit came while
+ * an IRET unblocked NMIs (SDM 27.2.2-3). Reserved in the entry field. */
+#define INTR_INFO_NMI_UNBLOCKED_BY_IRET (1U << 12)
+
+/* Exit qualification of a control-register access (SDM table 28-3). */
+#define CR_QUAL_CR(q) ((unsigned)(q)&15)
+#define CR_QUAL_TYPE(q) ((unsigned)((q) >> 4) & 3)
+#define CR_QUAL_TYPE_MOV_TO 0
+#define CR_QUAL_TYPE_MOV_FROM 1
+#define CR_QUAL_TYPE_CLTS 2
+#define CR_QUAL_TYPE_LMSW 3
+#define CR_QUAL_GPR(q) ((unsigned)((q) >> 8) & 15)
+#define CR_QUAL_LMSW_SOURCE(q) ((unsigned)((q) >> 16) & 0xffff)
 #define INTR_INFO_VALID (1U << 31)
 
 /* Guest interruptibility state (SDM 25.4.2). */
