@@ -30,13 +30,21 @@ static enum msr_result rd_zero(struct vcpu *v, uint32_t msr, uint64_t *val)
 static enum msr_result wr_ignore(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_OK; }
 static enum msr_result wr_gp(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_GP; }
 
+/* The guest's TSC is the host's plus VMCS_TSC_OFFSET, which the CPU adds
+ * to RDTSC/RDTSCP only with "use TSC offsetting" on (SDM 25.6.5); without
+ * that control the field means nothing, and a write the guest's RDTSC would
+ * not see is refused rather than half done. */
+static bool tsc_offsetting(void) { return vmx_caps.proc_ctls & PROC_USE_TSC_OFFSETTING; }
+
 static enum msr_result rd_tsc(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	*val = rdtsc() + vmread(VMCS_TSC_OFFSET);
+	*val = rdtsc() + (tsc_offsetting() ? vmread(VMCS_TSC_OFFSET) : 0);
 	return MSR_OK;
 }
 static enum msr_result wr_tsc(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	if (!tsc_offsetting())
+		return MSR_GP;
 	/* One offset per vCPU: the guest's TSC becomes val from now on. */
 	vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
 	return MSR_OK;

@@ -40,6 +40,7 @@ static const struct vmx_feature vmx_features[] = {
 	{ "interrupt-window-exiting", CTL_PROC, PROC_INTERRUPT_WINDOW_EXITING, true,
 	  "inject PIC interrupts as soon as the guest can take them" },
 	{ "hlt-exiting", CTL_PROC, PROC_HLT_EXITING, true, "a halted guest gives its CPU back" },
+	{ "tsc-offsetting", CTL_PROC, PROC_USE_TSC_OFFSETTING, false, "a guest's WRMSR IA32_TSC moves its own TSC" },
 	{ "io-bitmaps", CTL_PROC, PROC_USE_IO_BITMAPS, true, "trap the guest's port I/O" },
 	{ "msr-bitmaps", CTL_PROC, PROC_USE_MSR_BITMAPS, true, "trap the guest's MSR accesses" },
 	{ "secondary-controls", CTL_PROC, PROC_ACTIVATE_SECONDARY_CONTROLS, true, "EPT and unrestricted guest" },
