@@ -33,6 +33,12 @@
  *            forever
  *   reboot   prints 16 KiB to port 0xE9, then resets itself through
  *            port 0xCF9; Keel restarts it, and it does it again
+ *   logflood first writes IA32_TSC and reads it back (RDTSC, RDMSR);
+ *            then, forever, each action Keel logs for a guest: WRMSR
+ *            IA32_APIC_BASE with another base, the hypercall-page MSR
+ *            outside RAM, hvmloader's timeline mark again, an INIT IPI to
+ *            its boot vCPU, cli; hlt woken by a self-NMI (reporting every
+ *            1024 rounds)
  *   gpa      a read of guest-physical GPA (below 4 GiB: directly; at or
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
@@ -603,6 +609,85 @@ flood:
 	call report
 	jmp 6b
 
+/* --- logflood: every Keel log line a guest can cause, forever -------------------- */
+#define APIC_ICR_LO 0xfee00300
+#define APIC_ICR_HI 0xfee00310
+logflood:
+	/* First, IA32_TSC: a write must move this vCPU's TSC, RDTSC included
+	 * (not only RDMSR): 2^60 read back as high dword 0x10000000. */
+	xorl %eax, %eax
+	movl $0x10000000, %edx
+	movl $0x10, %ecx
+	wrmsr
+	rdtsc
+	movl %edx, %ebx
+	movl $0x10, %ecx
+	rdmsr
+	pushl %edx
+	movl $msg_tsc_rdtsc, %esi
+	call puts32
+	movl %ebx, %eax
+	call puthex32
+	movl $msg_tsc_rdmsr, %esi
+	call puts32
+	popl %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+	/* NMIs go to logflood_nmi (vector 2's gate). */
+	movl $logflood_nmi, %eax
+	movw %ax, IDT_BASE + 2 * 8
+	shrl $16, %eax
+	movw %ax, IDT_BASE + 2 * 8 + 6
+	xorl %ebp, %ebp			/* rounds */
+1:	/* WRMSR IA32_APIC_BASE with another base (enabled, BSP): Keel keeps
+	 * the APIC where it is and says so. */
+	movl $0x1b, %ecx
+	movl $0xfee01900, %eax
+	xorl %edx, %edx
+	wrmsr
+	/* The hypercall-page MSR pointing outside RAM: #GP. */
+	movl $0x40000000, %ecx
+	movl $0x80000000, %eax
+	xorl %edx, %edx
+	movl $2f, resume_eip
+	wrmsr
+2:	movl $0, resume_eip
+	/* hvmloader's "jump to the BIOS" timeline mark, again. */
+	movl $0x4b450001, %eax
+	movl $2, %ebx
+	vmcall
+	/* An INIT IPI to APIC id 0: its own, the boot vCPU. */
+	movl $0, %eax
+	movl %eax, APIC_ICR_HI
+	movl $0x4500, %eax		/* INIT, level assert, physical */
+	movl %eax, APIC_ICR_LO
+	/* cli; hlt woken by an NMI: the handler sends itself a second NMI
+	 * while NMIs are blocked, which stays pending until the HLT. */
+	movl $1, nmi_arm
+	movl $0x4400, %eax		/* NMI, level assert, physical, APIC id 0 */
+	movl %eax, APIC_ICR_LO
+	cli
+	hlt
+	incl %ebp
+	testl $1023, %ebp
+	jnz 1b
+	movl $msg_logflood, %esi
+	movl %ebp, %eax
+	call report
+	jmp 1b
+
+logflood_nmi:
+	incl nmi_count
+	cmpl $0, nmi_arm
+	je 1f
+	movl $0, nmi_arm
+	pushl %eax
+	movl $0x4400, %eax
+	movl %eax, APIC_ICR_LO
+	popl %eax
+1:	iret
+
 /* --- reboot: a fresh start (and console share?) every time ---------------------- */
 reboot:
 	call flood_fill
@@ -916,6 +1001,8 @@ idt_empty:
 rng:		.long 0
 resume_eip:	.long 0
 irq_count:	.long 0
+nmi_arm:	.long 0
+nmi_count:	.long 0
 exc_count:	.fill 100, 4, 0
 vmx_area:	.fill 16, 1, 0
 signature:	.fill 16, 1, 0
@@ -957,6 +1044,9 @@ msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
 msg_ata_chunk:	.asciz "ata: REP INSW across 2 MiB at 0x1fff01, bytes matching the sector (of 512): "
 msg_flood_line:	.asciz "hostile: flood (debug port) "
 msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
+msg_logflood:	.asciz "logflood: rounds of Keel-logged actions: "
+msg_tsc_rdtsc:	.asciz "hostile: tsc: after WRMSR IA32_TSC 2^60, RDTSC high 0x"
+msg_tsc_rdmsr:	.asciz ", RDMSR high 0x"
 #ifdef GPA
 msg_gpa:	.asciz "hostile: " GPA_VERB " guest-physical 0x"
 #endif
