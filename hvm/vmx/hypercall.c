@@ -37,8 +37,11 @@ static bool copy_to_guest(struct vcpu *v, uint64_t la, const void *src, uint64_t
 	const uint8_t *s = src;
 	while (len) {
 		uint64_t gpa;
+		uint32_t pf;
 		uint64_t n = MIN(len, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
-		if (!vcpu_linear_to_gpa(v, la, true, &gpa) || !guest_write_phys(v->guest, gpa, s, n))
+		/* A page the guest kernel could not write itself is -EFAULT. */
+		if (vcpu_translate(v, la, PAGE_WRITE, &gpa, &pf) != PAGE_WALK_OK ||
+		    !guest_write_phys(v->guest, gpa, s, n))
 			return false;
 		la += n;
 		s += n;

@@ -32,6 +32,33 @@ static enum exit_action io_string_refuse(struct vcpu *v, bool in, uint64_t bytes
 }
 
 /*
+ * The guest-physical address of la for the instruction's access to memory
+ * (INS writes it, OUTS reads it), as the CPU's own page walk would give it.
+ * A page the guest may not access this way (not present, supervisor-only at
+ * CPL 3, read-only, SMAP...) is the guest's #PF, injected here, with
+ * RCX/RSI/RDI as the elements already moved left them: REP string
+ * instructions are restartable (SDM Vol. 2, "REP"). Returns false when the
+ * access cannot go on (*act says how the exit ends).
+ */
+static bool io_string_translate(struct vcpu *v, bool in, uint64_t la, uint64_t *gpa, enum exit_action *act)
+{
+	uint32_t pf;
+	switch (vcpu_translate(v, la, in ? PAGE_WRITE : PAGE_READ, gpa, &pf)) {
+	case PAGE_WALK_OK:
+		return true;
+	case PAGE_WALK_FAULT:
+		vcpu_inject_page_fault(v, la, pf);
+		*act = EXIT_RESUME;
+		return false;
+	default:
+		guest_stop(v->guest, "%s at linear %#lx: the guest's page tables are outside its RAM (RIP %#lx)",
+			   in ? "INS" : "OUTS", la, vmread(VMCS_GUEST_RIP));
+		*act = EXIT_STOPPED;
+		return false;
+	}
+}
+
+/*
  * One element that straddles a page boundary: its two pieces are translated
  * separately (the pages need not be adjacent, nor in the same 2 MiB RAM
  * chunk) and both are checked to be RAM before the device is touched, so a
@@ -39,20 +66,17 @@ static enum exit_action io_string_refuse(struct vcpu *v, bool in, uint64_t bytes
  * stopped; else *done is the elements moved (0 or 1).
  */
 static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t la, uint64_t gpa,
-				 uint64_t *done)
+				 uint64_t *done, enum exit_action *act)
 {
 	struct guest *g = v->guest;
 	unsigned first = io_string_first_piece(gpa, size);
 	uint64_t gpa2 = gpa + first; /* the element only wraps the address size: one page */
-	if (first < size && !vcpu_linear_to_gpa(v, la + first, in, &gpa2)) {
-		guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la + first,
-			   vmread(VMCS_GUEST_RIP));
+	if (first < size && !io_string_translate(v, in, la + first, &gpa2, act))
 		return false;
-	}
 	uint8_t *p1 = guest_phys_ptr(g, gpa, first);
 	uint8_t *p2 = guest_phys_ptr(g, gpa2, size - first);
 	if (!p1 || !p2) {
-		io_string_refuse(v, in, size, p1 ? gpa2 : gpa);
+		*act = io_string_refuse(v, in, size, p1 ? gpa2 : gpa);
 		return false;
 	}
 	uint8_t elem[4];
@@ -92,11 +116,9 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	while (todo) {
 		uint64_t off = *idx & amask;
 		uint64_t la = base + off, gpa;
-		if (!vcpu_linear_to_gpa(v, la, in, &gpa)) {
-			guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la,
-				   vmread(VMCS_GUEST_RIP));
-			return EXIT_STOPPED;
-		}
+		enum exit_action act;
+		if (!io_string_translate(v, in, la, &gpa, &act))
+			return act;
 		uint64_t n = io_string_run(gpa, off, amask, size, down, todo), done;
 		if (n) {
 			uint8_t *p = guest_phys_ptr(g, gpa, n * size);
@@ -105,8 +127,8 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 			done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
 				  : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
 		} else {
-			if (!io_string_straddling(v, port, size, in, la, gpa, &done))
-				return EXIT_STOPPED;
+			if (!io_string_straddling(v, port, size, in, la, gpa, &done, &act))
+				return act;
 		}
 		uint64_t step = done * size;
 		*idx = (*idx & ~amask) | ((down ? off - step : off + step) & amask);

@@ -28,6 +28,8 @@
 #define CR4_OSXMMEXCPT (1UL << 10)
 #define CR4_VMXE (1UL << 13)
 #define CR4_SMXE (1UL << 14)
+#define CR4_SMEP (1UL << 20)
+#define CR4_SMAP (1UL << 21)
 
 #define RFLAGS_CF (1UL << 0)
 #define RFLAGS_RESERVED1 (1UL << 1) /* always 1 */
@@ -37,6 +39,7 @@
 #define RFLAGS_DF (1UL << 10)
 #define RFLAGS_IOPL (3UL << 12)
 #define RFLAGS_VM (1UL << 17)
+#define RFLAGS_AC (1UL << 18)
 
 #define EFER_SCE (1UL << 0)
 #define EFER_LME (1UL << 8)
