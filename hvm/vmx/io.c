@@ -59,36 +59,37 @@ static bool io_string_translate(struct vcpu *v, bool in, uint64_t la, uint64_t *
 }
 
 /*
- * One element that straddles a page boundary: its two pieces are translated
- * separately (the pages need not be adjacent, nor in the same 2 MiB RAM
- * chunk) and both are checked to be RAM before the device is touched, so a
- * refused INS does not consume data. Returns false when the guest was
- * stopped; else *done is the elements moved (0 or 1).
+ * One element that straddles a page boundary or the address-size wrap:
+ * each byte is translated on its own (the pages need not be adjacent, nor
+ * in the same 2 MiB RAM chunk; with 16-bit addressing the byte after
+ * offset 0xffff is at offset 0), and all are checked to be RAM before the
+ * device is touched, so a refused INS does not consume data. Returns false
+ * when the exit ends (*act); else *done is the elements moved (0 or 1).
  */
-static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t la, uint64_t gpa,
-				 uint64_t *done, enum exit_action *act)
+static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t base, uint64_t off,
+				 uint64_t amask, bool mode64, uint64_t *done, enum exit_action *act)
 {
 	struct guest *g = v->guest;
-	unsigned first = io_string_first_piece(gpa, size);
-	uint64_t gpa2 = gpa + first; /* the element only wraps the address size: one page */
-	if (first < size && !io_string_translate(v, in, la + first, &gpa2, act))
-		return false;
-	uint8_t *p1 = guest_phys_ptr(g, gpa, first);
-	uint8_t *p2 = guest_phys_ptr(g, gpa2, size - first);
-	if (!p1 || !p2) {
-		*act = io_string_refuse(v, in, size, p1 ? gpa2 : gpa);
-		return false;
+	uint8_t *p[4];
+	for (unsigned i = 0; i < size; i++) {
+		uint64_t gpa, la = io_string_linear(base, off + i, amask, mode64);
+		if (!io_string_translate(v, in, la, &gpa, act))
+			return false;
+		p[i] = guest_phys_ptr(g, gpa, 1);
+		if (!p[i]) {
+			*act = io_string_refuse(v, in, size, gpa);
+			return false;
+		}
 	}
 	uint8_t elem[4];
 	if (in) {
 		*done = iobus_read_string(&g->io, port, size, elem, 1);
-		if (*done && g->state == GUEST_RUNNING) { /* else its RAM may be gone */
-			memcpy(p1, elem, first);
-			memcpy(p2, elem + first, size - first);
-		}
+		if (*done && g->state == GUEST_RUNNING) /* else its RAM may be gone */
+			for (unsigned i = 0; i < size; i++)
+				*p[i] = elem[i];
 	} else {
-		memcpy(elem, p1, first);
-		memcpy(elem + first, p2, size - first);
+		for (unsigned i = 0; i < size; i++)
+			elem[i] = *p[i];
 		*done = iobus_write_string(&g->io, port, size, elem, 1);
 	}
 	return true;
@@ -102,8 +103,12 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	uint64_t amask = asz == 0 ? 0xffffULL : asz == 1 ? 0xffffffffULL : ~0ULL;
 	static const uint32_t seg_base[] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
 					     VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
-	unsigned segr = in ? 0 : (info >> 15) & 7; /* INS always uses ES */
-	uint64_t base = vmread(seg_base[segr < 6 ? segr : 3]);
+	unsigned segr = in ? IO_SEG_ES : (info >> 15) & 7; /* INS always uses ES */
+	if (segr > IO_SEG_GS)
+		segr = IO_SEG_DS;
+	/* 64-bit mode: IA-32e mode and CS.L (SDM 5.2.1). */
+	bool mode64 = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & (1u << 13));
+	uint64_t base = io_string_seg_base(segr, vmread(seg_base[segr]), mode64);
 	bool down = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF;
 	uint64_t *idx = in ? &v->regs.rdi : &v->regs.rsi;
 	uint64_t count = rep ? (v->regs.rcx & amask) : 1;
@@ -115,7 +120,7 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	uint64_t todo = MIN(count, IO_STRING_MAX_PER_EXIT);
 	while (todo) {
 		uint64_t off = *idx & amask;
-		uint64_t la = base + off, gpa;
+		uint64_t la = io_string_linear(base, off, amask, mode64), gpa;
 		enum exit_action act;
 		if (!io_string_translate(v, in, la, &gpa, &act))
 			return act;
@@ -127,7 +132,7 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 			done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
 				  : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
 		} else {
-			if (!io_string_straddling(v, port, size, in, la, gpa, &done, &act))
+			if (!io_string_straddling(v, port, size, in, base, off, amask, mode64, &done, &act))
 				return act;
 		}
 		uint64_t step = done * size;
