@@ -179,3 +179,21 @@ enum page_walk_status page_walk(const struct page_walk_mode *m, uint64_t la, enu
 	fold(&r, e, false);
 	return finish(m, acc, false, r, (e & 0xfffff000ULL) | (la & 0xfff), gpa, error);
 }
+
+bool paging_is_pae(uint64_t cr0, uint64_t cr4, uint64_t efer)
+{
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA);
+}
+
+int pae_pdptes_read(uint64_t cr3, unsigned maxphyaddr, page_walk_read_fn read, void *ctx, uint64_t pdpte[4])
+{
+	struct page_walk_mode m = { .maxphyaddr = maxphyaddr };
+	uint64_t reserved = phys_reserved(&m) | 0x1e6ULL | PTE_NX;
+	for (unsigned i = 0; i < 4; i++) {
+		if (!read(ctx, (cr3 & 0xffffffe0ULL) + i * 8, 8, &pdpte[i]))
+			return -1;
+		if ((pdpte[i] & PTE_P) && (pdpte[i] & reserved))
+			return -1;
+	}
+	return 0;
+}

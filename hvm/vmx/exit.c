@@ -261,7 +261,10 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 			}
 			vmcs_set_guest_cr4(val);
 		} else if (cr == 3) {
-			vmwrite(VMCS_GUEST_CR3, val);
+			if (vcpu_write_cr3(v, val) < 0) { /* long_mode.c: PAE PDPTEs */
+				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+				return EXIT_RESUME;
+			}
 		} else {
 			guest_stop(v->guest, "MOV to CR%u at RIP %#lx is not supported", cr, guest_rip());
 			return EXIT_STOPPED;

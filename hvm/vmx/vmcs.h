@@ -12,11 +12,12 @@ void vmcs_set_guest_cr4(uint64_t val);
 uint64_t vmcs_guest_cr0(uint64_t shadow);
 uint64_t vmcs_guest_cr4(uint64_t shadow);
 
-/* The guest's EFER and CR0 writes, with long-mode entry and exit
+/* The guest's EFER, CR0 and CR3 writes, with long-mode entry and exit
  * (long_mode.c). The writes return -1 where the CPU raises #GP. */
 uint64_t vcpu_efer(struct vcpu *v);
 int vcpu_write_efer(struct vcpu *v, uint64_t val);
 int vcpu_write_cr0(struct vcpu *v, uint64_t val);
+int vcpu_write_cr3(struct vcpu *v, uint64_t val);
 
 /* Make v's VMCS current on `cpu` (VMCLEAR on the old CPU first when it
  * moved) and point the exit slot at it. */

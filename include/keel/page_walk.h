@@ -51,4 +51,15 @@ typedef bool (*page_walk_read_fn)(void *ctx, uint64_t gpa, unsigned size, uint64
 enum page_walk_status page_walk(const struct page_walk_mode *m, uint64_t la, enum page_access acc,
 				page_walk_read_fn read, void *ctx, uint64_t *gpa, uint32_t *error);
 
+/* PAE paging (not IA-32e): CR0.PG, CR4.PAE, EFER.LMA=0. In this mode the
+ * CPU takes the four PDPTEs from memory only when CR3, CR0 or CR4 is
+ * loaded, and with EPT a VM entry takes them from the VMCS (SDM 4.4.1,
+ * 26.3.2.4): whoever emulates those loads must load them too. */
+bool paging_is_pae(uint64_t cr0, uint64_t cr4, uint64_t efer);
+
+/* Reads the four PDPTEs at cr3 (bits 31:5) into pdpte[]: 0, or -1 if the
+ * table is outside RAM or a present entry has a reserved bit set (bits
+ * 1-2, 5-8, 63, or at or above maxphyaddr), which makes the MOV #GP. */
+int pae_pdptes_read(uint64_t cr3, unsigned maxphyaddr, page_walk_read_fn read, void *ctx, uint64_t pdpte[4]);
+
 #endif

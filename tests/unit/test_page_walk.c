@@ -205,6 +205,42 @@ static void test_long_mode_smep_smap(void **state)
 	assert_int_equal(err, PF_ERR_P | PF_ERR_RSVD);
 }
 
+/* What a MOV to CR3 with PAE paging must load (long_mode.c's
+ * vcpu_write_cr3, which the CR3-exit path used to skip: it only wrote the
+ * VMCS's CR3, and the guest kept the old PDPTEs). */
+static void test_pae_pdptes(void **state)
+{
+	uint64_t pd[4];
+	memset(mem, 0, sizeof(mem));
+	put64(0x1fe0, 0x5000 | P);
+	put64(0x1fe8, 0);
+	put64(0x1ff0, 0x7000 | P);
+	put64(0x1ff8, 0x8000 | P);
+	/* CR3 bits 31:5 address the table: 32-byte aligned, not 4 KiB. */
+	assert_int_equal(pae_pdptes_read(0x1fe0 | 0x18, 40, rd, NULL, pd), 0);
+	assert_int_equal(pd[0], 0x5000 | P);
+	assert_int_equal(pd[1], 0);
+	assert_int_equal(pd[3], 0x8000 | P);
+	/* Reserved bits in a present entry (R/W, XD, above MAXPHYADDR): #GP. */
+	put64(0x1ff0, 0x7000 | P | W);
+	assert_int_equal(pae_pdptes_read(0x1fe0, 40, rd, NULL, pd), -1);
+	put64(0x1ff0, 0x7000 | P | PTE_NX);
+	assert_int_equal(pae_pdptes_read(0x1fe0, 40, rd, NULL, pd), -1);
+	put64(0x1ff0, (1ULL << 40) | P);
+	assert_int_equal(pae_pdptes_read(0x1fe0, 40, rd, NULL, pd), -1);
+	assert_int_equal(pae_pdptes_read(0x1fe0, 41, rd, NULL, pd), 0);
+	/* ...but not in a non-present one. */
+	put64(0x1ff0, 0x7000 | W);
+	assert_int_equal(pae_pdptes_read(0x1fe0, 40, rd, NULL, pd), 0);
+	/* A table outside RAM. */
+	assert_int_equal(pae_pdptes_read(0x7fffffe0, 40, rd, NULL, pd), -1);
+	/* When the reload is due: PAE paging, not IA-32e mode. */
+	assert_true(paging_is_pae(CR0_PE | CR0_PG, CR4_PAE, 0));
+	assert_false(paging_is_pae(CR0_PE | CR0_PG, CR4_PAE, EFER_LME | EFER_LMA));
+	assert_false(paging_is_pae(CR0_PE, CR4_PAE, 0));
+	assert_false(paging_is_pae(CR0_PE | CR0_PG, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_not_present),
 		cmocka_unit_test(test_pae_nx),
 		cmocka_unit_test(test_long_mode_smep_smap),
+		cmocka_unit_test(test_pae_pdptes),
 	};
 	return cmocka_run_group_tests_name("page walk", tests, NULL, NULL);
 }
