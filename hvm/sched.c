@@ -29,6 +29,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/spec.h>
 #include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
@@ -119,6 +120,7 @@ void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 #endif
 	if (pc->current != v) {
 		vcpu_put(cpu);
+		spec_guest_switch(cpu, v->guest); /* IBPB between guests (hvm/vmx/spec.c) */
 		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)
 			panic("VMPTRLD of guest %s vcpu %u failed\n", v->guest->name, v->id);
 		if (v->last_cpu != (int)cpu) {
