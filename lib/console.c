@@ -48,7 +48,7 @@ static void drain(bool wait)
 
 static void enqueue(char c) { queue[(q_head + q_len++) % QUEUE_SIZE] = c; }
 
-/* A serial terminal wants CR LF for a new line. */
+/* The bytes text takes in the queue: CR LF for each newline. */
 static size_t queued_size(const char *s, size_t n)
 {
 	size_t need = n;
@@ -57,6 +57,7 @@ static size_t queued_size(const char *s, size_t n)
 	return need;
 }
 
+/* A serial terminal wants CR LF for a new line. */
 static void enqueue_text(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -100,7 +101,6 @@ static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)
 void console_write(const char *s, size_t n)
 {
 	spin_lock(&console_lock);
-	drain(false); /* make what room the UART's FIFO has */
 	enqueue_or_drop(s, n, QUEUE_SIZE, true);
 	drain(false);
 	spin_unlock(&console_lock);
@@ -115,7 +115,6 @@ void console_write(const char *s, size_t n)
 bool console_write_nowait(const char *s, size_t n)
 {
 	spin_lock(&console_lock);
-	drain(false);
 	bool fits = enqueue_or_drop(s, n, QUEUE_SIZE - CONSOLE_KEEL_RESERVE, false);
 	drain(false);
 	spin_unlock(&console_lock);
