@@ -53,7 +53,7 @@ TEST_IMAGES += $(BUILD)/smp.img
 # 2 MiB the CPU's physical-address width allows). Each prints the seed of
 # its random choices; 'make -B HOSTILE_SEED=0x... build/hostile-NAME.img'
 # builds one that replays it.
-HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood reboot
+HOSTILE_ATTACKS := ports msr cpu df triple storm ata fill scan flood reboot logflood pageperm
 HOSTILE_GPAS := hole:0xe0000000:read above:0x2000000:read 4g:0x100000000:read top:0:read \
 	wabove:0x2000000:write x64t:0x400000000000:exec
 gpa_word = $(word $(2),$(subst :, ,$(1)))

@@ -353,8 +353,18 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg->serial = false;
 		else
 			cfg_error(cfg, "serial=%.*s must be on or off", vl, v.p);
+	} else if (slice_is(k, "verw")) {
+		static const char *const modes[] = { "auto", "on", "off" };
+		int mode = -1;
+		for (int i = 0; i < 3; i++)
+			if (slice_is(v, modes[i]))
+				mode = i;
+		if (mode < 0)
+			cfg_error(cfg, "verw=%.*s must be auto, on or off", vl, v.p);
+		else
+			cfg->verw = mode;
 	} else {
-		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial)",
+		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial verw)",
 			  (int)MIN(k.len, SHOW), k.p);
 	}
 }

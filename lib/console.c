@@ -13,8 +13,9 @@ static spinlock_t console_lock = SPINLOCK_INIT;
 void console_init(void) { serial_init(); }
 
 /* Output queue, with '\n' already expanded to CR LF. 128 KiB: the boot
- * logs of 16 guests starting at once (SeaBIOS prints ~3 KiB each) fit,
- * since guest lines are dropped rather than waited for when it is full. */
+ * logs of 16 guests starting at once (SeaBIOS prints ~3 KiB each) fit.
+ * Nothing waits for room in it: a line that does not fit is dropped and
+ * counted, and the count is printed before the next line that fits. */
 #define QUEUE_SIZE 131072
 static char queue[QUEUE_SIZE];
 static size_t q_head, q_len;
@@ -45,11 +46,15 @@ static void drain(bool wait)
 	}
 }
 
-static void enqueue(char c)
+static void enqueue(char c) { queue[(q_head + q_len++) % QUEUE_SIZE] = c; }
+
+/* The bytes text takes in the queue: CR LF for each newline. */
+static size_t queued_size(const char *s, size_t n)
 {
-	if (q_len == QUEUE_SIZE)
-		drain(true); /* full: the writer pays, in order */
-	queue[(q_head + q_len++) % QUEUE_SIZE] = c;
+	size_t need = n;
+	for (size_t i = 0; i < n; i++)
+		need += s[i] == '\n';
+	return need;
 }
 
 /* A serial terminal wants CR LF for a new line. */
@@ -62,10 +67,41 @@ static void enqueue_text(const char *s, size_t n)
 	}
 }
 
+/* Keel's lines dropped because the queue was full, not yet reported. */
+static uint64_t dropped_lines, dropped_bytes;
+
+/* Queues text if `need` bytes fit below `limit`, after the report of what
+ * was dropped before (which must fit too, so the order stays true). Else
+ * counts it as dropped. Never waits: console_write runs under hv_lock, in
+ * the exit path of every guest, and the UART sends 11.5 bytes per ms. */
+static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)
+{
+	size_t need = queued_size(s, n);
+	char note[96];
+	size_t note_len = 0;
+	if (dropped_lines)
+		note_len = (size_t)ksnprintf(note, sizeof(note),
+					     "keel: warning: console full: %lu lines (%lu bytes) of Keel's dropped\n",
+					     dropped_lines, dropped_bytes);
+	if (q_len + need + (note_len ? note_len + 1 : 0) > limit) {
+		if (count) {
+			dropped_lines++;
+			dropped_bytes += n;
+		}
+		return false;
+	}
+	if (note_len) {
+		enqueue_text(note, note_len);
+		dropped_lines = dropped_bytes = 0;
+	}
+	enqueue_text(s, n);
+	return true;
+}
+
 void console_write(const char *s, size_t n)
 {
 	spin_lock(&console_lock);
-	enqueue_text(s, n);
+	enqueue_or_drop(s, n, QUEUE_SIZE, true);
 	drain(false);
 	spin_unlock(&console_lock);
 }
@@ -78,13 +114,8 @@ void console_write(const char *s, size_t n)
 
 bool console_write_nowait(const char *s, size_t n)
 {
-	size_t need = n;
-	for (size_t i = 0; i < n; i++)
-		need += s[i] == '\n';
 	spin_lock(&console_lock);
-	bool fits = q_len + need <= QUEUE_SIZE - CONSOLE_KEEL_RESERVE;
-	if (fits)
-		enqueue_text(s, n);
+	bool fits = enqueue_or_drop(s, n, QUEUE_SIZE - CONSOLE_KEEL_RESERVE, false);
 	drain(false);
 	spin_unlock(&console_lock);
 	return fits;
@@ -173,6 +204,7 @@ void panic(const char *fmt, ...)
 			serial_puts_raw("\r\nkeel: PANIC again while panicking; halted.\r\n");
 		cpu_park();
 	}
+	console_flush(); /* room for the message: a full queue drops lines */
 	va_start(ap, fmt);
 	vprint("keel: PANIC: ", fmt, ap);
 	va_end(ap);

@@ -35,6 +35,12 @@ enum kernel_kind kernel_image_kind(const uint8_t *img, uint64_t len, char *why, 
 	if (mb1_find_header(img, len) >= 0)
 		return KERNEL_MULTIBOOT1;
 	if (len >= LINUX_HEADER_OFF + 4 && !memcmp(img + LINUX_HEADER_OFF, "HdrS", 4)) {
+		if (len < LINUX_VERSION_OFF + 2) {
+			/* The signature is the image's last 4 bytes: no version. */
+			ksnprintf(why, whylen, "has the Linux 'HdrS' signature but ends at %#lx, before the boot protocol "
+				  "version at 0x206 (truncated?)", (unsigned long)len);
+			return KERNEL_UNKNOWN;
+		}
 		unsigned ver = rd16(img + LINUX_VERSION_OFF);
 		if (rd16(img + LINUX_BOOT_FLAG_OFF) != 0xaa55) {
 			ksnprintf(why, whylen, "has the Linux 'HdrS' signature but not the boot flag 0xAA55 at 0x1FE");

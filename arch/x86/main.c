@@ -3,6 +3,7 @@
 #include <keel/bootinfo.h>
 #include <keel/config.h>
 #include <keel/console.h>
+#include <keel/spec.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
@@ -105,6 +106,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 		halt_forever();
 	kprintf("keel: vmx: VMX operation entered on cpu0 (VMCS revision %#x)\n",
 		(unsigned)(vmx_caps.basic & 0x7fffffff));
+	spec_init(keel_config.verw); /* speculation mitigations at the guest boundary */
 
 	sched_init_cpu(0);
 	smp_start_aps(&bootinfo, keel_config.max_cpus);

@@ -33,6 +33,15 @@
  *            forever
  *   reboot   prints 16 KiB to port 0xE9, then resets itself through
  *            port 0xCF9; Keel restarts it, and it does it again
+ *   logflood first writes IA32_TSC and reads it back (RDTSC, RDMSR);
+ *            then, forever, each action Keel logs for a guest: WRMSR
+ *            IA32_APIC_BASE with another base, the hypercall-page MSR
+ *            outside RAM, hvmloader's timeline mark again, an INIT IPI to
+ *            its boot vCPU, cli; hlt woken by a self-NMI (reporting every
+ *            1024 rounds)
+ *   pageperm at CPL 3 with IOPL 3 under 32-bit paging, REP INSB into a
+ *            supervisor-only page, a read-only page (both must #PF with
+ *            error code 7 and CR2) and a user page; ends through port 0xF4
  *   gpa      a read of guest-physical GPA (below 4 GiB: directly; at or
  *            above it: through a PAE 2 MiB page; GPA=top: the last 2 MiB
  *            the CPU's physical-address width allows, from CPUID 0x80000008)
@@ -603,6 +612,201 @@ flood:
 	call report
 	jmp 6b
 
+/* --- logflood: every Keel log line a guest can cause, forever -------------------- */
+#define APIC_ICR_LO 0xfee00300
+#define APIC_ICR_HI 0xfee00310
+logflood:
+	/* First, IA32_TSC: a write must move this vCPU's TSC, RDTSC included
+	 * (not only RDMSR): 2^60 read back as high dword 0x10000000. */
+	xorl %eax, %eax
+	movl $0x10000000, %edx
+	movl $0x10, %ecx
+	wrmsr
+	rdtsc
+	movl %edx, %ebx
+	movl $0x10, %ecx
+	rdmsr
+	pushl %edx
+	movl $msg_tsc_rdtsc, %esi
+	call puts32
+	movl %ebx, %eax
+	call puthex32
+	movl $msg_tsc_rdmsr, %esi
+	call puts32
+	popl %eax
+	call puthex32
+	movl $msg_crlf, %esi
+	call puts32
+	/* NMIs go to logflood_nmi (vector 2's gate). */
+	movl $logflood_nmi, %eax
+	movw %ax, IDT_BASE + 2 * 8
+	shrl $16, %eax
+	movw %ax, IDT_BASE + 2 * 8 + 6
+	xorl %ebp, %ebp			/* rounds */
+1:	/* WRMSR IA32_APIC_BASE with another base (enabled, BSP): Keel keeps
+	 * the APIC where it is and says so. */
+	movl $0x1b, %ecx
+	movl $0xfee01900, %eax
+	xorl %edx, %edx
+	wrmsr
+	/* The hypercall-page MSR pointing outside RAM: #GP. */
+	movl $0x40000000, %ecx
+	movl $0x80000000, %eax
+	xorl %edx, %edx
+	movl $2f, resume_eip
+	wrmsr
+2:	movl $0, resume_eip
+	/* hvmloader's "jump to the BIOS" timeline mark, again. */
+	movl $0x4b450001, %eax
+	movl $2, %ebx
+	vmcall
+	/* An INIT IPI to APIC id 0: its own, the boot vCPU. */
+	movl $0, %eax
+	movl %eax, APIC_ICR_HI
+	movl $0x4500, %eax		/* INIT, level assert, physical */
+	movl %eax, APIC_ICR_LO
+	/* cli; hlt woken by an NMI: the handler sends itself a second NMI
+	 * while NMIs are blocked, which stays pending until the HLT. */
+	movl $1, nmi_arm
+	movl $0x4400, %eax		/* NMI, level assert, physical, APIC id 0 */
+	movl %eax, APIC_ICR_LO
+	cli
+	hlt
+	incl %ebp
+	testl $1023, %ebp
+	jnz 1b
+	movl $msg_logflood, %esi
+	movl %ebp, %eax
+	call report
+	jmp 1b
+
+logflood_nmi:
+	incl nmi_count
+	cmpl $0, nmi_arm
+	je 1f
+	movl $0, nmi_arm
+	pushl %eax
+	movl $0x4400, %eax
+	movl %eax, APIC_ICR_LO
+	popl %eax
+1:	iret
+
+/* --- pageperm: CPL-3 string I/O into pages it may not write --------------------- */
+#define PP_PD 0x3000
+#define PP_PT 0x4000
+#define PP_TSS 0x5000
+#define PP_GDT 0x5800
+#define PP_SUPER 0x300000	/* supervisor-only */
+#define PP_RO 0x301000		/* user, read-only */
+#define PP_USER 0x302000	/* user, writable: the control */
+pageperm:
+	/* 32-bit paging, the first 4 MiB identity-mapped as user pages,
+	 * except one supervisor-only and one read-only page. */
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax
+	shll $12, %eax
+	orl $7, %eax			/* P, R/W, U/S */
+	movl %eax, PP_PT(,%ecx,4)
+	incl %ecx
+	cmpl $1024, %ecx
+	jb 1b
+	movl $PP_SUPER | 3, PP_PT + (PP_SUPER >> 12) * 4	/* P, R/W */
+	movl $PP_RO | 5, PP_PT + (PP_RO >> 12) * 4		/* P, U/S */
+	movl $PP_PT | 7, PP_PD
+	movl $PP_PD, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80010000, %eax		/* PG, WP */
+	movl %eax, %cr0
+	/* A GDT with ring-3 segments and a TSS (ring-0 stack for exceptions
+	 * taken at CPL 3); selectors 0x08 and 0x10 stay what the IDT uses. */
+	movl $0, PP_GDT
+	movl $0, PP_GDT + 4
+	movl $0x0000ffff, PP_GDT + 0x08
+	movl $0x00cf9a00, PP_GDT + 0x0c
+	movl $0x0000ffff, PP_GDT + 0x10
+	movl $0x00cf9200, PP_GDT + 0x14
+	movl $0x0000ffff, PP_GDT + 0x18	/* 0x1b: code, DPL 3 */
+	movl $0x00cffa00, PP_GDT + 0x1c
+	movl $0x0000ffff, PP_GDT + 0x20	/* 0x23: data, DPL 3 */
+	movl $0x00cff200, PP_GDT + 0x24
+	movl $(PP_TSS << 16) | 103, PP_GDT + 0x28	/* 0x28: 32-bit TSS */
+	movl $0x00008900, PP_GDT + 0x2c
+	movw $0x2f, pp_gdt_desc
+	movl $PP_GDT, pp_gdt_desc + 2
+	lgdt pp_gdt_desc
+	movl $PP_TSS, %edi
+	movl $26, %ecx
+	xorl %eax, %eax
+	cld
+	rep stosl
+	movl $0x7000, PP_TSS + 4	/* ESP0 */
+	movl $SEL_DATA, PP_TSS + 8	/* SS0 */
+	movw $104, PP_TSS + 102		/* no I/O bitmap: IOPL decides */
+	movw $0x28, %ax
+	ltr %ax
+	/* To CPL 3 with IOPL 3, so it may use IN/OUT. */
+	pushl $0x23
+	pushl $0x6800
+	pushfl
+	orl $0x3000, (%esp)
+	pushl $0x1b
+	pushl $pageperm_user
+	iret
+
+pageperm_user:
+	movw $0x23, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movl $PP_SUPER, %edi
+	movl $msg_pp_super, %esi
+	call pageperm_try
+	movl $PP_RO, %edi
+	movl $msg_pp_ro, %esi
+	call pageperm_try
+	movl $PP_USER, %edi
+	movl $msg_pp_user, %esi
+	call pageperm_try
+	movl $msg_done, %esi
+	call puts32
+	movb $33, %al			/* end through isa-debug-exit: status 67 */
+	outb %al, $0xf4
+1:	jmp 1b
+
+/* REP INSB of 16 bytes from port 0x80 at %edi; prints %esi then either the
+ * #PF (error code, CR2) or that nothing faulted (ECX left). */
+pageperm_try:
+	movl exc_count + 14 * 4, %ebx
+	movl $0, last_cr2
+	pushl %esi
+	movl $16, %ecx
+	movw $0x80, %dx
+	movl $1f, resume_eip
+	rep insb
+1:	movl $0, resume_eip
+	popl %esi
+	pushl %ecx
+	call puts32
+	popl %ecx
+	cmpl exc_count + 14 * 4, %ebx
+	je 2f
+	movl $msg_pp_pf, %esi
+	call puts32
+	movl last_error, %eax
+	call puthex32
+	movl $msg_pp_cr2, %esi
+	call puts32
+	movl last_cr2, %eax
+	call puthex32
+	jmp 3f
+2:	movl $msg_pp_nofault, %esi
+	call puts32
+	movl %ecx, %eax
+	call puthex32
+3:	movl $msg_crlf, %esi
+	call puts32
+	ret
+
 /* --- reboot: a fresh start (and console share?) every time ---------------------- */
 reboot:
 	call flood_fill
@@ -828,6 +1032,8 @@ exc_common:
 	pushl %eax
 	movl 8(%esp), %eax		/* error code (0 if none) */
 	movl %eax, last_error
+	movl %cr2, %eax			/* the address of a #PF */
+	movl %eax, last_cr2
 	movl 4(%esp), %eax		/* vector */
 	movl %eax, last_vector
 	incl exc_count(,%eax,4)
@@ -916,12 +1122,16 @@ idt_empty:
 rng:		.long 0
 resume_eip:	.long 0
 irq_count:	.long 0
+nmi_arm:	.long 0
+nmi_count:	.long 0
 exc_count:	.fill 100, 4, 0
 vmx_area:	.fill 16, 1, 0
 signature:	.fill 16, 1, 0
 last_match:	.long 0
 last_vector:	.long 0
 last_error:	.long 0
+last_cr2:	.long 0
+pp_gdt_desc:	.fill 6, 1, 0
 #ifdef GPA
 gpa_lo:		.long GPA & 0xffffffff
 gpa_hi:		.long GPA >> 32
@@ -957,6 +1167,15 @@ msg_ata:	.asciz "ata: bad requests refused with ERR (of 4): "
 msg_ata_chunk:	.asciz "ata: REP INSW across 2 MiB at 0x1fff01, bytes matching the sector (of 512): "
 msg_flood_line:	.asciz "hostile: flood (debug port) "
 msg_flood:	.asciz "flood: blocks of 2 KiB sent to port 0xE9: "
+msg_logflood:	.asciz "logflood: rounds of Keel-logged actions: "
+msg_pp_super:	.asciz "hostile: pageperm: CPL3 rep insb into a supervisor-only page:"
+msg_pp_ro:	.asciz "hostile: pageperm: CPL3 rep insb into a read-only page:"
+msg_pp_user:	.asciz "hostile: pageperm: CPL3 rep insb into a user page:"
+msg_pp_pf:	.asciz " #PF, error code 0x"
+msg_pp_cr2:	.asciz ", CR2 0x"
+msg_pp_nofault:	.asciz " no fault, ECX 0x"
+msg_tsc_rdtsc:	.asciz "hostile: tsc: after WRMSR IA32_TSC 2^60, RDTSC high 0x"
+msg_tsc_rdmsr:	.asciz ", RDMSR high 0x"
 #ifdef GPA
 msg_gpa:	.asciz "hostile: " GPA_VERB " guest-physical 0x"
 #endif

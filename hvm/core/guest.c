@@ -145,6 +145,18 @@ static void guest_console_emit(void *ctx, const char *line, size_t len)
 	guest_console_report(g, now, false);
 }
 
+void guest_log(struct guest *g, enum guest_log_kind kind, enum log_level lvl, const char *fmt, ...)
+{
+	if (!guest_log_count(&g->log, kind) || (int)lvl > console_loglevel)
+		return;
+	char text[384];
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	klog(lvl, "guest %s: %s (%lu so far)\n", g->name, text, g->log.count[kind]);
+}
+
 void guest_console_report(struct guest *g, uint64_t now, bool final)
 {
 	struct output_budget *b = &g->out_budget;
@@ -187,13 +199,14 @@ static void guest_request_reset(void *ctx, const char *reason)
 				g->name, RESTART_FREE_QUICK + 1, RESTART_QUICK_NS / 1000000000ULL,
 				RESTART_DELAY_FIRST_NS / 1000000000ULL, RESTART_DELAY_MAX_NS / 1000000000ULL,
 				RESTART_QUICK_NS / 1000000000ULL);
-		g->quiet_restart = !guest_log_allowed(&g->restarts);
+		g->quiet_restart = !guest_log_count(&g->log, GLOG_RESTART);
 		if (!g->quiet_restart) {
 			char when[32] = "";
 			if (delay)
 				ksnprintf(when, sizeof(when), " in %lu s", (uint64_t)(delay / 1000000000ULL));
 			pr_info("guest %s: reset requested (%s): restarting%s (restart %lu%s)\n", g->name, reason, when,
-				g->restarts, g->restarts > 8 ? "; the restarts in between were not logged" : "");
+				g->log.count[GLOG_RESTART],
+				g->log.count[GLOG_RESTART] > 8 ? "; the restarts in between were not logged" : "");
 		}
 		g->reset_requested = true;
 		guest_stop(g, "reset (%s)", reason);
@@ -226,7 +239,7 @@ static bool apic_bus_init(void *ctx, unsigned index)
 	if (index == 0) {
 		/* On a PC an INIT to the BSP restarts the firmware; Keel does not
 		 * emulate that, so the boot vCPU ignores it. */
-		pr_info("guest %s: INIT IPI to the boot vCPU ignored\n", g->name);
+		guest_log(g, GLOG_INIT_BOOT_VCPU, LOG_INFO, "INIT IPI to the boot vCPU ignored");
 		return false;
 	}
 	/* Wait for a start-up IPI. The scheduler no longer picks it; its VMCS
@@ -470,23 +483,17 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
  * allowances, so that resetting itself buys a guest nothing. */
 struct guest_carry {
 	struct output_budget out_budget;
-	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count, ud_insn_count, restarts;
+	struct guest_log_counts log;
 	bool quiet_restart;
 };
 
 static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index, bool restart)
 {
-	struct guest_carry c = { g->out_budget,	       g->unknown_msr_count, g->refused_msr_count,
-				 g->unknown_hypercall_count, g->ud_insn_count,     g->restarts,
-				 g->quiet_restart };
+	struct guest_carry c = { g->out_budget, g->log, g->quiet_restart };
 	memset(g, 0, sizeof(*g));
 	if (restart) {
 		g->out_budget = c.out_budget;
-		g->unknown_msr_count = c.unknown_msr_count;
-		g->refused_msr_count = c.refused_msr_count;
-		g->unknown_hypercall_count = c.unknown_hypercall_count;
-		g->ud_insn_count = c.ud_insn_count;
-		g->restarts = c.restarts;
+		g->log = c.log;
 		g->quiet_restart = c.quiet_restart;
 	} else {
 		output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());

@@ -1,8 +1,10 @@
 /* Emits the offsets entry.S needs as "->NAME value" lines; the Makefile
  * turns them into build/include/keel/asm-offsets.h. */
+#include <keel/cpu.h>
 #include <keel/vcpu.h>
 
-#define OFFSET(name, type, member) __asm__ volatile("\n.ascii \"->" #name " %c0\"" ::"i"(offsetof(type, member)))
+#define CONST(name, value) __asm__ volatile("\n.ascii \"->" #name " %c0\"" ::"i"(value))
+#define OFFSET(name, type, member) CONST(name, offsetof(type, member))
 
 void asm_offsets(void);
 void asm_offsets(void)
@@ -24,4 +26,5 @@ void asm_offsets(void)
 	OFFSET(VCPU_R15, struct vcpu, regs.r15);
 	OFFSET(VCPU_CR2, struct vcpu, regs.cr2);
 	OFFSET(VCPU_LAUNCHED, struct vcpu, launched);
+	CONST(SEL_KERNEL_DATA, GDT_DATA);
 }

@@ -138,9 +138,10 @@ static enum exit_action exit_hlt(struct vcpu *v)
 	vcpu_skip_instruction(v);
 	v->halted_if = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 	if (!v->halted_if) {
-		pr_info("guest %s: vCPU %u halted with interrupts disabled (cli; hlt) at RIP %#lx: it sleeps until "
-			"stopped or restarted\n",
-			v->guest->name, v->id, vmread(VMCS_GUEST_RIP));
+		guest_log(v->guest, GLOG_HALT_CLI, LOG_INFO,
+			  "vCPU %u halted with interrupts disabled (cli; hlt) at RIP %#lx: it sleeps until an NMI, "
+			  "a stop or a restart",
+			  v->id, vmread(VMCS_GUEST_RIP));
 		if (v->id == 0 && !v->guest->marks[MARK_HALTED]) {
 			v->guest->marks[MARK_HALTED] = v->exit_tsc;
 			guest_timeline_print(v->guest);
@@ -202,9 +203,8 @@ static enum exit_action exit_vmx_instruction(struct vcpu *v)
 	 * hides them, and the instructions raise #UD as on a CPU without them.
 	 * A guest that tries anyway is probing: say so, rate-limited. */
 	struct guest *g = v->guest;
-	if (guest_log_allowed(&g->ud_insn_count))
-		pr_info("guest %s: %s at RIP %#lx: #UD injected (not offered to guests; %lu so far)\n", g->name,
-			exit_reason_name(v->exit_reason), guest_rip(), g->ud_insn_count);
+	guest_log(g, GLOG_UD_INSN, LOG_INFO, "%s at RIP %#lx: #UD injected (not offered to guests)",
+		  exit_reason_name(v->exit_reason), guest_rip());
 	vcpu_inject_exception(v, X86_EXC_UD, false, 0);
 	return EXIT_RESUME;
 }
@@ -305,7 +305,10 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 				return EXIT_RESUME;
 			}
 		} else if (cr == 3) {
-			vmwrite(VMCS_GUEST_CR3, val);
+			if (vcpu_write_cr3(v, val) < 0) { /* long_mode.c: PAE PDPTEs */
+				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+				return EXIT_RESUME;
+			}
 		} else if (cr == 8) {
 			/* CR8 exiting (no TPR shadow on this CPU): CR8 is TPR[7:4]. */
 			if (val & ~0xfULL) {

@@ -4,6 +4,7 @@
 
 #include <keel/exit_stats.h>
 #include <keel/guest.h>
+#include <keel/page_walk.h>
 #include <keel/vcpu.h>
 #include <keel/vcpu_arch.h>
 
@@ -31,9 +32,13 @@ uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t val);
 /* CPL of the guest, from SS.DPL (SDM 5.5). */
 unsigned vcpu_cpl(void);
-/* Guest linear address to guest-physical, walking the guest's page tables
- * when paging is on. Returns false (and no #PF injected) if unmapped. */
-bool vcpu_linear_to_gpa(struct vcpu *v, uint64_t la, bool write, uint64_t *gpa);
+/* Guest linear address to guest-physical for an access of kind acc, as
+ * the CPU would translate it (hvm/vmx/guest_walk.c). PAGE_WALK_FAULT: the
+ * guest's #PF, with *pf_error its error code (nothing injected yet). */
+enum page_walk_status vcpu_translate(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
+				     uint32_t *pf_error);
+/* #PF with CR2 = la. */
+void vcpu_inject_page_fault(struct vcpu *v, uint64_t la, uint32_t error);
 
 /* Emulated MMIO (hvm/vmx/mmio.c): true if gpa belongs to an emulated
  * device, with *act what the EPT-violation handler returns. */

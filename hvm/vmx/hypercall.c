@@ -37,8 +37,11 @@ static bool copy_to_guest(struct vcpu *v, uint64_t la, const void *src, uint64_t
 	const uint8_t *s = src;
 	while (len) {
 		uint64_t gpa;
+		uint32_t pf;
 		uint64_t n = MIN(len, PAGE_SIZE - (la & (PAGE_SIZE - 1)));
-		if (!vcpu_linear_to_gpa(v, la, true, &gpa) || !guest_write_phys(v->guest, gpa, s, n))
+		/* A page the guest kernel could not write itself is -EFAULT. */
+		if (vcpu_translate(v, la, PAGE_WRITE, &gpa, &pf) != PAGE_WALK_OK ||
+		    !guest_write_phys(v->guest, gpa, s, n))
 			return false;
 		la += n;
 		s += n;
@@ -79,12 +82,13 @@ static int64_t hc_keel_mark(struct vcpu *v)
 	struct guest *g = v->guest;
 	if (mark >= ARRAY_SIZE(g->marks))
 		return -XEN_EINVAL;
-	if (!g->marks[mark])
-		g->marks[mark] = rdtsc();
+	if (g->marks[mark])
+		return 0; /* a timeline mark is set, and logged, once per boot */
+	g->marks[mark] = rdtsc();
 	if (mark == KEEL_MARK_JUMP_TO_BIOS && !g->quiet_restart)
-		pr_info("guest %s: hvmloader hands over to %s (%lu us after guest creation)\n", g->name,
-			g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",
-			tsc_to_ns(g->marks[mark] - g->created_tsc) / 1000);
+		guest_log(g, GLOG_HANDOVER, LOG_INFO, "hvmloader hands over to %s (%lu us after guest creation)",
+			  g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",
+			  tsc_to_ns(g->marks[mark] - g->created_tsc) / 1000);
 	return 0;
 }
 
@@ -116,10 +120,7 @@ enum exit_action exit_vmcall(struct vcpu *v)
 		}
 	}
 	if (ret == -XEN_ENOSYS) {
-		struct guest *g = v->guest;
-		if (guest_log_allowed(&g->unknown_hypercall_count))
-			pr_info("guest %s: unknown hypercall %#x: -ENOSYS (%lu so far)\n", g->name, nr,
-				g->unknown_hypercall_count);
+		guest_log(v->guest, GLOG_HYPERCALL_UNKNOWN, LOG_INFO, "unknown hypercall %#x: -ENOSYS", nr);
 	}
 	v->regs.rax = (uint64_t)ret;
 	vcpu_skip_instruction(v);

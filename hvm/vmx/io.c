@@ -14,6 +14,7 @@
 #include <x86/cpu.h>
 
 #include "exit.h"
+#include "vmcs.h"
 #include "vmx.h"
 
 /* Upper bound on elements per exit, so a huge REP count cannot keep Keel
@@ -31,39 +32,64 @@ static enum exit_action io_string_refuse(struct vcpu *v, bool in, uint64_t bytes
 }
 
 /*
- * One element that straddles a page boundary: its two pieces are translated
- * separately (the pages need not be adjacent, nor in the same 2 MiB RAM
- * chunk) and both are checked to be RAM before the device is touched, so a
- * refused INS does not consume data. Returns false when the guest was
- * stopped; else *done is the elements moved (0 or 1).
+ * The guest-physical address of la for the instruction's access to memory
+ * (INS writes it, OUTS reads it), as the CPU's own page walk would give it.
+ * A page the guest may not access this way (not present, supervisor-only at
+ * CPL 3, read-only, SMAP...) is the guest's #PF, injected here, with
+ * RCX/RSI/RDI as the elements already moved left them: REP string
+ * instructions are restartable (SDM Vol. 2, "REP"). Returns false when the
+ * access cannot go on (*act says how the exit ends).
  */
-static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t la, uint64_t gpa,
-				 uint64_t *done)
+static bool io_string_translate(struct vcpu *v, bool in, uint64_t la, uint64_t *gpa, enum exit_action *act)
 {
-	struct guest *g = v->guest;
-	unsigned first = io_string_first_piece(gpa, size);
-	uint64_t gpa2 = gpa + first; /* the element only wraps the address size: one page */
-	if (first < size && !vcpu_linear_to_gpa(v, la + first, in, &gpa2)) {
-		guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la + first,
-			   vmread(VMCS_GUEST_RIP));
+	uint32_t pf;
+	switch (vcpu_translate(v, la, in ? PAGE_WRITE : PAGE_READ, gpa, &pf)) {
+	case PAGE_WALK_OK:
+		return true;
+	case PAGE_WALK_FAULT:
+		vcpu_inject_page_fault(v, la, pf);
+		*act = EXIT_RESUME;
+		return false;
+	default:
+		guest_stop(v->guest, "%s at linear %#lx: the guest's page tables are outside its RAM (RIP %#lx)",
+			   in ? "INS" : "OUTS", la, vmread(VMCS_GUEST_RIP));
+		*act = EXIT_STOPPED;
 		return false;
 	}
-	uint8_t *p1 = guest_phys_ptr(g, gpa, first);
-	uint8_t *p2 = guest_phys_ptr(g, gpa2, size - first);
-	if (!p1 || !p2) {
-		io_string_refuse(v, in, size, p1 ? gpa2 : gpa);
-		return false;
+}
+
+/*
+ * One element that straddles a page boundary or the address-size wrap:
+ * each byte is translated on its own (the pages need not be adjacent, nor
+ * in the same 2 MiB RAM chunk; with 16-bit addressing the byte after
+ * offset 0xffff is at offset 0), and all are checked to be RAM before the
+ * device is touched, so a refused INS does not consume data. Returns false
+ * when the exit ends (*act); else *done is the elements moved (0 or 1).
+ */
+static bool io_string_straddling(struct vcpu *v, uint16_t port, unsigned size, bool in, uint64_t base, uint64_t off,
+				 uint64_t amask, bool mode64, uint64_t *done, enum exit_action *act)
+{
+	struct guest *g = v->guest;
+	uint8_t *p[4];
+	for (unsigned i = 0; i < size; i++) {
+		uint64_t gpa, la = io_string_linear(base, off + i, amask, mode64);
+		if (!io_string_translate(v, in, la, &gpa, act))
+			return false;
+		p[i] = guest_phys_ptr(g, gpa, 1);
+		if (!p[i]) {
+			*act = io_string_refuse(v, in, size, gpa);
+			return false;
+		}
 	}
 	uint8_t elem[4];
 	if (in) {
 		*done = iobus_read_string(&g->io, port, size, elem, 1);
-		if (*done && g->state == GUEST_RUNNING) { /* else its RAM may be gone */
-			memcpy(p1, elem, first);
-			memcpy(p2, elem + first, size - first);
-		}
+		if (*done && g->state == GUEST_RUNNING) /* else its RAM may be gone */
+			for (unsigned i = 0; i < size; i++)
+				*p[i] = elem[i];
 	} else {
-		memcpy(elem, p1, first);
-		memcpy(elem + first, p2, size - first);
+		for (unsigned i = 0; i < size; i++)
+			elem[i] = *p[i];
 		*done = iobus_write_string(&g->io, port, size, elem, 1);
 	}
 	return true;
@@ -75,10 +101,14 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
 	unsigned asz = (info >> 7) & 7; /* 0: 16-bit, 1: 32-bit, 2: 64-bit addressing */
 	uint64_t amask = asz == 0 ? 0xffffULL : asz == 1 ? 0xffffffffULL : ~0ULL;
-	static const uint32_t seg_base[] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
-					     VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
-	unsigned segr = in ? 0 : (info >> 15) & 7; /* INS always uses ES */
-	uint64_t base = vmread(seg_base[segr < 6 ? segr : 3]);
+	unsigned segr = in ? IO_SEG_ES : (info >> 15) & 7; /* INS always uses ES */
+	if (segr > IO_SEG_GS)
+		segr = IO_SEG_DS;
+	/* 64-bit mode: IA-32e mode and CS.L (SDM 5.2.1). */
+	bool mode64 = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & (1u << 13));
+	/* The instruction information's segment numbers are the encoding's,
+	 * like vmcs_segs[] (and IO_SEG_*). */
+	uint64_t base = io_string_seg_base(segr, vmread(vmcs_segs[segr].base), mode64);
 	bool down = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF;
 	uint64_t *idx = in ? &v->regs.rdi : &v->regs.rsi;
 	uint64_t count = rep ? (v->regs.rcx & amask) : 1;
@@ -90,12 +120,10 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 	uint64_t todo = MIN(count, IO_STRING_MAX_PER_EXIT);
 	while (todo) {
 		uint64_t off = *idx & amask;
-		uint64_t la = base + off, gpa;
-		if (!vcpu_linear_to_gpa(v, la, in, &gpa)) {
-			guest_stop(g, "%s to unmapped linear address %#lx at RIP %#lx", in ? "INS" : "OUTS", la,
-				   vmread(VMCS_GUEST_RIP));
-			return EXIT_STOPPED;
-		}
+		uint64_t la = io_string_linear(base, off, amask, mode64), gpa;
+		enum exit_action act;
+		if (!io_string_translate(v, in, la, &gpa, &act))
+			return act;
 		uint64_t n = io_string_run(gpa, off, amask, size, down, todo), done;
 		if (n) {
 			uint8_t *p = guest_phys_ptr(g, gpa, n * size);
@@ -104,8 +132,8 @@ static enum exit_action io_string(struct vcpu *v, uint16_t port, unsigned size, 
 			done = in ? iobus_read_string(&g->io, port, size, p, (uint32_t)n)
 				  : iobus_write_string(&g->io, port, size, p, (uint32_t)n);
 		} else {
-			if (!io_string_straddling(v, port, size, in, la, gpa, &done))
-				return EXIT_STOPPED;
+			if (!io_string_straddling(v, port, size, in, base, off, amask, mode64, &done, &act))
+				return act;
 		}
 		uint64_t step = done * size;
 		*idx = (*idx & ~amask) | ((down ? off - step : off + step) & amask);

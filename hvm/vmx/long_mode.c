@@ -14,9 +14,12 @@
  *
  * Owning CR0.PG has a cost: with EPT, the CPU takes a PAE guest's four
  * PDPTEs from the VMCS at VM entry (SDM 26.3.2.4), and a MOV to CR0 that
- * Keel emulates no longer loads them. Keel does it (load_pae_pdptes).
+ * Keel emulates no longer loads them. Keel does it (load_pae_pdptes), and
+ * for a MOV to CR3 that exits (vcpu_write_cr3: where the CPU cannot run
+ * without CR3-load exiting).
  */
 #include <keel/guest.h>
+#include <keel/page_walk.h>
 #include <keel/vcpu.h>
 #include <x86/cpu.h>
 #include <x86/io.h>
@@ -45,33 +48,37 @@ int vcpu_write_efer(struct vcpu *v, uint64_t val)
 	return 0;
 }
 
-/* PDPTE bits that must be 0 when present: 1-2, 5-8 and those at or above
- * MAXPHYADDR (SDM 4.4.1). */
-static uint64_t pdpte_reserved_bits(void)
+static bool read_entry(void *ctx, uint64_t gpa, unsigned size, uint64_t *e)
 {
-	uint32_t a, b, c, d;
-	cpuid(0x80000008, &a, &b, &c, &d);
-	unsigned maxphy = a & 0xff;
-	return 0x1e6ULL | (maxphy < 64 ? ~0ULL << maxphy : 0);
+	*e = 0;
+	return guest_read_phys(ctx, gpa, e, size);
 }
 
-/* PAE paging turned on by an emulated MOV to CR0: the PDPTEs go from the
- * guest's CR3 into the VMCS, as the MOV itself would have loaded them. A
- * table outside RAM or a present entry with reserved bits is #GP. */
-static int load_pae_pdptes(struct vcpu *v)
+/* The PDPTEs at cr3 go into the VMCS, as the guest's MOV to CR0 or CR3
+ * would have loaded them (hvm/page_walk.c checks them). A table outside
+ * RAM or a present entry with reserved bits is #GP, nothing loaded. */
+static int load_pae_pdptes(struct vcpu *v, uint64_t cr3)
 {
+	uint32_t a, b, c, d;
 	uint64_t pdpte[4];
-	uint64_t table = vmread(VMCS_GUEST_CR3) & 0xffffffe0u;
-	if (!guest_read_phys(v->guest, table, pdpte, sizeof(pdpte)))
+	cpuid(0x80000008, &a, &b, &c, &d);
+	if (pae_pdptes_read(cr3, a & 0xff, read_entry, v->guest, pdpte) < 0)
 		return -1;
-	uint64_t reserved = pdpte_reserved_bits();
-	for (unsigned i = 0; i < 4; i++)
-		if ((pdpte[i] & 1) && (pdpte[i] & reserved))
-			return -1;
 	vmwrite(VMCS_GUEST_PDPTE0, pdpte[0]);
 	vmwrite(VMCS_GUEST_PDPTE1, pdpte[1]);
 	vmwrite(VMCS_GUEST_PDPTE2, pdpte[2]);
 	vmwrite(VMCS_GUEST_PDPTE3, pdpte[3]);
+	return 0;
+}
+
+int vcpu_write_cr3(struct vcpu *v, uint64_t val)
+{
+	/* With PAE paging a MOV to CR3 reloads the PDPTEs (SDM 4.4.1); when
+	 * the MOV exits, Keel must, or the guest keeps walking the old ones. */
+	if (paging_is_pae(vmread(VMCS_GUEST_CR0), vmread(VMCS_GUEST_CR4), vmread(VMCS_GUEST_IA32_EFER)) &&
+	    load_pae_pdptes(v, val) < 0)
+		return -1;
+	vmwrite(VMCS_GUEST_CR3, val);
 	return 0;
 }
 
@@ -96,7 +103,7 @@ int vcpu_write_cr0(struct vcpu *v, uint64_t val)
 		vmwrite(VMCS_GUEST_IA32_EFER, efer | EFER_LME | EFER_LMA);
 		set_ia32e_mode(true);
 	} else if ((val & CR0_PG) && !(old & CR0_PG) && (vmread(VMCS_GUEST_CR4) & CR4_PAE)) {
-		if (load_pae_pdptes(v) < 0)
+		if (load_pae_pdptes(v, vmread(VMCS_GUEST_CR3)) < 0)
 			return -1;
 	} else if (!(val & CR0_PG) && (old & CR0_PG) && (vmread(VMCS_GUEST_CR4) & CR4_PCIDE)) {
 		return -1; /* SDM: clearing PG with CR4.PCIDE = 1 is #GP */

@@ -73,18 +73,29 @@ static enum x86_mode guest_mode(void)
 }
 
 /* Copies up to X86_MAX_INSN_LEN bytes at the guest's CS:RIP; returns how
- * many could be read (an instruction may end before an unmapped page). */
-static unsigned fetch_insn(struct vcpu *v, enum x86_mode mode, uint8_t *buf, uint64_t *la_out)
+ * many could be fetched (an instruction may end before a page it may not
+ * fetch from; then pf_la and pf_error say where and why, else pf_error
+ * is ~0). */
+static unsigned fetch_insn(struct vcpu *v, enum x86_mode mode, uint8_t *buf, uint64_t *la_out, uint64_t *pf_la,
+			   uint32_t *pf_error)
 {
 	uint64_t la = vmread(VMCS_GUEST_RIP);
 	if (mode != X86_MODE_64)
 		la = (vmread(VMCS_GUEST_CS_BASE) + la) & 0xffffffffULL;
 	*la_out = la;
+	*pf_la = 0;
+	*pf_error = ~0u;
 	unsigned got = 0;
 	while (got < X86_MAX_INSN_LEN) {
 		uint64_t gpa, cur = la + got;
+		uint32_t pf;
 		unsigned n = (unsigned)MIN((uint64_t)(X86_MAX_INSN_LEN - got), PAGE_SIZE - (cur & (PAGE_SIZE - 1)));
-		if (!vcpu_linear_to_gpa(v, cur, false, &gpa) || !guest_read_phys(v->guest, gpa, buf + got, n))
+		enum page_walk_status st = vcpu_translate(v, cur, PAGE_FETCH, &gpa, &pf);
+		if (st == PAGE_WALK_FAULT) {
+			*pf_la = cur;
+			*pf_error = pf;
+		}
+		if (st != PAGE_WALK_OK || !guest_read_phys(v->guest, gpa, buf + got, n))
 			break;
 		got += n;
 	}
@@ -102,10 +113,19 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 	uint8_t bytes[X86_MAX_INSN_LEN];
 	uint64_t la;
 	enum x86_mode mode = guest_mode();
-	unsigned got = fetch_insn(v, mode, bytes, &la);
+	uint64_t pf_la;
+	uint32_t pf_error;
+	unsigned got = fetch_insn(v, mode, bytes, &la, &pf_la, &pf_error);
 	struct x86_insn in;
 	int err = got ? x86_decode_mmio(bytes, got, mode, &in) : X86_DECODE_TRUNCATED;
 	bool write = qual & EPT_QUAL_WRITE;
+
+	if (err == X86_DECODE_TRUNCATED && pf_error != ~0u) {
+		/* Its bytes run into a page it may not fetch from (another
+		 * vCPU changed the tables since): the CPU's fetch faults. */
+		vcpu_inject_page_fault(v, pf_la, pf_error);
+		return EXIT_RESUME;
+	}
 
 	if (err == X86_DECODE_OK && (in.op != X86_OP_LOAD) != write)
 		err = X86_DECODE_UNSUPPORTED; /* e.g. XCHG, or a read-modify-write */

@@ -30,13 +30,21 @@ static enum msr_result rd_zero(struct vcpu *v, uint32_t msr, uint64_t *val)
 static enum msr_result wr_ignore(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_OK; }
 static enum msr_result wr_gp(struct vcpu *v, uint32_t msr, uint64_t val) { return MSR_GP; }
 
+/* The guest's TSC is the host's plus VMCS_TSC_OFFSET, which the CPU adds
+ * to RDTSC/RDTSCP only with "use TSC offsetting" on (SDM 25.6.5); without
+ * that control the field means nothing, and a write the guest's RDTSC would
+ * not see is refused rather than half done. */
+static bool tsc_offsetting(void) { return vmx_caps.proc_ctls & PROC_USE_TSC_OFFSETTING; }
+
 static enum msr_result rd_tsc(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	*val = rdtsc() + vmread(VMCS_TSC_OFFSET);
+	*val = rdtsc() + (tsc_offsetting() ? vmread(VMCS_TSC_OFFSET) : 0);
 	return MSR_OK;
 }
 static enum msr_result wr_tsc(struct vcpu *v, uint32_t msr, uint64_t val)
 {
+	if (!tsc_offsetting())
+		return MSR_GP;
 	/* One offset per vCPU: the guest's TSC becomes val from now on. */
 	vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
 	return MSR_OK;
@@ -58,8 +66,9 @@ static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
 	if (r < 0)
 		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
 	if (r > 0)
-		pr_warn("guest %s vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx\n",
-			v->guest->name, v->id, (uint64_t)(val & ~0xfffULL), (uint64_t)VLAPIC_DEFAULT_BASE);
+		guest_log(v->guest, GLOG_APIC_MOVE, LOG_WARN,
+			  "vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx", v->id,
+			  (uint64_t)(val & ~0xfffULL), (uint64_t)VLAPIC_DEFAULT_BASE);
 	return MSR_OK;
 }
 
@@ -153,10 +162,8 @@ static enum msr_result wr_hypercall_page(struct vcpu *v, uint32_t msr, uint64_t 
 	if (val & 0xfff)
 		return MSR_GP;
 	uint8_t *page = guest_phys_ptr(g, gpa, PAGE_SIZE);
-	if (!page) {
-		pr_warn("guest %s: hypercall page at %#lx is outside RAM; ignored\n", g->name, gpa);
-		return MSR_GP;
-	}
+	if (!page)
+		return MSR_GP; /* outside RAM: refused and logged like any bad value */
 	memset(page, 0xcc, PAGE_SIZE);
 	for (unsigned i = 0; i < PAGE_SIZE / 32; i++) {
 		uint8_t *s = page + i * 32;
@@ -216,15 +223,13 @@ static const struct msr_entry *msr_lookup(uint32_t msr)
 static void msr_refused(struct vcpu *v, const struct msr_entry *e, uint32_t msr, bool write, uint64_t val)
 {
 	struct guest *g = v->guest;
-	if (!guest_log_allowed(e ? &g->refused_msr_count : &g->unknown_msr_count))
-		return;
 	if (!e)
-		pr_info("guest %s: %s of unsupported MSR %#x at RIP %#lx: #GP injected (%lu so far)\n", g->name,
-			write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP), g->unknown_msr_count);
+		guest_log(g, GLOG_MSR_UNKNOWN, LOG_INFO, "%s of unsupported MSR %#x at RIP %#lx: #GP injected",
+			  write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP));
 	else
-		pr_info("guest %s: %s %s (%#x)%s%#lx at RIP %#lx refused: #GP injected (%lu refused so far)\n", g->name,
-			write ? "WRMSR" : "RDMSR", e->name, msr, write ? " value " : "", write ? val : 0,
-			vmread(VMCS_GUEST_RIP), g->refused_msr_count);
+		guest_log(g, GLOG_MSR_REFUSED, LOG_INFO, "%s %s (%#x)%s%#lx at RIP %#lx refused: #GP injected",
+			  write ? "WRMSR" : "RDMSR", e->name, msr, write ? " value " : "", write ? val : 0,
+			  vmread(VMCS_GUEST_RIP));
 }
 
 enum exit_action exit_rdmsr(struct vcpu *v)

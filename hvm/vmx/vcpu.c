@@ -16,6 +16,7 @@
 #include <keel/guest.h>
 #include <keel/hvmloader_abi.h>
 #include <keel/mm.h>
+#include <keel/spec.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
 #include <keel/vcpu_arch.h>
@@ -131,6 +132,7 @@ void vcpu_arch_load(struct vcpu *v, unsigned cpu)
 	if (pc->current != v) {
 		uint64_t t0 = rdtsc();
 		vcpu_arch_put(cpu);
+		spec_guest_switch(cpu, v->guest); /* IBPB between guests (hvm/vmx/spec.c) */
 		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)
 			panic("VMPTRLD of guest %s vcpu %u failed\n", v->guest->name, v->id);
 		if (v->last_cpu != (int)cpu) {

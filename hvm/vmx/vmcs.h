@@ -23,11 +23,12 @@ void vmcs_set_guest_cr4(uint64_t val);
 uint64_t vmcs_guest_cr0(uint64_t shadow);
 uint64_t vmcs_guest_cr4(uint64_t shadow);
 
-/* The guest's EFER and CR0 writes, with long-mode entry and exit
+/* The guest's EFER, CR0 and CR3 writes, with long-mode entry and exit
  * (long_mode.c). The writes return -1 where the CPU raises #GP. */
 uint64_t vcpu_efer(struct vcpu *v);
 int vcpu_write_efer(struct vcpu *v, uint64_t val);
 int vcpu_write_cr0(struct vcpu *v, uint64_t val);
+int vcpu_write_cr3(struct vcpu *v, uint64_t val);
 
 /* Enter v; never returns (the next VM exit arrives in entry.S). */
 __noreturn void vmx_enter(struct vcpu *v);

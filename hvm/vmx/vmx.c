@@ -47,6 +47,7 @@ static const struct vmx_feature vmx_features[] = {
 	{ "rdpmc-exiting", CTL_PROC, PROC_RDPMC_EXITING, true, "a guest must not read the host's performance counters" },
 	{ "tpr-shadow", CTL_PROC, PROC_USE_TPR_SHADOW, false,
 	  "a guest's MOV CR8 reaches a per-vCPU page, not the host APIC (without it: CR8 exiting)" },
+	{ "tsc-offsetting", CTL_PROC, PROC_USE_TSC_OFFSETTING, false, "a guest's WRMSR IA32_TSC moves its own TSC" },
 	{ "io-bitmaps", CTL_PROC, PROC_USE_IO_BITMAPS, true, "trap the guest's port I/O" },
 	{ "msr-bitmaps", CTL_PROC, PROC_USE_MSR_BITMAPS, true, "trap the guest's MSR accesses" },
 	{ "secondary-controls", CTL_PROC, PROC_ACTIVATE_SECONDARY_CONTROLS, true, "EPT and unrestricted guest" },

@@ -12,6 +12,10 @@
  *   seabios=MODULE     GRUB module holding SeaBIOS (default "seabios")
  *   hvmloader=MODULE   GRUB module holding hvmloader (default "hvmloader")
  *   serial=on|off      reserved: Keel's own output on COM1 (default on)
+ *   verw=auto|on|off   VERW (MDS buffer clearing) before every VM entry:
+ *                      auto (default) where the CPU is affected and offers
+ *                      it (include/keel/spec.h); on: always (it also runs
+ *                      the path on CPUs that do not need it); off: never
  *   guest=SPEC         one guest; repeat for more (at most 16)
  *
  * MODULE is the first word of a module2 line's arguments, 1-31 characters.
@@ -94,6 +98,7 @@ struct keel_config {
 	char seabios[32];
 	char hvmloader[32];
 	bool serial;
+	int verw; /* enum spec_verw_mode: 0 auto, 1 on, 2 off */
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
 	unsigned guests_ignored; /* guest= words past MAX_GUESTS */

@@ -12,8 +12,10 @@ extern int console_loglevel;
 void console_init(void);
 /* Queues bytes as one unit: lines from different CPUs never interleave.
  * The queue drains into the UART while guests run (console_kick), so a
- * guest's output costs it almost no time; when the queue is full, the
- * writer waits. */
+ * guest's output costs it almost no time. It never waits for the UART (it
+ * runs under hv_lock, which every exit of every guest takes): when the
+ * queue is full the text is dropped, counted, and the count printed
+ * before the next line that fits. */
 void console_write(const char *s, size_t n);
 /* For guest output: queues the bytes only if they fit below the part of
  * the queue kept for Keel's own lines (CONSOLE_KEEL_RESERVE); never waits.

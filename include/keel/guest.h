@@ -7,6 +7,7 @@
 #include <keel/ept.h>
 #include <keel/fwcfg.h>
 #include <keel/guest_events.h>
+#include <keel/guest_log.h>
 #include <keel/guest_output.h>
 #include <keel/iobus.h>
 #include <keel/output_budget.h>
@@ -124,14 +125,11 @@ struct guest {
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
 	uint64_t ram_overhead_bytes; /* Keel memory for this guest besides its RAM */
 
-	/* Things a guest may do without end (probe MSRs, call unknown
-	 * hypercalls) are logged the first few times, then every 10th, 100th...
-	 * time, so a hostile guest cannot flood the console (guest_log_allowed). */
-	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count;
-	uint64_t ud_insn_count; /* VMX instructions and others Keel answers with #UD */
-	/* Resets it asked for; after the first 8 (then the 10th, 100th...),
-	 * a restart is logged in one line instead of six (quiet_restart). */
-	uint64_t restarts;
+	/* What Keel logged on its behalf, by kind (guest_log.h); carried
+	 * over restarts. count[GLOG_RESTART] is its number of resets; after
+	 * the first 8 (then the 10th, 100th...), a restart is logged in one
+	 * line instead of six (quiet_restart). */
+	struct guest_log_counts log;
 	bool quiet_restart;
 };
 
@@ -153,16 +151,6 @@ void guest_timeline_print(struct guest *g);
 /* Reports the guest's dropped console lines when due (output_budget.h);
  * final: whatever is left, at stop. */
 void guest_console_report(struct guest *g, uint64_t now_ns, bool final);
-/* Counts one more event in *count; true if this one should be logged. */
-static inline bool guest_log_allowed(uint64_t *count)
-{
-	uint64_t n = ++*count;
-	if (n <= 8)
-		return true;
-	while (n % 10 == 0)
-		n /= 10;
-	return n == 1;
-}
 /* Copy to/from guest-physical memory; false if any byte is outside RAM. */
 bool guest_write_phys(struct guest *g, uint64_t gpa, const void *src, uint64_t len);
 bool guest_read_phys(struct guest *g, uint64_t gpa, void *dst, uint64_t len);

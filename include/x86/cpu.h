@@ -64,6 +64,7 @@
 #define RFLAGS_DF (1UL << 10)
 #define RFLAGS_IOPL (3UL << 12)
 #define RFLAGS_VM (1UL << 17)
+#define RFLAGS_AC (1UL << 18)
 
 #define EFER_SCE (1UL << 0)
 #define EFER_LME (1UL << 8)
@@ -76,8 +77,11 @@
 #define MSR_IA32_APIC_BASE 0x01B
 #define MSR_IA32_FEATURE_CONTROL 0x03A
 #define MSR_IA32_TSC_ADJUST 0x03B
+#define MSR_IA32_PRED_CMD 0x049 /* bit 0: IBPB */
 #define MSR_IA32_BIOS_SIGN_ID 0x08B
 #define MSR_IA32_MTRRCAP 0x0FE
+#define MSR_IA32_ARCH_CAPABILITIES 0x10A
+#define MSR_IA32_FLUSH_CMD 0x10B /* bit 0: L1D flush */
 #define MSR_IA32_SYSENTER_CS 0x174
 #define MSR_IA32_SYSENTER_ESP 0x175
 #define MSR_IA32_SYSENTER_EIP 0x176

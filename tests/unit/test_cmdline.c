@@ -86,6 +86,16 @@ static void test_good_line(void **state)
 	assert_int_equal(cfg.loglevel, 1); /* the last one counts */
 	parse("loglevel=info\tloglevel=3");
 	assert_int_equal(cfg.loglevel, 3);
+	/* verw=: auto by default (0), on (1), off (2), nothing else. */
+	assert_int_equal(cfg.verw, 0);
+	parse("verw=on");
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_int_equal(cfg.verw, 1);
+	parse("verw=off");
+	assert_int_equal(cfg.verw, 2);
+	parse("verw=yes");
+	assert_int_equal(cfg.nr_errors, 1);
+	assert_non_null(strstr(cfg.errors[0], "verw=yes must be auto, on or off"));
 
 	/* Separators: tabs and newlines; empty items and a trailing comma. */
 	parse("\tguest=name:a,,disk:d,\nguest=disk:e,name:b,cmdline:");

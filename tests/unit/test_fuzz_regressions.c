@@ -11,6 +11,7 @@
 #include "fakes.h"
 #include <keel/debugport.h>
 #include <keel/iobus.h>
+#include <keel/kernel_image.h>
 #include <keel/vata.h>
 
 #include "e820.h"
@@ -167,6 +168,26 @@ static void test_e820_above_4g_wraps(void **state)
 	assert_int_equal(e[3].start + e[3].size, 1ULL << 52);
 }
 
+/*
+ * kernel_image_kind: an image whose last bytes are the 'HdrS' signature at
+ * 0x202 (0x206 bytes long) passed the length check and had its u16 version
+ * read at 0x206, two bytes past its end (heap-buffer-overflow under ASan;
+ * the fuzz_kernel seed kernel/hdrs-at-end). It is refused with a message.
+ */
+static void test_kernel_hdrs_at_end(void **state)
+{
+	const uint32_t len = 0x206;
+	uint8_t *img = calloc(1, len); /* exactly its size: ASan sees a read past it */
+	assert_non_null(img);
+	img[0x1fe] = 0x55;
+	img[0x1ff] = 0xaa;
+	memcpy(img + 0x202, "HdrS", 4);
+	char why[200] = "";
+	assert_int_equal(kernel_image_kind(img, len, why, sizeof(why)), KERNEL_UNKNOWN);
+	assert_non_null(strstr(why, "ends at 0x206, before the boot protocol version"));
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_seabios_info_length_beyond_buffer),
 		cmocka_unit_test(test_start_info_staging_wraps),
 		cmocka_unit_test(test_e820_above_4g_wraps),
+		cmocka_unit_test(test_kernel_hdrs_at_end),
 	};
 	return cmocka_run_group_tests_name("fuzz regressions", tests, NULL, NULL);
 }
