@@ -14,7 +14,8 @@
  *   msr      random RDMSR/WRMSR, then writes to FEATURE_CONTROL, EFER,
  *            APIC_BASE and the SYSENTER MSRs, counting the #GPs
  *   cpu      random CPUID leaves, VMCALLs with random numbers/pointers,
- *            every VMX instruction (each must raise #UD), XSETBV (#UD),
+ *            every VMX instruction (each must raise #UD), XSETBV (#GP
+ *            for forbidden values, else XCR0 loaded),
  *            and RDTSCP returning the TSC_AUX value it wrote
  *   df       a double-fault storm: #GP's gate is not present, so every
  *            #GP becomes #DF, 1000 times
@@ -334,11 +335,11 @@ cpu:
 9:	movl $msg_vmcall_ptr, %esi
 	movl %ebp, %eax
 	call report
-	/* XSETBV, which CPUID does not offer: with CR4.OSXSAVE set (the CPU
-	 * allows it) it exits to Keel, which must answer #UD and log it (first,
-	 * so that it is within the log allowance it shares with the VMX
-	 * instructions). */
-	movl exc_count + 6 * 4, %ebp
+	/* XSETBV, which Keel emulates once CR4.OSXSAVE is set (CPUID offers
+	 * XSAVE on this CPU model): three writes the architecture forbids
+	 * (XCR0 without x87, AVX without SSE, XCR1) must each raise #GP, and
+	 * a valid one must reach XCR0, as XGETBV then shows. */
+	movl exc_count + 13 * 4, %ebp
 	movl $30f, resume_eip
 	movl %cr4, %eax
 	orl $1 << 18, %eax		/* CR4.OSXSAVE */
@@ -346,15 +347,40 @@ cpu:
 30:	movl $31f, resume_eip
 	xorl %ecx, %ecx			/* XCR0 */
 	xorl %edx, %edx
-	movl $1, %eax			/* x87 only: a valid value */
+	xorl %eax, %eax			/* x87 bit clear */
 	xsetbv
-31:	movl $0, resume_eip
+31:	movl $32f, resume_eip
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $5, %eax			/* x87 and AVX without SSE */
+	xsetbv
+32:	movl $33f, resume_eip
+	movl $1, %ecx			/* XCR1: not writable */
+	xorl %edx, %edx
+	movl $1, %eax
+	xsetbv
+33:	movl $34f, resume_eip
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $3, %eax			/* x87 and SSE: valid */
+	xsetbv
+	xorl %ecx, %ecx
+	xgetbv
+	movl %eax, xcr0_read
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	movl $1, %eax
+	xsetbv
+34:	movl $0, resume_eip
 	movl %cr4, %eax
 	andl $~(1 << 18), %eax
 	movl %eax, %cr4
-	movl exc_count + 6 * 4, %eax
+	movl exc_count + 13 * 4, %eax
 	subl %ebp, %eax
 	movl $msg_xsetbv, %esi
+	call report
+	movl xcr0_read, %eax
+	movl $msg_xgetbv, %esi
 	call report
 	movl exc_count + 6 * 4, %ebp	/* #UDs before the VMX instructions */
 	movl $vmx_area, %ebx
@@ -1131,6 +1157,7 @@ last_match:	.long 0
 last_vector:	.long 0
 last_error:	.long 0
 last_cr2:	.long 0
+xcr0_read:	.long 0
 pp_gdt_desc:	.fill 6, 1, 0
 #ifdef GPA
 gpa_lo:		.long GPA & 0xffffffff
@@ -1155,7 +1182,8 @@ msg_vmcall_ptr:	.asciz "cpu: VMCALL pointer cases with the expected result (of 7
 msg_vmcall_bad:	.asciz "hostile: cpu: VMCALL pointer case 0x"
 msg_vmcall_got:	.asciz " returned 0x"
 msg_vmx_ud:	.asciz "cpu: VMX instructions that raised #UD (of 10): "
-msg_xsetbv:	.asciz "cpu: XSETBV #UD: "
+msg_xsetbv:	.asciz "cpu: XSETBV with a forbidden value, #GP (of 3): "
+msg_xgetbv:	.asciz "cpu: XCR0 after XSETBV 3: "
 msg_tsc_aux:	.asciz "cpu: RDTSCP after WRMSR TSC_AUX 1234567, ECX: "
 msg_no_rdtscp:	.asciz "cpu: RDTSCP not offered: "
 msg_df:		.asciz "df: double faults taken (of 1000): "

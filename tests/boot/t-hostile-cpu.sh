@@ -2,8 +2,9 @@
 # docs/security.md): random RDMSR/WRMSR (all #GP, logged but rate-limited)
 # and bad values for FEATURE_CONTROL, EFER, APIC_BASE, SYSENTER_ESP/EIP
 # (#GP, named in Keel's log); random CPUID and VMCALL, and hypercalls with
-# bad pointers (-EFAULT); every VMX instruction and XSETBV (#UD, named in
-# Keel's log); RDTSCP returning the guest's TSC_AUX;
+# bad pointers (-EFAULT); every VMX instruction (#UD, named in
+# Keel's log); XSETBV (#GP for forbidden values, else loaded); RDTSCP
+# returning the guest's TSC_AUX;
 # a double-fault storm; a triple fault with on_reset:stop. A
 # heartbeat guest beside them must keep beating.
 . tests/boot/lib.sh
@@ -38,11 +39,12 @@ grep -q "\[cpu\] hostile: cpu: VMCALL pointer cases with the expected result (of
 for i in VMXON VMPTRLD VMREAD VMWRITE INVEPT INVVPID; do
 	grep -q "keel: guest cpu: $i at RIP 0x[0-9a-f]*: #UD injected" "$log" || fail "Keel's log does not name the guest's $i"
 done
-# XSETBV (XSAVE is not offered): #UD, and Keel names it. RDTSCP (offered on
-# this CPU model) returns the IA32_TSC_AUX this vCPU wrote.
-grep -q "\[cpu\] hostile: cpu: XSETBV #UD: 1" "$log" || fail "XSETBV did not raise #UD"
-grep -q "keel: guest cpu: XSETBV (XCR0 value 0x1) at RIP 0x[0-9a-f]*: #UD injected" "$log" ||
-	fail "Keel's log does not name the guest's XSETBV"
+# XSETBV (XSAVE is offered on this CPU model): #GP for each forbidden
+# value, XCR0 loaded for a valid one. RDTSCP (offered too) returns the
+# IA32_TSC_AUX this vCPU wrote.
+grep -q "\[cpu\] hostile: cpu: XSETBV with a forbidden value, #GP (of 3): 3" "$log" ||
+	fail "XSETBV with forbidden values: $(grep -a 'XSETBV' "$log")"
+grep -q "\[cpu\] hostile: cpu: XCR0 after XSETBV 3: 3" "$log" || fail "a valid XSETBV did not reach XCR0: $(grep -a 'XCR0' "$log")"
 grep -q "\[cpu\] hostile: cpu: RDTSCP after WRMSR TSC_AUX 1234567, ECX: 1234567" "$log" ||
 	fail "RDTSCP did not return the guest's TSC_AUX: $(grep -a 'RDTSCP' "$log")"
 grep -q "\[df\] hostile: df: double faults taken (of 1000): 1000" "$log" || fail "the double-fault storm did not complete"
