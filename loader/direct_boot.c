@@ -248,6 +248,6 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 	}
 	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start, tlen);
 	print("hvmloader: starting the kernel at %#x (EAX %#x, EBX %#x, ESI %#x)\n", p->entry, p->eax, p->ebx, p->esi);
-	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_JUMP_TO_BIOS);
+	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_HANDOVER);
 	((void (*)(void))TRAMPOLINE_ADDR)();
 }

@@ -129,5 +129,5 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	memcpy((void *)bios_start, (const void *)(uintptr_t)fw, (size_t)fsize);
 	print("hvmloader: SeaBIOS (%u KiB) at %#x-%#x\n", (unsigned)(fsize >> 10), bios_start, LOADER_BIOS_END - 1);
 	print("hvmloader: invoking SeaBIOS at F000:FFF0\n");
-	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_JUMP_TO_BIOS);
+	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_HANDOVER);
 }

@@ -39,102 +39,6 @@ static struct guest *find_guest(const char *name)
 	return NULL;
 }
 
-static uint64_t median(const struct exit_stat *s)
-{
-	uint32_t v[EXIT_STAT_SAMPLES];
-	unsigned n = s->count < EXIT_STAT_SAMPLES ? (unsigned)s->count : EXIT_STAT_SAMPLES;
-	memcpy(v, s->recent, n * sizeof(v[0]));
-	for (unsigned i = 1; i < n; i++) /* insertion sort: n <= 32 */
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint32_t t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n ? v[n / 2] : 0;
-}
-
-static void stat_line(const char *what, const struct exit_stat *s)
-{
-	kprintf("keel:   %-30s %9lu %12lu %7lu %7lu %8lu\n", what, s->count, s->ticks, s->min, median(s), s->max);
-}
-
-void exit_stats_print(struct guest *g)
-{
-	uint64_t total = 0;
-	char name[48];
-	for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++)
-		total += g->exit_stats[r].count;
-	kprintf("keel: exit statistics of guest %s: %lu exits, %lu ticks in Keel (TSC %lu kHz; min/median of the "
-		"last %u/max)\n",
-		g->name, total, g->exit_ticks_total, tsc_hz / 1000, EXIT_STAT_SAMPLES);
-	kprintf("keel:   %-30s %9s %12s %7s %7s %8s\n", "exit", "count", "ticks", "min", "median", "max");
-	for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++) {
-		if (!g->exit_stats[r].count)
-			continue;
-		stat_line(exit_reason_name(r), &g->exit_stats[r]);
-		if (r == EXIT_REASON_IO_INSTRUCTION) {
-			for (unsigned i = 0; i <= IOBUS_MAX_RANGES; i++) {
-				if (!g->io_stats[i].count)
-					continue;
-				if (i < g->io.nr_ranges)
-					ksnprintf(name, sizeof(name), "  %s %#x-%#x", g->io.ranges[i].name, g->io.ranges[i].base,
-						  g->io.ranges[i].base + g->io.ranges[i].count - 1);
-				else
-					ksnprintf(name, sizeof(name), "  unclaimed ports");
-				stat_line(name, &g->io_stats[i]);
-			}
-		}
-		const struct keyed_stat *tab = r == EXIT_REASON_CPUID ? g->cpuid_stats
-					       : (r == EXIT_REASON_RDMSR || r == EXIT_REASON_WRMSR) ? g->msr_stats
-												 : NULL;
-		for (unsigned i = 0; tab && i < KEYED_STATS && tab[i].s.count; i++) {
-			if (r == EXIT_REASON_WRMSR || r == EXIT_REASON_RDMSR) {
-				if (i == 0 && r == EXIT_REASON_WRMSR && g->exit_stats[EXIT_REASON_RDMSR].count)
-					break; /* printed once, under RDMSR */
-				ksnprintf(name, sizeof(name), "  MSR %#x", tab[i].key);
-			} else {
-				ksnprintf(name, sizeof(name), "  leaf %#x", tab[i].key);
-			}
-			stat_line(name, &tab[i].s);
-		}
-	}
-	kprintf("keel:   unclaimed ports: %lu reads, %lu writes (last port %#x)\n", g->io.unclaimed_reads,
-		g->io.unclaimed_writes, g->io.last_unclaimed_port);
-	kprintf("keel:   guest text: %lu bytes, %lu terminal escape sequences left out\n", g->out.bytes + g->dbg_out.bytes,
-		g->out.escapes_dropped + g->dbg_out.escapes_dropped);
-}
-
-/* The boot timeline's marks, in the order they come. */
-static const struct {
-	unsigned mark;
-	const char *what;
-} steps[] = {
-	{ MARK_FIRST_ENTRY, "first VM entry (hvmloader)" },
-	{ KEEL_MARK_LOADER_START, "hvmloader running" },
-	{ KEEL_MARK_JUMP_TO_BIOS, "jump to F000:FFF0 (SeaBIOS)" },
-	{ MARK_SEABIOS_DEBUG, "SeaBIOS's first debug output" },
-	{ MARK_BOOT_SECTOR, "boot sector running (0x7C00)" },
-	{ MARK_BOOT_SECTOR_COM1, "boot sector's first COM1 byte" },
-	{ MARK_HALTED, "boot vCPU halted (cli; hlt)" },
-};
-
-void guest_timeline_print(struct guest *g)
-{
-	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry at TSC %lu, %lu kHz):\n", g->name,
-		tsc_boot, tsc_hz / 1000);
-	kprintf("keel:   %-34s %14lu %10lu us\n", "guest created", g->created_tsc - tsc_boot,
-		tsc_to_ns(g->created_tsc - tsc_boot) / 1000);
-	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {
-		uint64_t t = g->marks[steps[i].mark];
-		if (t)
-			kprintf("keel:   %-34s %14lu %10lu us\n", steps[i].what, t - tsc_boot, tsc_to_ns(t - tsc_boot) / 1000);
-	}
-	uint64_t from = g->marks[KEEL_MARK_JUMP_TO_BIOS], to = g->marks[MARK_BOOT_SECTOR_COM1];
-	if (from && to > from)
-		kprintf("keel:   reset vector to boot sector output: %lu ticks; exits so far took %lu ticks in Keel\n",
-			to - from, g->exit_ticks_total);
-}
-
 static void cmd_list(void)
 {
 	kprintf("keel: %-16s %-8s %8s %6s %12s %6s\n", "guest", "state", "RAM MiB", "vCPUs", "exits", "POST");
@@ -441,9 +345,9 @@ static void cmd_trace(const char *arg)
 	tr.created_tsc = g->created_tsc;
 	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", g->name, tsc_hz);
 	kprintf("keel: trace mark %lu guest created\n", g->created_tsc - tsc_boot);
-	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++)
-		if (g->marks[steps[i].mark])
-			kprintf("keel: trace mark %lu %s\n", g->marks[steps[i].mark] - tsc_boot, steps[i].what);
+	for (unsigned m = 0; m < NR_MARKS; m++)
+		if (g->marks[m])
+			kprintf("keel: trace mark %lu %s\n", g->marks[m] - tsc_boot, timeline_mark_name(m));
 	tr.vcpu = 0;
 	if (!trace_next_vcpu())
 		trace_end();

@@ -133,8 +133,8 @@ static void guest_console_emit(void *ctx, const char *line, size_t len)
 {
 	struct guest *g = ctx;
 	/* Boot timeline: the first guest output after hvmloader handed over. */
-	if (g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[3])
-		g->marks[3] = rdtsc();
+	if (g->marks[MARK_HANDOVER])
+		timeline_mark(g, MARK_FIRST_OUTPUT, rdtsc());
 	/* Never console_write(): a guest printing faster than the UART would
 	 * make Keel wait for the UART inside its exit, and no other guest
 	 * would run meanwhile. Over its share, or with the queue full, the
@@ -199,8 +199,8 @@ static void guest_request_reset(void *ctx, const char *reason)
 				g->name, RESTART_FREE_QUICK + 1, RESTART_QUICK_NS / 1000000000ULL,
 				RESTART_DELAY_FIRST_NS / 1000000000ULL, RESTART_DELAY_MAX_NS / 1000000000ULL,
 				RESTART_QUICK_NS / 1000000000ULL);
-		g->quiet_restart = !guest_log_count(&g->log, GLOG_RESTART);
-		if (!g->quiet_restart) {
+		g->restart_unlogged = !guest_log_count(&g->log, GLOG_RESTART);
+		if (!g->restart_unlogged) {
 			char when[32] = "";
 			if (delay)
 				ksnprintf(when, sizeof(when), " in %lu s", (uint64_t)(delay / 1000000000ULL));
@@ -484,17 +484,17 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 struct guest_carry {
 	struct output_budget out_budget;
 	struct guest_log_counts log;
-	bool quiet_restart;
+	bool restart_unlogged;
 };
 
 static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index, bool restart)
 {
-	struct guest_carry c = { g->out_budget, g->log, g->quiet_restart };
+	struct guest_carry c = { g->out_budget, g->log, g->restart_unlogged };
 	memset(g, 0, sizeof(*g));
 	if (restart) {
 		g->out_budget = c.out_budget;
 		g->log = c.log;
-		g->quiet_restart = c.quiet_restart;
+		g->restart_unlogged = c.restart_unlogged;
 	} else {
 		output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
 	}
@@ -514,7 +514,7 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
 				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	if (g->quiet_restart)
+	if (g->restart_unlogged)
 		return 0;
 	/* What it boots: a kernel directly, or a disk through SeaBIOS. */
 	char boots[160];
@@ -580,8 +580,8 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		g->vcpus[i].state = VCPU_STOPPED;
 	if (!g->reset_requested)
-		g->quiet_restart = false; /* stopped or restarted by Keel or its console: say so */
-	if (!g->quiet_restart) {
+		g->restart_unlogged = false; /* stopped or restarted by Keel or its console: say so */
+	if (!g->restart_unlogged) {
 		pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);
 		pr_info("guest %s: last POST code 0x%02x\n", g->name, debugport_last_post(&g->dbg));
 	}
@@ -667,7 +667,7 @@ void guest_request_restart(struct guest *g)
 		guest_stop(g, "stopped from the console");
 	/* A new machine, at once: no back-off, no NVRAM carried over. */
 	g->warm_restart = false;
-	g->quiet_restart = false;
+	g->restart_unlogged = false;
 	memset(&restart_backoff[g->index], 0, sizeof(restart_backoff[g->index]));
 	restart_not_before_ns[g->index] = 0;
 	g->restart_pending = true;
@@ -688,7 +688,7 @@ void guest_restart(struct guest *g)
 	bool warm = g->warm_restart;
 	uint8_t nvram[sizeof(g->rtc.cmos)];
 	memcpy(nvram, g->rtc.cmos, sizeof(nvram));
-	if (!g->quiet_restart)
+	if (!g->restart_unlogged)
 		pr_info("guest %s: restarting\n", gc->name);
 	if (guest_create(g, gc, index, true) < 0) {
 		pr_err("guest %s: restart failed (see above)\n", gc->name);

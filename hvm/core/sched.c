@@ -138,8 +138,7 @@ static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 	}
 	vcpu_arch_prepare_entry(v, stop);
 	v->entry_tsc = rdtsc();
-	if (!v->guest->marks[MARK_FIRST_ENTRY])
-		v->guest->marks[MARK_FIRST_ENTRY] = v->entry_tsc;
+	timeline_mark(v->guest, MARK_FIRST_ENTRY, v->entry_tsc);
 	return v;
 }
 

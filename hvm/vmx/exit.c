@@ -19,73 +19,6 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-static const char *const exit_names[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = "external interrupt",
-	[EXIT_REASON_TRIPLE_FAULT] = "triple fault",
-	[EXIT_REASON_INIT] = "INIT signal",
-	[EXIT_REASON_SIPI] = "start-up IPI",
-	[EXIT_REASON_INTERRUPT_WINDOW] = "interrupt window",
-	[EXIT_REASON_NMI_WINDOW] = "NMI window",
-	[EXIT_REASON_TASK_SWITCH] = "task switch",
-	[EXIT_REASON_CPUID] = "CPUID",
-	[EXIT_REASON_GETSEC] = "GETSEC",
-	[EXIT_REASON_HLT] = "HLT",
-	[EXIT_REASON_INVD] = "INVD",
-	[EXIT_REASON_INVLPG] = "INVLPG",
-	[EXIT_REASON_RDPMC] = "RDPMC",
-	[EXIT_REASON_RDTSC] = "RDTSC",
-	[EXIT_REASON_RSM] = "RSM",
-	[EXIT_REASON_VMCALL] = "VMCALL",
-	[EXIT_REASON_VMCLEAR] = "VMCLEAR",
-	[EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
-	[EXIT_REASON_VMPTRLD] = "VMPTRLD",
-	[EXIT_REASON_VMPTRST] = "VMPTRST",
-	[EXIT_REASON_VMREAD] = "VMREAD",
-	[EXIT_REASON_VMRESUME] = "VMRESUME",
-	[EXIT_REASON_VMWRITE] = "VMWRITE",
-	[EXIT_REASON_VMXOFF] = "VMXOFF",
-	[EXIT_REASON_VMXON] = "VMXON",
-	[EXIT_REASON_CR_ACCESS] = "control-register access",
-	[EXIT_REASON_DR_ACCESS] = "debug-register access",
-	[EXIT_REASON_IO_INSTRUCTION] = "I/O instruction",
-	[EXIT_REASON_RDMSR] = "RDMSR",
-	[EXIT_REASON_WRMSR] = "WRMSR",
-	[EXIT_REASON_INVALID_GUEST_STATE] = "VM entry failure: invalid guest state",
-	[EXIT_REASON_MSR_LOADING] = "VM entry failure: MSR loading",
-	[EXIT_REASON_MWAIT] = "MWAIT",
-	[EXIT_REASON_MONITOR_TRAP_FLAG] = "monitor trap flag",
-	[EXIT_REASON_MONITOR] = "MONITOR",
-	[EXIT_REASON_PAUSE] = "PAUSE",
-	[EXIT_REASON_MACHINE_CHECK] = "VM entry failure: machine check",
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR below threshold",
-	[EXIT_REASON_APIC_ACCESS] = "APIC access",
-	[EXIT_REASON_GDTR_IDTR] = "GDTR/IDTR access",
-	[EXIT_REASON_LDTR_TR] = "LDTR/TR access",
-	[EXIT_REASON_EPT_VIOLATION] = "EPT violation",
-	[EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration",
-	[EXIT_REASON_INVEPT] = "INVEPT",
-	[EXIT_REASON_RDTSCP] = "RDTSCP",
-	[EXIT_REASON_PREEMPTION_TIMER] = "preemption timer",
-	[EXIT_REASON_INVVPID] = "INVVPID",
-	[EXIT_REASON_WBINVD] = "WBINVD",
-	[EXIT_REASON_XSETBV] = "XSETBV",
-	[EXIT_REASON_RDRAND] = "RDRAND",
-	[EXIT_REASON_INVPCID] = "INVPCID",
-	[EXIT_REASON_VMFUNC] = "VMFUNC",
-	[EXIT_REASON_RDSEED] = "RDSEED",
-	[EXIT_REASON_XSAVES] = "XSAVES",
-	[EXIT_REASON_XRSTORS] = "XRSTORS",
-};
-
-const char *exit_reason_name(uint32_t reason)
-{
-	reason &= 0xffff;
-	if (reason < EXIT_REASON_MAX && exit_names[reason])
-		return exit_names[reason];
-	return "unknown";
-}
-
 void vcpu_skip_instruction(struct vcpu *v)
 {
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
@@ -143,7 +76,7 @@ static enum exit_action exit_hlt(struct vcpu *v)
 			  "a stop or a restart",
 			  v->id, vmread(VMCS_GUEST_RIP));
 		if (v->id == 0 && !v->guest->marks[MARK_HALTED]) {
-			v->guest->marks[MARK_HALTED] = v->exit_tsc;
+			timeline_mark(v->guest, MARK_HALTED, v->exit_tsc);
 			guest_timeline_print(v->guest);
 			if (console_loglevel >= LOG_DEBUG)
 				exit_stats_print(v->guest);
@@ -197,7 +130,7 @@ static enum exit_action exit_triple_fault(struct vcpu *v)
 	return EXIT_STOPPED;
 }
 
-static enum exit_action exit_vmx_instruction(struct vcpu *v)
+static enum exit_action exit_ud_not_offered(struct vcpu *v)
 {
 	/* Keel offers no nested VMX (nor GETSEC, MONITOR/MWAIT, VMFUNC): CPUID
 	 * hides them, and the instructions raise #UD as on a CPU without them.
@@ -417,117 +350,41 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_nothing,
 	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
 	[EXIT_REASON_CPUID] = exit_cpuid,
-	[EXIT_REASON_GETSEC] = exit_vmx_instruction,
+	[EXIT_REASON_GETSEC] = exit_ud_not_offered,
 	[EXIT_REASON_HLT] = exit_hlt,
 	[EXIT_REASON_INVD] = exit_skip,
 	[EXIT_REASON_RDPMC] = exit_rdpmc,
 	[EXIT_REASON_VMCALL] = exit_vmcall,
-	[EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
-	[EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
-	[EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
-	[EXIT_REASON_VMPTRST] = exit_vmx_instruction,
-	[EXIT_REASON_VMREAD] = exit_vmx_instruction,
-	[EXIT_REASON_VMRESUME] = exit_vmx_instruction,
-	[EXIT_REASON_VMWRITE] = exit_vmx_instruction,
-	[EXIT_REASON_VMXOFF] = exit_vmx_instruction,
-	[EXIT_REASON_VMXON] = exit_vmx_instruction,
+	[EXIT_REASON_VMCLEAR] = exit_ud_not_offered,
+	[EXIT_REASON_VMLAUNCH] = exit_ud_not_offered,
+	[EXIT_REASON_VMPTRLD] = exit_ud_not_offered,
+	[EXIT_REASON_VMPTRST] = exit_ud_not_offered,
+	[EXIT_REASON_VMREAD] = exit_ud_not_offered,
+	[EXIT_REASON_VMRESUME] = exit_ud_not_offered,
+	[EXIT_REASON_VMWRITE] = exit_ud_not_offered,
+	[EXIT_REASON_VMXOFF] = exit_ud_not_offered,
+	[EXIT_REASON_VMXON] = exit_ud_not_offered,
 	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
 	[EXIT_REASON_RDMSR] = exit_rdmsr,
 	[EXIT_REASON_WRMSR] = exit_wrmsr,
 	[EXIT_REASON_INVALID_GUEST_STATE] = exit_entry_failure,
 	[EXIT_REASON_MSR_LOADING] = exit_entry_failure,
-	[EXIT_REASON_MWAIT] = exit_vmx_instruction, /* hidden by CPUID: #UD */
-	[EXIT_REASON_MONITOR] = exit_vmx_instruction,
+	[EXIT_REASON_MWAIT] = exit_ud_not_offered, /* hidden by CPUID: #UD */
+	[EXIT_REASON_MONITOR] = exit_ud_not_offered,
 	[EXIT_REASON_MACHINE_CHECK] = exit_entry_failure,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_nothing, /* the next entry injects what waited */
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
-	[EXIT_REASON_INVEPT] = exit_vmx_instruction,
+	[EXIT_REASON_INVEPT] = exit_ud_not_offered,
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_nothing,
-	[EXIT_REASON_INVVPID] = exit_vmx_instruction,
+	[EXIT_REASON_INVVPID] = exit_ud_not_offered,
 	[EXIT_REASON_WBINVD] = exit_skip,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
-	[EXIT_REASON_VMFUNC] = exit_vmx_instruction,
+	[EXIT_REASON_VMFUNC] = exit_ud_not_offered,
 	/* RDRAND and RDSEED run natively (their exiting controls stay off,
 	 * CPUID offers them): no handler, an exit would be reported. */
 };
-
-static void trace_record(struct vcpu *v)
-{
-	struct exit_trace_entry *e = &v->trace[v->trace_pos];
-	e->tsc = v->exit_tsc;
-	e->reason = v->exit_reason;
-	e->qual = v->exit_qual;
-	e->rip = vmread(VMCS_GUEST_RIP);
-	v->trace_pos = (v->trace_pos + 1) % v->trace_len;
-	v->trace_total++;
-}
-
-struct vcpu *vmx_exit_dispatch(struct vcpu *v);
-
-static void stat_add(struct exit_stat *s, uint64_t t)
-{
-	s->recent[s->count % EXIT_STAT_SAMPLES] = t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
-	s->count++;
-	s->ticks += t;
-	if (!s->min || t < s->min)
-		s->min = t;
-	if (t > s->max)
-		s->max = t;
-}
-
-static struct exit_stat *keyed(struct keyed_stat *tab, uint32_t key)
-{
-	for (unsigned i = 0; i < KEYED_STATS; i++) {
-		if (tab[i].s.count && tab[i].key == key)
-			return &tab[i].s;
-		if (!tab[i].s.count) {
-			tab[i].key = key;
-			return &tab[i].s;
-		}
-	}
-	return NULL; /* table full: only the per-reason line counts it */
-}
-
-static void exit_stats_record(struct vcpu *v, uint32_t basic, uint32_t key, uint64_t t)
-{
-	struct guest *g = v->guest;
-	stat_add(&g->exit_stats[basic], t);
-	g->exit_ticks_total += t;
-	struct exit_stat *s = NULL;
-	if (basic == EXIT_REASON_CPUID)
-		s = keyed(g->cpuid_stats, key);
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		s = keyed(g->msr_stats, key | (basic == EXIT_REASON_WRMSR ? 0 : 0));
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		s = &g->io_stats[key];
-	if (s)
-		stat_add(s, t);
-}
-
-/* Boot-timeline marks that I/O exits reveal; returns the port-range index
- * for the statistics (IOBUS_MAX_RANGES: unclaimed). */
-static uint32_t io_exit_marks(struct vcpu *v)
-{
-	struct guest *g = v->guest;
-	uint16_t port = IO_QUAL_PORT(v->exit_qual);
-	bool out = !(v->exit_qual & IO_QUAL_IN);
-	uint64_t now = v->exit_tsc;
-	if (out && (port == 0xe9 || port == 0x402) && g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[MARK_SEABIOS_DEBUG])
-		g->marks[MARK_SEABIOS_DEBUG] = now;
-	uint64_t lin = 0;
-	if (g->marks[KEEL_MARK_JUMP_TO_BIOS] && !g->marks[MARK_BOOT_SECTOR_COM1])
-		lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
-	if (lin >= 0x7c00 && lin < 0x7e00) {
-		if (!g->marks[MARK_BOOT_SECTOR])
-			g->marks[MARK_BOOT_SECTOR] = now;
-		if (out && port == 0x3f8 && !g->marks[MARK_BOOT_SECTOR_COM1])
-			g->marks[MARK_BOOT_SECTOR_COM1] = now;
-	}
-	const struct io_range *r = iobus_find(&g->io, port);
-	return r ? (uint32_t)(r - g->io.ranges) : IOBUS_MAX_RANGES;
-}
 
 /* Exits whose handling cannot raise an interrupt, touch a timer or change
  * what the vCPU waits for: CPUID, RDMSR, VMCALL (a blocking hypercall would
@@ -536,7 +393,7 @@ static uint32_t io_exit_marks(struct vcpu *v)
  * that (exit_io: a timer or the interrupt controller reprogrammed, an
  * interrupt line moved). SeaBIOS's per-character debug output alone is two
  * thirds of the exits of a boot, its device probing most of the rest. */
-static bool quiet_exit(uint32_t basic)
+static bool may_resume_directly(uint32_t basic)
 {
 	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
 	       basic == EXIT_REASON_IO_INSTRUCTION;
@@ -563,48 +420,22 @@ static bool resume_directly(struct vcpu *v)
 	return true;
 }
 
-struct vcpu *vmx_exit_dispatch(struct vcpu *v)
+/* The handler exit_handlers[] names for this exit; an exit Keel has no
+ * handler for stops the guest, which must stay stopped. */
+static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
 {
 	struct guest *g = v->guest;
-	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
-	v->exit_tsc = rdtsc();
-	hv_lock();
-	g->guest_mode_ticks += v->exit_tsc - v->entry_tsc;
-	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
-	uint32_t basic = v->exit_reason & 0xffff;
-	vcpu_tpr_from_shadow(v); /* the guest may have written CR8 */
-
-	/* An event whose delivery the exit interrupted must be delivered again
-	 * on the next entry (SDM 27.2.4). */
-	vmx_intr_save_pending_event(v);
-	if (v->trace)
-		trace_record(v);
-
-	/* What the statistics break this exit down by, read before the handler
-	 * changes the registers. */
-	uint64_t idle_before = pcpus[cpu].idle_ticks;
-	uint32_t key = 0;
-	if (basic == EXIT_REASON_CPUID)
-		key = (uint32_t)v->regs.rax;
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		key = (uint32_t)v->regs.rcx;
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		key = io_exit_marks(v);
-
-	enum exit_action act;
 	exit_handler_fn h = basic < EXIT_REASON_MAX ? exit_handlers[basic] : NULL;
+	/* A VM-entry failure has a reason of its own; only these are handled. */
 	if ((v->exit_reason & EXIT_REASON_ENTRY_FAILURE) && basic != EXIT_REASON_INVALID_GUEST_STATE &&
 	    basic != EXIT_REASON_MSR_LOADING && basic != EXIT_REASON_MACHINE_CHECK)
 		h = NULL;
-	if (h) {
-		act = h(v);
-	} else {
+	if (!h) {
 		guest_stop(g, "unhandled VM exit: reason %u (%s), qualification %#lx, at RIP %#lx", basic,
 			   exit_reason_name(basic), v->exit_qual, vmread(VMCS_GUEST_RIP));
-		act = EXIT_STOPPED;
+		return EXIT_STOPPED;
 	}
-	/* A handler that says it stopped the guest must have done so. */
+	enum exit_action act = h(v);
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 	/* An INIT sent while this exit waited for the lock wins over the
@@ -612,18 +443,35 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	 * resumes left the sender's WAIT_SIPI in place. */
 	if (act == EXIT_YIELD && v->init_pending && v->state != VCPU_STOPPED)
 		v->state = VCPU_WAIT_SIPI;
+	return act;
+}
 
-	if (act == EXIT_RESUME && quiet_exit(basic) && resume_directly(v)) {
+/* Every VM exit of every vCPU arrives here from entry.S, with the guest's
+ * registers saved in v; the vCPU returned is entered next. */
+struct vcpu *vmx_exit_dispatch(struct vcpu *v)
+{
+	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
+	v->exit_tsc = rdtsc();
+	hv_lock();
+	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
+	uint32_t basic = v->exit_reason & 0xffff;
+	vcpu_tpr_from_shadow(v); /* the guest may have written CR8 */
+	/* An event whose delivery the exit interrupted must be delivered again
+	 * on the next entry (SDM 27.2.4). */
+	vmx_intr_save_pending_event(v);
+	exit_stats_begin(v, basic);
+
+	enum exit_action act = run_handler(v, basic);
+
+	if (act == EXIT_RESUME && may_resume_directly(basic) && resume_directly(v)) {
 		v->entry_tsc = rdtsc();
-		exit_stats_record(v, basic, key, v->entry_tsc - v->exit_tsc);
+		exit_stats_end(v, basic, cpu, v->entry_tsc);
 		hv_unlock();
 		return v;
 	}
-
 	struct vcpu *next = sched_pick_next(cpu);
-	/* (Not for a guest stopped, or stopped and restarted, meanwhile.) */
-	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && basic < EXIT_STATS_SLOTS)
-		exit_stats_record(v, basic, key, rdtsc() - v->exit_tsc - (pcpus[cpu].idle_ticks - idle_before));
+	exit_stats_end(v, basic, cpu, rdtsc());
 	hv_unlock();
 	return next;
 }

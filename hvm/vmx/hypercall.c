@@ -78,17 +78,27 @@ static int64_t hc_xen_version(struct vcpu *v)
 
 static int64_t hc_keel_mark(struct vcpu *v)
 {
-	uint32_t mark = (uint32_t)v->regs.rbx;
+	/* The loader ABI's marks, translated: nothing else of Keel's
+	 * timeline is the guest's to stamp. */
 	struct guest *g = v->guest;
-	if (mark >= ARRAY_SIZE(g->marks))
+	enum timeline_mark m;
+	switch ((uint32_t)v->regs.rbx) {
+	case KEEL_MARK_LOADER_START:
+		m = MARK_LOADER_START;
+		break;
+	case KEEL_MARK_HANDOVER:
+		m = MARK_HANDOVER;
+		break;
+	default:
 		return -XEN_EINVAL;
-	if (g->marks[mark])
+	}
+	if (g->marks[m])
 		return 0; /* a timeline mark is set, and logged, once per boot */
-	g->marks[mark] = rdtsc();
-	if (mark == KEEL_MARK_JUMP_TO_BIOS && !g->quiet_restart)
+	timeline_mark(g, m, rdtsc());
+	if (m == MARK_HANDOVER && !g->restart_unlogged)
 		guest_log(g, GLOG_HANDOVER, LOG_INFO, "hvmloader hands over to %s (%lu us after guest creation)",
 			  g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",
-			  tsc_to_ns(g->marks[mark] - g->created_tsc) / 1000);
+			  tsc_to_ns(g->marks[m] - g->created_tsc) / 1000);
 	return 0;
 }
 

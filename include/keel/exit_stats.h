@@ -14,5 +14,15 @@ const char *exit_reason_name(uint32_t reason);
 void exit_stats_print(struct guest *g);
 /* The last exits of one vCPU (trace=N), oldest first. */
 void exit_trace_dump(struct vcpu *v);
+/* A guest's boot timeline (include/keel/guest.h's marks) on the console. */
+void guest_timeline_print(struct guest *g);
+/* "hvmloader running", ...: what a timeline mark (enum timeline_mark) is. */
+const char *timeline_mark_name(unsigned mark);
+
+/* The dispatcher's hooks (hvm/vmx/exit_stats.c): begin when an exit
+ * arrives (v->exit_tsc, reason and qualification read), end when the CPU
+ * is about to enter a vCPU again, at TSC `now`. */
+void exit_stats_begin(struct vcpu *v, uint32_t basic);
+void exit_stats_end(struct vcpu *v, uint32_t basic, unsigned cpu, uint64_t now);
 
 #endif

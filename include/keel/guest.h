@@ -51,14 +51,19 @@ struct keyed_stat {
 	struct exit_stat s;
 };
 
-/* Boot timeline marks (TSC), besides the hvmloader ABI's 1 and 2. */
-enum {
-	MARK_FIRST_ENTRY = 0,   /* first VM entry: hvmloader starts */
-	MARK_SEABIOS_DEBUG = 3, /* first debug-port byte after the jump to F000:FFF0 */
-	MARK_BOOT_SECTOR = 4,   /* first exit from code at 0x7C00-0x7DFF */
-	MARK_BOOT_SECTOR_COM1 = 5, /* the boot sector's first COM1 byte */
-	MARK_HALTED = 6,        /* the boot vCPU halted with interrupts off */
-	NR_MARKS = 8
+/* Keel's boot timeline of a guest (TSC of each first time), in the order
+ * they come. Two are what hvmloader reports through the timeline-mark
+ * hypercall (include/keel/hvmloader_abi.h's KEEL_MARK_*, which
+ * hvm/vmx/hypercall.c translates); the others Keel sees itself. */
+enum timeline_mark {
+	MARK_FIRST_ENTRY,      /* first VM entry: hvmloader starts */
+	MARK_LOADER_START,     /* hvmloader: running (KEEL_MARK_LOADER_START) */
+	MARK_HANDOVER,         /* hvmloader: jumps to SeaBIOS or the kernel (KEEL_MARK_HANDOVER) */
+	MARK_FIRST_OUTPUT,     /* first debug-port byte or console line after the handover */
+	MARK_BOOT_SECTOR,      /* first exit from code at 0x7C00-0x7DFF */
+	MARK_BOOT_SECTOR_COM1, /* the boot sector's first COM1 byte */
+	MARK_HALTED,           /* the boot vCPU halted with interrupts off */
+	NR_MARKS
 };
 
 struct guest {
@@ -116,7 +121,7 @@ struct guest {
 
 	struct exit_stat exit_stats[EXIT_STATS_SLOTS];
 	struct exit_stat io_stats[IOBUS_MAX_RANGES + 1]; /* by port range; last: unclaimed */
-	struct keyed_stat cpuid_stats[KEYED_STATS], msr_stats[KEYED_STATS];
+	struct keyed_stat cpuid_stats[KEYED_STATS], rdmsr_stats[KEYED_STATS], wrmsr_stats[KEYED_STATS];
 	uint64_t exit_ticks_total;
 	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
@@ -128,9 +133,9 @@ struct guest {
 	/* What Keel logged on its behalf, by kind (guest_log.h); carried
 	 * over restarts. count[GLOG_RESTART] is its number of resets; after
 	 * the first 8 (then the 10th, 100th...), a restart is logged in one
-	 * line instead of six (quiet_restart). */
+	 * line instead of six (restart_unlogged). */
 	struct guest_log_counts log;
-	bool quiet_restart;
+	bool restart_unlogged;
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS
@@ -147,7 +152,12 @@ void guest_restart(struct guest *g);
 /* The console's restart: stops g if it runs, then builds it again as a new
  * machine, without the back-off a reset loop gets. */
 void guest_request_restart(struct guest *g);
-void guest_timeline_print(struct guest *g);
+/* Stamps a timeline mark the first time it happens. */
+static inline void timeline_mark(struct guest *g, enum timeline_mark m, uint64_t tsc)
+{
+	if (!g->marks[m])
+		g->marks[m] = tsc;
+}
 /* Reports the guest's dropped console lines when due (output_budget.h);
  * final: whatever is left, at stop. */
 void guest_console_report(struct guest *g, uint64_t now_ns, bool final);

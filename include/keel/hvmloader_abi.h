@@ -75,6 +75,6 @@ struct hvmloader_start_info {
 /* EBX = a KEEL_MARK_* value: stamps the boot timeline. */
 #define KEEL_HC_TIMELINE_MARK (KEEL_HC_BASE + 1)
 #define KEEL_MARK_LOADER_START 1
-#define KEEL_MARK_JUMP_TO_BIOS 2 /* also: the jump to a directly booted kernel */
+#define KEEL_MARK_HANDOVER 2 /* jumping to SeaBIOS, or to a directly booted kernel */
 
 #endif
