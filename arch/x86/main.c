@@ -61,6 +61,7 @@ static void print_memory_and_modules(const struct bootinfo *bi)
 		pr_warn("boot information: %s\n", bi->warnings[i]);
 }
 
+/* magic: boot.S has checked it is multiboot2's before coming here. */
 void kmain(uint32_t magic, uint32_t info_phys)
 {
 	extern uint64_t tsc_boot;
@@ -72,9 +73,6 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	idt_load();
 	console_init();
 	print_banner();
-
-	if (magic != MB2_BOOT_MAGIC) /* boot.S checks first; kept for other entry paths */
-		panic("bad multiboot2 magic %#x\n", magic);
 
 	char err[160];
 	if (mb2_parse(phys_to_virt(info_phys), MiB(1), info_phys, &bootinfo, err, sizeof(err)) < 0) {

@@ -140,26 +140,26 @@ static void guest_console_emit(void *ctx, const char *line, size_t len)
 	 * would run meanwhile. Over its share, or with the queue full, the
 	 * line is dropped and counted instead. */
 	uint64_t now = now_ns();
-	if (output_budget_take(&g->out_budget, now, len) && !console_write_nowait(line, len))
-		output_budget_drop(&g->out_budget, len);
+	if (output_budget_take(&g->persist.out_budget, now, len) && !console_write_nowait(line, len))
+		output_budget_drop(&g->persist.out_budget, len);
 	guest_console_report(g, now, false);
 }
 
 void guest_log(struct guest *g, enum guest_log_kind kind, enum log_level lvl, const char *fmt, ...)
 {
-	if (!guest_log_count(&g->log, kind) || (int)lvl > console_loglevel)
+	if (!guest_log_count(&g->persist.log, kind) || (int)lvl > console_loglevel)
 		return;
 	char text[384];
 	va_list ap;
 	va_start(ap, fmt);
 	kvsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	klog(lvl, "guest %s: %s (%lu so far)\n", g->name, text, g->log.count[kind]);
+	klog(lvl, "guest %s: %s (%lu so far)\n", g->name, text, g->persist.log.count[kind]);
 }
 
 void guest_console_report(struct guest *g, uint64_t now, bool final)
 {
-	struct output_budget *b = &g->out_budget;
+	struct output_budget *b = &g->persist.out_budget;
 	switch (output_budget_report_due(b, now, final)) {
 	case OUTPUT_REPORT_START:
 		pr_warn("guest %s: console output dropped: it prints more than its share (%lu bytes/s, bursts of %lu) "
@@ -177,10 +177,6 @@ void guest_console_report(struct guest *g, uint64_t now, bool final)
 	}
 }
 
-/* Per guest slot, outside struct guest so a restart (guest_create) keeps it. */
-static struct restart_backoff restart_backoff[MAX_GUESTS_RUNNING];
-static uint64_t restart_not_before_ns[MAX_GUESTS_RUNNING];
-
 static void guest_request_reset(void *ctx, const char *reason)
 {
 	struct guest *g = ctx;
@@ -191,22 +187,22 @@ static void guest_request_reset(void *ctx, const char *reason)
 		 * Keel lines per reset, without end, and rebuild itself as fast
 		 * as it can: it backs off (restart_backoff.h). */
 		bool first;
-		uint64_t now = now_ns(), delay = restart_backoff_next(&restart_backoff[g->index], now, &first);
-		restart_not_before_ns[g->index] = now + delay;
+		uint64_t now = now_ns(), delay = restart_backoff_next(&g->persist.backoff, now, &first);
+		g->persist.restart_not_before_ns = now + delay;
 		if (first)
 			pr_warn("guest %s: resets itself in a loop (%u restarts, each within %llu s of the last): further "
 				"restarts wait, from %llu s doubling up to %llu s, until it runs %llu s\n",
 				g->name, RESTART_FREE_QUICK + 1, RESTART_QUICK_NS / 1000000000ULL,
 				RESTART_DELAY_FIRST_NS / 1000000000ULL, RESTART_DELAY_MAX_NS / 1000000000ULL,
 				RESTART_QUICK_NS / 1000000000ULL);
-		g->restart_unlogged = !guest_log_count(&g->log, GLOG_RESTART);
-		if (!g->restart_unlogged) {
+		g->persist.restart_unlogged = !guest_log_count(&g->persist.log, GLOG_RESTART);
+		if (!g->persist.restart_unlogged) {
 			char when[32] = "";
 			if (delay)
 				ksnprintf(when, sizeof(when), " in %lu s", (uint64_t)(delay / 1000000000ULL));
 			pr_info("guest %s: reset requested (%s): restarting%s (restart %lu%s)\n", g->name, reason, when,
-				g->log.count[GLOG_RESTART],
-				g->log.count[GLOG_RESTART] > 8 ? "; the restarts in between were not logged" : "");
+				g->persist.log.count[GLOG_RESTART],
+				g->persist.log.count[GLOG_RESTART] > 8 ? "; the restarts in between were not logged" : "");
 		}
 		g->reset_requested = true;
 		guest_stop(g, "reset (%s)", reason);
@@ -479,25 +475,14 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 	return 0;
 }
 
-/* What a restart keeps: the guest's share of the console and its log
- * allowances, so that resetting itself buys a guest nothing. */
-struct guest_carry {
-	struct output_budget out_budget;
-	struct guest_log_counts log;
-	bool restart_unlogged;
-};
-
 static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index, bool restart)
 {
-	struct guest_carry c = { g->out_budget, g->log, g->restart_unlogged };
+	struct guest_persist keep = g->persist;
 	memset(g, 0, sizeof(*g));
-	if (restart) {
-		g->out_budget = c.out_budget;
-		g->log = c.log;
-		g->restart_unlogged = c.restart_unlogged;
-	} else {
-		output_budget_init(&g->out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
-	}
+	if (restart)
+		g->persist = keep;
+	else
+		output_budget_init(&g->persist.out_budget, OUTPUT_RATE_BYTES, OUTPUT_BURST_BYTES, now_ns());
 	g->index = index;
 	g->cfg = gc;
 	g->exit_status = -1;
@@ -514,7 +499,7 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
 				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
-	if (g->restart_unlogged)
+	if (g->persist.restart_unlogged)
 		return 0;
 	/* What it boots: a kernel directly, or a disk through SeaBIOS. */
 	char boots[160];
@@ -575,13 +560,13 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	iobus_close(&g->io);
 	guest_output_flush(&g->out);
 	guest_output_flush(&g->dbg_out);
-	if (!g->reset_requested) /* a restart keeps counting (guest_carry) */
+	if (!g->reset_requested) /* a restart keeps counting (guest_persist) */
 		guest_console_report(g, now_ns(), true);
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
 		g->vcpus[i].state = VCPU_STOPPED;
 	if (!g->reset_requested)
-		g->restart_unlogged = false; /* stopped or restarted by Keel or its console: say so */
-	if (!g->restart_unlogged) {
+		g->persist.restart_unlogged = false; /* stopped or restarted by Keel or its console: say so */
+	if (!g->persist.restart_unlogged) {
 		pr_info("guest %s stopped: %s\n", g->name, g->stop_reason);
 		pr_info("guest %s: last POST code 0x%02x\n", g->name, debugport_last_post(&g->dbg));
 	}
@@ -646,7 +631,7 @@ uint64_t guests_tick(uint64_t now, unsigned *running)
 		if (!g || g->state != GUEST_RUNNING)
 			continue;
 		(*running)++;
-		if (g->out_budget.lines) /* its dropped console lines, even if it went quiet */
+		if (g->persist.out_budget.lines) /* its dropped console lines, even if it went quiet */
 			guest_console_report(g, now, false);
 		uint64_t d = guest_devices_update(g, now);
 		if (d < next)
@@ -667,15 +652,15 @@ void guest_request_restart(struct guest *g)
 		guest_stop(g, "stopped from the console");
 	/* A new machine, at once: no back-off, no NVRAM carried over. */
 	g->warm_restart = false;
-	g->restart_unlogged = false;
-	memset(&restart_backoff[g->index], 0, sizeof(restart_backoff[g->index]));
-	restart_not_before_ns[g->index] = 0;
+	g->persist.restart_unlogged = false;
+	memset(&g->persist.backoff, 0, sizeof(g->persist.backoff));
+	g->persist.restart_not_before_ns = 0;
 	g->restart_pending = true;
 }
 
 void guest_restart(struct guest *g)
 {
-	if (g->warm_restart && now_ns() < restart_not_before_ns[g->index])
+	if (g->warm_restart && now_ns() < g->persist.restart_not_before_ns)
 		return; /* backing off (guest_request_reset); the scheduler asks again */
 	g->restart_pending = false;
 	if (g->state == GUEST_RUNNING)
@@ -688,7 +673,7 @@ void guest_restart(struct guest *g)
 	bool warm = g->warm_restart;
 	uint8_t nvram[sizeof(g->rtc.cmos)];
 	memcpy(nvram, g->rtc.cmos, sizeof(nvram));
-	if (!g->restart_unlogged)
+	if (!g->persist.restart_unlogged)
 		pr_info("guest %s: restarting\n", gc->name);
 	if (guest_create(g, gc, index, true) < 0) {
 		pr_err("guest %s: restart failed (see above)\n", gc->name);

@@ -273,18 +273,6 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-static enum exit_action exit_init(struct vcpu *v)
-{
-	/* INIT puts an AP into wait-for-SIPI; on the BSP it is a reset. */
-	if (v->id == 0) {
-		guest_stop(v->guest, "INIT signal to the boot vCPU");
-		return EXIT_STOPPED;
-	}
-	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
-	v->state = VCPU_WAIT_SIPI;
-	return EXIT_YIELD;
-}
-
 static enum exit_action exit_task_switch(struct vcpu *v)
 {
 	guest_stop(v->guest, "hardware task switch at RIP %#lx (not supported by Keel)", guest_rip());
@@ -346,7 +334,10 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
-	[EXIT_REASON_INIT] = exit_init,
+	/* No INIT-signal exit: a guest's INIT IPIs are the APIC model's
+	 * (hvm/core/guest.c, apic_bus_init), and Keel never sends a physical
+	 * INIT to a CPU that runs guests; one would stop the guest as an
+	 * unhandled exit. */
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_nothing,
 	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
 	[EXIT_REASON_CPUID] = exit_cpuid,

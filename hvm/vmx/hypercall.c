@@ -95,7 +95,7 @@ static int64_t hc_keel_mark(struct vcpu *v)
 	if (g->marks[m])
 		return 0; /* a timeline mark is set, and logged, once per boot */
 	timeline_mark(g, m, rdtsc());
-	if (m == MARK_HANDOVER && !g->restart_unlogged)
+	if (m == MARK_HANDOVER && !g->persist.restart_unlogged)
 		guest_log(g, GLOG_HANDOVER, LOG_INFO, "hvmloader hands over to %s (%lu us after guest creation)",
 			  g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",
 			  tsc_to_ns(g->marks[m] - g->created_tsc) / 1000);
@@ -104,14 +104,13 @@ static int64_t hc_keel_mark(struct vcpu *v)
 
 struct hypercall {
 	uint32_t nr;
-	const char *name;
 	hypercall_fn fn;
 };
 
 /* The one table of hypercalls. */
 static const struct hypercall hypercalls[] = {
-	{ HYPERVISOR_xen_version, "xen_version", hc_xen_version },
-	{ KEEL_HC_TIMELINE_MARK, "keel_timeline_mark", hc_keel_mark },
+	{ HYPERVISOR_xen_version, hc_xen_version },
+	{ KEEL_HC_TIMELINE_MARK, hc_keel_mark },
 };
 
 enum exit_action exit_vmcall(struct vcpu *v)

@@ -11,6 +11,7 @@
 #include <keel/guest_output.h>
 #include <keel/iobus.h>
 #include <keel/output_budget.h>
+#include <keel/restart_backoff.h>
 #include <keel/types.h>
 #include <keel/vata.h>
 #include <keel/vioapic.h>
@@ -93,7 +94,6 @@ struct guest {
 	struct io_bus io;
 	struct guest_output out;     /* COM1 */
 	struct guest_output dbg_out; /* debug ports 0xE9/0x402 */
-	struct output_budget out_budget; /* its share of Keel's console (both outputs) */
 	struct guest_events events;
 	struct vpic pic;
 	struct vpit pit;
@@ -130,12 +130,19 @@ struct guest {
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
 	uint64_t ram_overhead_bytes; /* Keel memory for this guest besides its RAM */
 
-	/* What Keel logged on its behalf, by kind (guest_log.h); carried
-	 * over restarts. count[GLOG_RESTART] is its number of resets; after
-	 * the first 8 (then the 10th, 100th...), a restart is logged in one
-	 * line instead of six (restart_unlogged). */
-	struct guest_log_counts log;
-	bool restart_unlogged;
+	/* What survives a restart, so that resetting itself buys a guest
+	 * nothing (guest_create keeps this member, clears the rest). */
+	struct guest_persist {
+		struct output_budget out_budget; /* its share of Keel's console (both outputs) */
+		/* What Keel logged on its behalf, by kind (guest_log.h).
+		 * count[GLOG_RESTART] is its number of resets; after the
+		 * first 8 (then the 10th, 100th...), a restart is logged in one
+		 * line instead of six (restart_unlogged). */
+		struct guest_log_counts log;
+		bool restart_unlogged;
+		struct restart_backoff backoff; /* a guest resetting in a loop waits */
+		uint64_t restart_not_before_ns;
+	} persist;
 };
 
 #define MAX_GUESTS_RUNNING MAX_GUESTS
