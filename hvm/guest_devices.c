@@ -73,7 +73,7 @@ static bool guest_deaf(const struct guest *g)
  * with interrupts off and its PIT at the fastest rate costs nothing then. */
 static bool pit_tick_pending(const struct guest *g)
 {
-	return (g->pic.chip[0].irr & 1) && (g->ioapic.rte[2] & IOAPIC_RTE_MASKED);
+	return vpic_irq_requested(&g->pic, 0) && vioapic_pin_masked(&g->ioapic, 2);
 }
 
 uint64_t guest_devices_update(struct guest *g, uint64_t now)

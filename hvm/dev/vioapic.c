@@ -137,3 +137,8 @@ void vioapic_mmio_write(struct vioapic *io, uint32_t offset, unsigned size, uint
 	else if (offset == IOAPIC_WINDOW && size >= 4)
 		reg_write(io, val);
 }
+
+bool vioapic_pin_masked(const struct vioapic *io, unsigned gsi)
+{
+	return gsi >= VIOAPIC_PINS || (io->rte[gsi] & IOAPIC_RTE_MASKED);
+}

@@ -274,3 +274,8 @@ int vpic_register(struct vpic *p, struct io_bus *bus)
 			      .read = elcr_read, .write = elcr_write };
 	return (iobus_register(bus, &m) || iobus_register(bus, &s) || iobus_register(bus, &e)) ? -1 : 0;
 }
+
+bool vpic_irq_requested(const struct vpic *p, unsigned irq)
+{
+	return irq < 16 && (p->chip[irq >> 3].irr >> (irq & 7)) & 1;
+}

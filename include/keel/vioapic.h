@@ -52,6 +52,8 @@ void vioapic_set_irq(struct vioapic *io, unsigned gsi, int level);
 /* A local APIC's EOI of a level-triggered vector: clears remote IRR of the
  * entries with that vector and fires again those still asserted. */
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
+/* Whether input `gsi`'s redirection entry is masked. */
+bool vioapic_pin_masked(const struct vioapic *io, unsigned gsi);
 uint32_t vioapic_mmio_read(struct vioapic *io, uint32_t offset, unsigned size);
 void vioapic_mmio_write(struct vioapic *io, uint32_t offset, unsigned size, uint32_t val);
 

@@ -32,5 +32,7 @@ int vpic_pending_vector(const struct vpic *p);
  * request that vanished reads as IRQ7 (or IRQ15) without ISR, as on the
  * real part ("spurious interrupt"). */
 int vpic_ack(struct vpic *p);
+/* Whether ISA line `irq` has a request waiting in its chip's IRR. */
+bool vpic_irq_requested(const struct vpic *p, unsigned irq);
 
 #endif

@@ -64,7 +64,10 @@ static void test_registers(void **state)
 		assert_int_equal(ioread(IOAPIC_REG_REDIR + 2 * p), IOAPIC_RTE_MASKED);
 	assert_int_equal(vioapic_mmio_read(&io, IOAPIC_REGSEL, 4), IOAPIC_REG_REDIR + 2 * 23);
 	/* Destination in the high word; busy and remote IRR are not writable. */
+	assert_true(vioapic_pin_masked(&io, 4)); /* masked at reset */
+	assert_true(vioapic_pin_masked(&io, 99));
 	set_rte(4, (3ULL << 56) | IOAPIC_RTE_REMOTE_IRR | IOAPIC_RTE_BUSY | 0x34);
+	assert_false(vioapic_pin_masked(&io, 4));
 	assert_int_equal(ioread(IOAPIC_REG_REDIR + 9), 0x03000000);
 	assert_int_equal(ioread(IOAPIC_REG_REDIR + 8), 0x34);
 	/* Beyond the 24 entries: reads 0, writes ignored. */

@@ -37,9 +37,13 @@ static void test_init_masks_and_delivery(void **state)
 	seabios_init();
 	assert_int_equal(in(0x21), 0xfb);
 	assert_int_equal(vpic_pending_vector(&pic), -1);
+	assert_false(vpic_irq_requested(&pic, 0));
 	vpic_set_irq(&pic, 0, 1); /* masked: not delivered, but latched */
 	vpic_set_irq(&pic, 0, 0);
 	assert_int_equal(vpic_pending_vector(&pic), -1);
+	assert_true(vpic_irq_requested(&pic, 0));
+	assert_false(vpic_irq_requested(&pic, 8));
+	assert_false(vpic_irq_requested(&pic, 99));
 	out(0x21, 0xfa); /* unmask IRQ0 */
 	assert_int_equal(vpic_pending_vector(&pic), 0x08);
 	assert_int_equal(vpic_ack(&pic), 0x08);
