@@ -18,7 +18,9 @@ void console_init(void) { serial_init(); }
  * counted, and the count is printed before the next line that fits. */
 #define QUEUE_SIZE 131072
 static char queue[QUEUE_SIZE];
-static size_t q_head, q_len;
+static size_t q_head;
+/* Bytes queued for the UART; read without the lock by console_pending(). */
+size_t console_queued;
 
 /* COM1 runs at 115200 baud, 8N1: ten bits, 1/11520 s, per byte. */
 #define UART_BYTES_PER_S 11520
@@ -30,14 +32,14 @@ static uint64_t uart_busy_until;
 
 static void drain(bool wait)
 {
-	while (q_len) {
-		size_t chunk = MIN(q_len, QUEUE_SIZE - q_head);
+	while (console_queued) {
+		size_t chunk = MIN(console_queued, QUEUE_SIZE - q_head);
 		size_t n = serial_write_nowait(queue + q_head, chunk);
 		/* Nothing taken: the FIFO still holds bytes; look again in a
 		 * byte's time. */
 		__atomic_store_n(&uart_busy_until, rdtsc() + (n ? n : 1) * (tsc_hz / UART_BYTES_PER_S), __ATOMIC_RELAXED);
 		q_head = (q_head + n) % QUEUE_SIZE;
-		q_len -= n;
+		console_queued -= n;
 		if (!n) {
 			if (!wait)
 				return;
@@ -46,7 +48,7 @@ static void drain(bool wait)
 	}
 }
 
-static void enqueue(char c) { queue[(q_head + q_len++) % QUEUE_SIZE] = c; }
+static void enqueue(char c) { queue[(q_head + console_queued++) % QUEUE_SIZE] = c; }
 
 /* The bytes text takes in the queue: CR LF for each newline. */
 static size_t queued_size(const char *s, size_t n)
@@ -83,7 +85,7 @@ static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)
 		note_len = (size_t)ksnprintf(note, sizeof(note),
 					     "keel: warning: console full: %lu lines (%lu bytes) of Keel's dropped\n",
 					     dropped_lines, dropped_bytes);
-	if (q_len + need + (note_len ? note_len + 1 : 0) > limit) {
+	if (console_queued + need + (note_len ? note_len + 1 : 0) > limit) {
 		if (count) {
 			dropped_lines++;
 			dropped_bytes += n;
@@ -123,14 +125,13 @@ bool console_write_nowait(const char *s, size_t n)
 
 void console_kick(void)
 {
-	if (!q_len || rdtsc() < __atomic_load_n(&uart_busy_until, __ATOMIC_RELAXED))
+	if (!console_queued || rdtsc() < __atomic_load_n(&uart_busy_until, __ATOMIC_RELAXED))
 		return;
 	spin_lock(&console_lock);
 	drain(false);
 	spin_unlock(&console_lock);
 }
 
-bool console_pending(void) { return q_len != 0; }
 
 void console_flush(void)
 {

@@ -1,3 +1,12 @@
+/*
+ * CPUID exits: the host's answer filtered by the policy (hvm/cpuid.c).
+ * Most leaves' answers never change for a vCPU, and guests ask the same
+ * leaves again and again (a kernel's feature checks, firmware's probing,
+ * timing loops), so the answer is kept per vCPU after the first time: a
+ * cached leaf costs neither the host's CPUID nor the policy. Leaves 1
+ * (OSXSAVE follows CR4, the APIC bit follows IA32_APIC_BASE) and 0xD
+ * (sizes follow XCR0) are computed every time.
+ */
 #include <keel/cpuid.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
@@ -8,9 +17,8 @@
 #include "vcpu_state.h"
 #include "vmx.h"
 
-enum exit_action exit_cpuid(struct vcpu *v)
+static struct cpuid_regs cpuid_for_guest(struct vcpu *v, uint32_t leaf, uint32_t sub)
 {
-	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
 	struct cpuid_regs h = { 0, 0, 0, 0 };
 	struct cpuid_guest_info gi = {
 		.vcpu_id = v->id,
@@ -24,10 +32,25 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.tsc_hz = tsc_hz,
 		.host_tsc_leaves = cpuid_leaf15_states_rate(tsc_host_leaf15),
 	};
-
 	if (leaf < 0x40000000 || leaf >= 0x80000000)
 		cpuid_count(leaf, sub, &h.eax, &h.ebx, &h.ecx, &h.edx);
-	struct cpuid_regs r = cpuid_guest_filter(leaf, sub, h, &gi);
+	return cpuid_guest_filter(leaf, sub, h, &gi);
+}
+
+enum exit_action exit_cpuid(struct vcpu *v)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	struct cpuid_regs r;
+	if (leaf == 1 || leaf == 0xd) {
+		r = cpuid_for_guest(v, leaf, sub);
+	} else {
+		struct cpuid_cache_entry *e = &v->cpuid_cache[(leaf ^ (leaf >> 28) ^ (sub * 5)) % CPUID_CACHE_SLOTS];
+		if (!e->valid || e->leaf != leaf || e->subleaf != sub) {
+			r = cpuid_for_guest(v, leaf, sub);
+			*e = (struct cpuid_cache_entry){ leaf, sub, { r.eax, r.ebx, r.ecx, r.edx }, true };
+		}
+		r = (struct cpuid_regs){ e->regs[0], e->regs[1], e->regs[2], e->regs[3] };
+	}
 	/* CPUID writes the full 64-bit registers with zero-extension. */
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;

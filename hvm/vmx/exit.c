@@ -407,7 +407,9 @@ static bool resume_directly(struct vcpu *v)
 		return false;
 	uint64_t ticks = (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate;
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
-	console_kick();
+	if (console_pending())
+		console_kick();
+	v->entry_tsc = now; /* close enough: what is left is the return to entry.S */
 	return true;
 }
 
@@ -456,7 +458,6 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	enum exit_action act = run_handler(v, basic);
 
 	if (act == EXIT_RESUME && may_resume_directly(basic) && resume_directly(v)) {
-		v->entry_tsc = rdtsc();
 		exit_stats_end(v, basic, cpu, v->entry_tsc);
 		hv_unlock();
 		return v;

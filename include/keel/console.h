@@ -26,7 +26,8 @@ bool console_write_nowait(const char *s, size_t n);
 void console_kick(void);
 /* Waits until everything queued has been sent (before halting). */
 void console_flush(void);
-bool console_pending(void);
+extern size_t console_queued;
+static inline bool console_pending(void) { return __atomic_load_n(&console_queued, __ATOMIC_RELAXED) != 0; }
 void kprintf(const char *fmt, ...) __printf(1, 2);
 void klog(enum log_level lvl, const char *fmt, ...) __printf(2, 3);
 /* Prints the message, stops every other CPU (NMI) and halts this one. A

@@ -29,6 +29,16 @@ struct vcpu_msrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux;
 };
 
+/* Answers CPUID gave this vCPU for leaves that do not change while it runs
+ * (all but 1 and 0xD, which follow its CR4, APIC and XCR0): direct-mapped
+ * by leaf and sub-leaf, filled on first use (hvm/vmx/cpuid_exit.c). */
+#define CPUID_CACHE_SLOTS 16
+struct cpuid_cache_entry {
+	uint32_t leaf, subleaf;
+	uint32_t regs[4];
+	bool valid;
+};
+
 struct exit_trace_entry {
 	uint64_t tsc, rip, qual;
 	uint32_t reason;
@@ -77,6 +87,7 @@ struct vcpu {
 	uint8_t *vapic;
 	uint8_t tpr_threshold; /* as last written to the VMCS */
 	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
+	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SLOTS];
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
 	/* Its local APIC (hvm/dev/vlapic.c). A start-up IPI to a vCPU waiting
