@@ -1,13 +1,18 @@
 /*
  * CPUID policy. The guest sees the host CPU minus what Keel does not
- * virtualize: VMX (no nested VMX), SMX, monitor/mwait, XSAVE/AVX (XSETBV is
- * not emulated), x2APIC/TSC-deadline (the local APIC is an xAPIC; its bit
- * follows IA32_APIC_BASE.EN as on hardware), MTRRs, performance monitoring, thermal/power leaves. The hypervisor bit is
- * set, and leaves 0x40000000-2 carry the Xen signature SeaBIOS's Xen path
- * requires (SeaBIOS src/fw/xen.c: signature, >= 2 more leaves, hypercall
- * page count and MSR).
+ * virtualize: VMX (no nested VMX), SMX, monitor/mwait, x2APIC/TSC-deadline
+ * (the local APIC is an xAPIC; its bit follows IA32_APIC_BASE.EN as on
+ * hardware), MTRRs, performance monitoring, thermal/power leaves, and every
+ * extended-state component Keel does not switch per vCPU (MPX, PKRU, AMX,
+ * the supervisor components). XSAVE, AVX, AVX2 and AVX-512 are offered when
+ * the host has them (include/keel/xstate.h), with leaf 0xD describing
+ * exactly the offered components. The hypervisor bit is set, and leaves
+ * 0x40000000-2 carry the Xen signature SeaBIOS's Xen path requires
+ * (SeaBIOS src/fw/xen.c: signature, >= 2 more leaves, hypercall page count
+ * and MSR).
  */
 #include <keel/cpuid.h>
+#include <keel/xstate.h>
 #include <x86/cpu.h>
 
 #define L1_ECX_MONITOR (1u << 3)
@@ -41,7 +46,46 @@
 	 (1u << 9) /* ERMS */ | (1u << 18) /* RDSEED */ | (1u << 19) /* ADX */ | (1u << 20) /* SMAP */ |        \
 	 (1u << 23) /* CLFLUSHOPT */ | (1u << 29) /* SHA */)
 
+/* Leaf 7 features that are instructions on state Keel switches once the
+ * guest has the matching XCR0 components: AVX2 and the VEX-encoded crypto
+ * forms with AVX; the AVX-512 families with AVX-512. */
+#define L7_EBX_AVX2 (1u << 5)
+#define L7_ECX_WITH_AVX ((1u << 8) /* GFNI */ | (1u << 9) /* VAES */ | (1u << 10) /* VPCLMULQDQ */)
+#define L7_EBX_AVX512                                                                                            \
+	((1u << 16) /* F */ | (1u << 17) /* DQ */ | (1u << 21) /* IFMA */ | (1u << 26) /* PF */ |               \
+	 (1u << 27) /* ER */ | (1u << 28) /* CD */ | (1u << 30) /* BW */ | (1u << 31) /* VL */)
+#define L7_ECX_AVX512                                                                                            \
+	((1u << 1) /* VBMI */ | (1u << 6) /* VBMI2 */ | (1u << 11) /* VNNI */ | (1u << 12) /* BITALG */ |      \
+	 (1u << 14) /* VPOPCNTDQ */)
+#define L7_EDX_AVX512 ((1u << 2) /* 4VNNIW */ | (1u << 3) /* 4FMAPS */ | (1u << 8) /* VP2INTERSECT */ | (1u << 23) /* FP16 */)
+
 #define EXT1_EDX_RDTSCP (1u << 27)
+
+static uint64_t offered_xcr0(const struct cpuid_guest_info *gi) { return gi->xstate ? gi->xstate->offered : 0; }
+
+/* Leaf 0xD: the offered components only, sizes computed for them. */
+static struct cpuid_regs xstate_leaf(uint32_t subleaf, struct cpuid_regs h, const struct cpuid_guest_info *gi)
+{
+	struct cpuid_regs z = { 0, 0, 0, 0 };
+	const struct xstate_layout *l = gi->xstate;
+	uint64_t offered = offered_xcr0(gi);
+	if (!offered)
+		return z;
+	switch (subleaf) {
+	case 0:
+		/* EBX: the area for what XCR0 enables now; ECX: for everything. */
+		return (struct cpuid_regs){ (uint32_t)offered, xstate_size(l, gi->xcr0), xstate_size(l, offered),
+					    (uint32_t)(offered >> 32) };
+	case 1:
+		/* No XSAVES (IA32_XSS is not offered): EBX is the compacted
+		 * size for XCR0 alone, ECX/EDX (supervisor bits) are 0. */
+		return (struct cpuid_regs){ h.eax & l->sub1_eax, xstate_compacted_size(l, gi->xcr0), 0, 0 };
+	default:
+		if (subleaf >= XSTATE_COMPONENTS || !((offered >> subleaf) & 1))
+			return z;
+		return (struct cpuid_regs){ l->size[subleaf], l->offset[subleaf], h.ecx & 2u, 0 };
+	}
+}
 
 struct cpuid_regs cpuid_tsc_leaf(uint64_t tsc_hz, struct cpuid_regs host)
 {
@@ -76,7 +120,11 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 	case 1:
 		h.ecx &= ~(L1_ECX_MONITOR | L1_ECX_DSCPL | L1_ECX_VMX | L1_ECX_SMX | L1_ECX_EST | L1_ECX_TM2 |
 			   L1_ECX_SDBG | L1_ECX_PDCM | L1_ECX_DCA | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE |
-			   L1_ECX_XSAVE | L1_ECX_OSXSAVE | L1_ECX_AVX | L1_ECX_F16C | L1_ECX_FMA);
+			   L1_ECX_XSAVE | L1_ECX_OSXSAVE);
+		if (!(offered_xcr0(gi) & XCR0_AVX))
+			h.ecx &= ~(L1_ECX_AVX | L1_ECX_F16C | L1_ECX_FMA);
+		if (offered_xcr0(gi))
+			h.ecx |= L1_ECX_XSAVE | (gi->osxsave ? L1_ECX_OSXSAVE : 0);
 		h.ecx |= L1_ECX_HYPERVISOR;
 		h.edx &= ~(L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_ACPI | L1_EDX_DS | L1_EDX_TM | L1_EDX_PBE);
 		if (gi->apic)
@@ -97,14 +145,27 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		if (h.eax & 0x1f)
 			h.eax |= ((gi->nr_vcpus - 1) & 0x3f) << 26;
 		return h;
-	case 7:
+	case 7: {
 		if (subleaf != 0)
 			return z;
 		h.eax = 0;
-		h.ebx &= L7_EBX_ALLOWED;
-		h.ecx = 0;
-		h.edx = 0;
+		uint32_t ebx = L7_EBX_ALLOWED, ecx = 0, edx = 0;
+		if (offered_xcr0(gi) & XCR0_AVX) {
+			ebx |= L7_EBX_AVX2;
+			ecx |= L7_ECX_WITH_AVX;
+		}
+		if (offered_xcr0(gi) & XCR0_AVX512) {
+			ebx |= L7_EBX_AVX512;
+			ecx |= L7_ECX_AVX512;
+			edx |= L7_EDX_AVX512;
+		}
+		h.ebx &= ebx;
+		h.ecx &= ecx;
+		h.edx &= edx;
 		return h;
+	}
+	case 0xd:
+		return xstate_leaf(subleaf, h, gi);
 	case 0x15:
 		return gi->tsc_hz ? cpuid_tsc_leaf(gi->tsc_hz, h) : h;
 	case 0x16:

@@ -19,6 +19,7 @@
 #include <x86/io.h>
 
 #include "vmx/exit.h"
+#include "vmx/vcpu_state.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
@@ -109,6 +110,7 @@ static void guest_free_memory(struct guest *g)
 		}
 		page_free(v->trace, ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
 		v->trace = NULL;
+		vcpu_state_free(v);
 	}
 }
 
@@ -243,8 +245,11 @@ static bool apic_bus_init(void *ctx, unsigned index)
 		return false;
 	}
 	/* Wait for a start-up IPI. The scheduler no longer picks it; its VMCS
-	 * guest state is rewritten when the start-up IPI comes. */
+	 * guest state is rewritten when the start-up IPI comes. init_pending
+	 * keeps the INIT if the target is in the middle of an exit of its own
+	 * that would set another state (HLT), see vmx_exit_dispatch. */
 	v->start_pending = false;
+	v->init_pending = true;
 	v->state = VCPU_WAIT_SIPI;
 	sched_kick_vcpu(v); /* if it runs on another CPU, stop it now */
 	return true;
@@ -441,7 +446,7 @@ static int guest_create_vcpus(struct guest *g)
 			if (!v->trace)
 				v->trace_len = 0;
 		}
-		if (vmcs_create(v, cpu) < 0) {
+		if (vcpu_state_alloc(v) < 0 || vmcs_create(v, cpu) < 0) {
 			pr_err("guest %s: cannot create the VMCS of vCPU %u (out of memory?)\n", g->name, i);
 			return -1;
 		}

@@ -38,6 +38,7 @@
 #include <x86/io.h>
 
 #include "vmx/exit.h"
+#include "vmx/vcpu_state.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 
@@ -69,7 +70,7 @@ void vcpu_put(unsigned cpu)
 	if (!v)
 		return;
 	if (v->state != VCPU_STOPPED)
-		vcpu_msrs_save(v);
+		vcpu_state_save(v, cpu);
 	vmcs_clear(virt_to_phys(v->vmcs));
 	v->launched = 0;
 	v->cpu = -1;
@@ -132,7 +133,7 @@ void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 		}
 		vcpu_flush_tlb(v);
 		v->cpu = (int)cpu;
-		vcpu_msrs_load(v);
+		vcpu_state_load(v, cpu);
 		pc->current = v;
 		pc->switches++;
 	}

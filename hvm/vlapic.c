@@ -133,6 +133,20 @@ int vlapic_pending_vector(const struct vlapic *l)
 	return v;
 }
 
+uint8_t vlapic_tpr_threshold(const struct vlapic *l)
+{
+	if (!vlapic_sw_enabled(l))
+		return 0;
+	int v = highest(l->irr);
+	if (v < 0 || vlapic_pending_vector(l) >= 0)
+		return 0; /* nothing waits, or it is deliverable already */
+	/* Blocked by the TPR: deliverable once the TPR's class drops below
+	 * the vector's. (Blocked by a higher vector in service instead: that
+	 * vector's EOI exits anyway.) */
+	uint8_t vclass = (uint8_t)((unsigned)v >> 4), tclass = (uint8_t)(l->tpr >> 4);
+	return vclass <= tclass ? vclass : 0;
+}
+
 int vlapic_ack(struct vlapic *l)
 {
 	int v = vlapic_pending_vector(l);

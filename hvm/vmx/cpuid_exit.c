@@ -1,9 +1,11 @@
 #include <keel/cpuid.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
+#include <x86/cpu.h>
 #include <x86/io.h>
 
 #include "exit.h"
+#include "vcpu_state.h"
 #include "vmx.h"
 
 enum exit_action exit_cpuid(struct vcpu *v)
@@ -13,7 +15,9 @@ enum exit_action exit_cpuid(struct vcpu *v)
 	struct cpuid_guest_info gi = {
 		.vcpu_id = v->id,
 		.nr_vcpus = v->guest->nr_vcpus,
-		.osxsave = false,
+		.xstate = &guest_xstate,
+		.xcr0 = v->xcr0,
+		.osxsave = vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE,
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
 		.no_xen = v->guest->cfg->kernel[0] != 0,

@@ -15,6 +15,7 @@
 #include <x86/io.h>
 
 #include "exit.h"
+#include "vcpu_state.h"
 #include "vmcs.h"
 #include "vmx.h"
 
@@ -190,8 +191,19 @@ static enum exit_action exit_vmx_instruction(struct vcpu *v)
 
 static enum exit_action exit_skip(struct vcpu *v)
 {
-	/* INVD, WBINVD: caches are coherent for guests; nothing to do. */
+	/* INVD, WBINVD (and WBNOINVD, which exits as WBINVD): guest memory is
+	 * write-back and coherent, so there is nothing a guest needs flushed,
+	 * and flushing every cache of the host would slow every other guest. */
 	vcpu_skip_instruction(v);
+	return EXIT_RESUME;
+}
+
+static enum exit_action exit_rdpmc(struct vcpu *v)
+{
+	/* CPUID offers no performance counters (leaf 0xA is hidden), so every
+	 * counter index is invalid: #GP(0), as on a CPU without them. The
+	 * host's counters are never read on a guest's behalf. */
+	vcpu_inject_exception(v, X86_EXC_GP, true, 0);
 	return EXIT_RESUME;
 }
 
@@ -231,6 +243,27 @@ static enum exit_action exit_ept_misconfig(struct vcpu *v)
 	return EXIT_STOPPED;
 }
 
+/* MOV to CR4 that touched a bit Keel owns (vmcs.c's CR4 guest/host mask):
+ * the checks the CPU's MOV to CR4 makes for those bits (SDM Vol. 2 MOV,
+ * "Protected Mode Exceptions"); -1 for #GP. A bit Keel does not offer is
+ * refused as on a CPU without the feature. */
+static int guest_write_cr4(uint64_t val)
+{
+	uint64_t old = vmread(VMCS_GUEST_CR4);
+	bool lma = vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+	if (val & ~vmx_caps.guest_cr4_allowed)
+		return -1;
+	/* PCIDE: set only in IA-32e mode with CR3[11:0] = 0. (It must never
+	 * reach the VMCS otherwise: VM entry requires the IA-32e-mode-guest
+	 * control with it, SDM 26.3.1.1.) */
+	if ((val & CR4_PCIDE) && !(old & CR4_PCIDE) && (!lma || (vmread(VMCS_GUEST_CR3) & 0xfff)))
+		return -1;
+	if (lma && !(val & CR4_PAE))
+		return -1; /* IA-32e mode needs PAE */
+	vmcs_set_guest_cr4(val);
+	return 0;
+}
+
 static enum exit_action exit_cr_access(struct vcpu *v)
 {
 	uint64_t q = vmread(VMCS_EXIT_QUALIFICATION);
@@ -251,24 +284,27 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 				return EXIT_RESUME;
 			}
 		} else if (cr == 4) {
-			if (val & CR4_VMXE) {
+			if (guest_write_cr4(val) < 0) {
 				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
 				return EXIT_RESUME;
 			}
-			if (~vmx_caps.cr4_fixed1 & val) {
-				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
-				return EXIT_RESUME;
-			}
-			vmcs_set_guest_cr4(val);
 		} else if (cr == 3) {
 			vmwrite(VMCS_GUEST_CR3, val);
+		} else if (cr == 8) {
+			/* CR8 exiting (no TPR shadow on this CPU): CR8 is TPR[7:4]. */
+			if (val & ~0xfULL) {
+				vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+				return EXIT_RESUME;
+			}
+			vlapic_set_tpr(&v->lapic, (uint8_t)(val << 4));
+			v->guest->devices_dirty = true; /* an interrupt may be deliverable now */
 		} else {
 			guest_stop(v->guest, "MOV to CR%u at RIP %#lx is not supported", cr, guest_rip());
 			return EXIT_STOPPED;
 		}
 		break;
-	case 1: /* MOV from CR (only CR3 can exit here) */
-		val = cr == 3 ? vmread(VMCS_GUEST_CR3) : 0;
+	case 1: /* MOV from CR (only CR3, and CR8 without a TPR shadow, exit) */
+		val = cr == 3 ? vmread(VMCS_GUEST_CR3) : cr == 8 ? (uint64_t)(vlapic_tpr(&v->lapic) >> 4) : 0;
 		if (reg == 4)
 			vmwrite(VMCS_GUEST_RSP, val);
 		else
@@ -308,16 +344,15 @@ static enum exit_action exit_task_switch(struct vcpu *v)
 
 static enum exit_action exit_xsetbv(struct vcpu *v)
 {
-	/* CPUID hides XSAVE, so a guest that uses XSETBV gets #UD like on a
-	 * CPU without it (it exits only once the guest set CR4.OSXSAVE
-	 * anyway). Probing, like the VMX instructions: logged, rate-limited. */
-	struct guest *g = v->guest;
-	if (guest_log_allowed(&g->ud_insn_count))
-		pr_info("guest %s: XSETBV (XCR%u value %#lx) at RIP %#lx: #UD injected (XSAVE not offered to guests; "
-			"%lu so far)\n",
-			g->name, (unsigned)v->regs.rcx, (v->regs.rdx << 32) | (uint32_t)v->regs.rax, guest_rip(),
-			g->ud_insn_count);
-	vcpu_inject_exception(v, X86_EXC_UD, false, 0);
+	/* XSETBV always exits (SDM 25.1.2); the CPU has already raised #UD
+	 * for CR4.OSXSAVE = 0 and #GP for CPL > 0. Only XCR0 is writable, with
+	 * the checks of SDM Vol. 2 XSETBV (xcr0_valid). */
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	if ((uint32_t)v->regs.rcx != 0 || vcpu_cpl() != 0 || vcpu_set_xcr0(v, val) < 0) {
+		vcpu_inject_exception(v, X86_EXC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	vcpu_skip_instruction(v);
 	return EXIT_RESUME;
 }
 
@@ -377,6 +412,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_GETSEC] = exit_vmx_instruction,
 	[EXIT_REASON_HLT] = exit_hlt,
 	[EXIT_REASON_INVD] = exit_skip,
+	[EXIT_REASON_RDPMC] = exit_rdpmc,
 	[EXIT_REASON_VMCALL] = exit_vmcall,
 	[EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
 	[EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
@@ -396,6 +432,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MWAIT] = exit_vmx_instruction, /* hidden by CPUID: #UD */
 	[EXIT_REASON_MONITOR] = exit_vmx_instruction,
 	[EXIT_REASON_MACHINE_CHECK] = exit_entry_failure,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_nothing, /* the next entry injects what waited */
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
 	[EXIT_REASON_INVEPT] = exit_vmx_instruction,
@@ -527,6 +564,7 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;
+	vcpu_tpr_from_shadow(v); /* the guest may have written CR8 */
 
 	/* An event whose delivery the exit interrupted must be delivered again
 	 * on the next entry (SDM 27.2.4). */
@@ -560,6 +598,13 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	/* A handler that says it stopped the guest must have done so. */
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
+	/* An INIT sent while this exit waited for the lock wins over the
+	 * state the handler set (a HLT would otherwise lose it). */
+	if (v->init_pending && v->state != VCPU_STOPPED) {
+		v->state = VCPU_WAIT_SIPI;
+		if (act == EXIT_RESUME)
+			act = EXIT_YIELD;
+	}
 
 	if (act == EXIT_RESUME && quiet_exit(basic) && resume_directly(v)) {
 		v->entry_tsc = rdtsc();

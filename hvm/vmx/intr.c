@@ -20,6 +20,7 @@
 #include <x86/io.h>
 
 #include "exit.h"
+#include "vcpu_state.h"
 #include "vmx.h"
 
 void vmx_intr_save_pending_event(struct vcpu *v)
@@ -56,6 +57,8 @@ static void start_at_sipi(struct vcpu *v)
 {
 	uint8_t vec = v->start_vector;
 	vmcs_set_guest_real_mode(v, (uint16_t)(vec << 8), (uint64_t)vec << 12, 0);
+	vcpu_state_init_signal(v); /* the rest of what INIT resets */
+	v->init_pending = false;
 	v->start_pending = false;
 	v->event_pending = false;
 	v->halted_if = false;
@@ -76,8 +79,16 @@ static bool inject_nmi(struct vcpu *v)
 	return true;
 }
 
+static void choose_injection(struct vcpu *v);
+
 /* Called with v's VMCS current, right before entering it. */
 void vmx_intr_prepare_entry(struct vcpu *v)
+{
+	choose_injection(v);
+	vcpu_tpr_to_shadow(v); /* after the ack, which may change the threshold */
+}
+
+static void choose_injection(struct vcpu *v)
 {
 	if (__atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
 		start_at_sipi(v);

@@ -98,6 +98,8 @@ int vcpu_write_cr0(struct vcpu *v, uint64_t val)
 	} else if ((val & CR0_PG) && !(old & CR0_PG) && (vmread(VMCS_GUEST_CR4) & CR4_PAE)) {
 		if (load_pae_pdptes(v) < 0)
 			return -1;
+	} else if (!(val & CR0_PG) && (old & CR0_PG) && (vmread(VMCS_GUEST_CR4) & CR4_PCIDE)) {
+		return -1; /* SDM: clearing PG with CR4.PCIDE = 1 is #GP */
 	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
 		/* Paging off leaves IA-32e mode; LME stays set for the guest. */
 		v->efer_lme = true;

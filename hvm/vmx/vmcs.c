@@ -213,12 +213,20 @@ int vmcs_create(struct vcpu *v, unsigned cpu)
 	if (vmx_caps.proc2_ctls & PROC2_ENABLE_VPID)
 		vmwrite(VMCS_VPID, v->vpid);
 	vmwrite(VMCS_TSC_OFFSET, 0);
-	/* CR0.NE and the CR4 bits VMX fixes (VMXE) or the CPU lacks belong to
-	 * Keel: the guest reads its own view from the shadows and a write that
-	 * would change them exits (SDM 25.6.6). So does CR0.PG: turning paging
-	 * on or off may enter or leave long mode (long_mode.c). */
+	/* CR0.NE and the CR4 bits VMX fixes (VMXE) or Keel does not offer
+	 * (vmx.c's guest_cr4_allowed, and CR4.PCIDE, whose rules exit.c checks)
+	 * belong to Keel: the guest reads its own view from the shadows and a
+	 * write that would change them exits (SDM 25.6.6). So does CR0.PG:
+	 * turning paging on or off may enter or leave long mode (long_mode.c). */
 	vmwrite(VMCS_CR0_GUEST_HOST_MASK, (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | CR0_PG);
-	vmwrite(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffULL));
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, ~vmx_caps.guest_cr4_allowed | CR4_PCIDE);
+	/* The TPR shadow: MOV CR8 reads and writes v->vapic's TPR byte; a
+	 * write below the threshold exits so a waiting interrupt goes in
+	 * (hvm/vmx/vcpu_state.c). */
+	if (vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW) {
+		vmwrite(VMCS_VIRTUAL_APIC_ADDR, virt_to_phys(v->vapic));
+		vmwrite(VMCS_TPR_THRESHOLD, 0);
+	}
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0xffffffff);
 	vmcs_write_host_state(v, cpu);
 	return 0;

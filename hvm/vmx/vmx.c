@@ -16,6 +16,7 @@
 #include <x86/cpu.h>
 #include <x86/io.h>
 
+#include "vcpu_state.h"
 #include "vmx.h"
 
 struct vmx_caps vmx_caps;
@@ -40,6 +41,12 @@ static const struct vmx_feature vmx_features[] = {
 	{ "interrupt-window-exiting", CTL_PROC, PROC_INTERRUPT_WINDOW_EXITING, true,
 	  "inject PIC interrupts as soon as the guest can take them" },
 	{ "hlt-exiting", CTL_PROC, PROC_HLT_EXITING, true, "a halted guest gives its CPU back" },
+	{ "mwait-exiting", CTL_PROC, PROC_MWAIT_EXITING, true,
+	  "MWAIT would put the host CPU to sleep (CPUID hides it; #UD)" },
+	{ "monitor-exiting", CTL_PROC, PROC_MONITOR_EXITING, true, "MONITOR is hidden like MWAIT (#UD)" },
+	{ "rdpmc-exiting", CTL_PROC, PROC_RDPMC_EXITING, true, "a guest must not read the host's performance counters" },
+	{ "tpr-shadow", CTL_PROC, PROC_USE_TPR_SHADOW, false,
+	  "a guest's MOV CR8 reaches a per-vCPU page, not the host APIC (without it: CR8 exiting)" },
 	{ "io-bitmaps", CTL_PROC, PROC_USE_IO_BITMAPS, true, "trap the guest's port I/O" },
 	{ "msr-bitmaps", CTL_PROC, PROC_USE_MSR_BITMAPS, true, "trap the guest's MSR accesses" },
 	{ "secondary-controls", CTL_PROC, PROC_ACTIVATE_SECONDARY_CONTROLS, true, "EPT and unrestricted guest" },
@@ -48,12 +55,18 @@ static const struct vmx_feature vmx_features[] = {
 	  "SeaBIOS and boot loaders run in real mode and big-real mode" },
 	{ "vpid", CTL_PROC2, PROC2_ENABLE_VPID, false, "keeps TLB entries across VM exits (faster)" },
 	{ "rdtscp", CTL_PROC2, PROC2_ENABLE_RDTSCP, false, "guests may use RDTSCP" },
+	{ "wbinvd-exiting", CTL_PROC2, PROC2_WBINVD_EXITING, false,
+	  "a guest must not flush every cache of the host (without it, it can)" },
 	{ "host-address-space-size", CTL_EXIT, EXIT_HOST_ADDR_SPACE_SIZE, true, "Keel runs in 64-bit mode" },
+	{ "exit-save-debug-controls", CTL_EXIT, EXIT_SAVE_DEBUG_CONTROLS, true,
+	  "guest DR7 and IA32_DEBUGCTL are kept in the VMCS" },
 	{ "exit-save-efer", CTL_EXIT, EXIT_SAVE_IA32_EFER, true, "guest EFER is kept in the VMCS" },
 	{ "exit-load-efer", CTL_EXIT, EXIT_LOAD_IA32_EFER, true, "Keel's EFER restored on exit" },
 	{ "exit-save-pat", CTL_EXIT, EXIT_SAVE_IA32_PAT, false, "guest PAT kept in the VMCS" },
 	{ "exit-load-pat", CTL_EXIT, EXIT_LOAD_IA32_PAT, false, "Keel's PAT restored on exit" },
 	{ "entry-load-efer", CTL_ENTRY, ENTRY_LOAD_IA32_EFER, true, "guest EFER loaded on entry" },
+	{ "entry-load-debug-controls", CTL_ENTRY, ENTRY_LOAD_DEBUG_CONTROLS, true,
+	  "guest DR7 and IA32_DEBUGCTL loaded on entry" },
 	{ "entry-load-pat", CTL_ENTRY, ENTRY_LOAD_IA32_PAT, false, "guest PAT loaded on entry" },
 };
 
@@ -117,6 +130,24 @@ static int vmx_choose_controls(void)
 		*v = (*v | (uint32_t)caps) & (uint32_t)(caps >> 32);
 	}
 	return missing ? -1 : 0;
+}
+
+/* The CR4 bits a guest may set: what the CPU allows in VMX operation
+ * (CR4_FIXED1) and Keel offers through CPUID. Every other bit is owned by
+ * Keel (the CR4 guest/host mask), so setting it exits and raises #GP as on
+ * a CPU without the feature: VMXE and SMXE (no nested VMX or SMX), PKE (no
+ * PKRU switching), LA57, UMIP, CET and the rest CPUID hides. */
+static uint64_t guest_cr4_allowed(void)
+{
+	uint32_t a, b, c, d;
+	uint64_t allowed = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+			   CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE | CR4_SMEP | CR4_SMAP;
+	cpuid(1, &a, &b, &c, &d);
+	if (c & CPUID_1_ECX_PCID)
+		allowed |= CR4_PCIDE;
+	if (guest_xstate.offered)
+		allowed |= CR4_OSXSAVE;
+	return allowed & vmx_caps.cr4_fixed1 & ~(uint64_t)CR4_VMXE;
 }
 
 static const char *yesno(bool b) { return b ? "yes" : "no"; }
@@ -200,6 +231,12 @@ int vmx_probe(void)
 	}
 	if (!vmx_caps.vpid)
 		vmx_caps.proc2_ctls &= ~PROC2_ENABLE_VPID;
+	/* Without a TPR shadow, MOV CR8 must exit, or a guest would write the
+	 * host's own TPR (SDM 25.1.3). Every VMX CPU can exit on it. */
+	if (!(vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW))
+		vmx_caps.proc_ctls |= PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	vcpu_state_probe();
+	vmx_caps.guest_cr4_allowed = guest_cr4_allowed();
 	/* Bits 31:0 of IA32_VMX_BASIC hold the revision; a VMCS must fit a page. */
 	uint32_t vmcs_size = (vmx_caps.basic >> 32) & 0x1fff;
 	if (vmcs_size > PAGE_SIZE) {
@@ -243,5 +280,6 @@ int vmx_enable_cpu(unsigned cpu)
 	}
 	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
 		invept_all();
+	vcpu_state_enable_cpu(cpu);
 	return 0;
 }

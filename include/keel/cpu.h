@@ -33,6 +33,12 @@ struct pcpu {
 	unsigned rr_pos;      /* round-robin position in the vCPU list */
 	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
 	uint64_t switches;    /* VMCS loads (vCPU switches) */
+	/* Whose x87/SSE/AVX, debug registers and syscall MSRs are in this
+	 * CPU's registers, and its XCR0 (hvm/vmx/vcpu_state.c). */
+	struct vcpu *regs_owner;
+	uint64_t xcr0;
+	uint64_t state_saves, state_restores;   /* counts */
+	uint64_t state_save_ticks, state_restore_ticks;
 };
 
 extern struct pcpu pcpus[MAX_CPUS];

@@ -8,8 +8,12 @@ struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };
 
+struct xstate_layout;
+
 struct cpuid_guest_info {
 	unsigned vcpu_id, nr_vcpus;
+	const struct xstate_layout *xstate; /* what XSAVE offers guests; NULL: no XSAVE */
+	uint64_t xcr0;  /* the vCPU's XCR0 (leaf 0xD sizes) */
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
 	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */

@@ -61,6 +61,20 @@ struct vcpu {
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
+
+	/* Registers VMX does not switch (hvm/vmx/vcpu_state.c): the x87/SSE/
+	 * AVX state (an XSAVE or FXSAVE image), XCR0, DR0-DR3 and DR6. They
+	 * stay in the CPU's registers while the vCPU is in Keel; they are
+	 * saved when another vCPU takes the CPU and restored only if one did. */
+	void *xsave_area;   /* a page */
+	uint64_t xcr0;
+	uint64_t dr[4], dr6;
+	int regs_cpu;       /* CPU whose registers were last loaded with this state, -1 none */
+	/* Virtual-APIC page of the TPR shadow (SDM 29.1): the guest's MOV
+	 * CR8 reads and writes its TPR byte there, never the host's APIC. */
+	uint8_t *vapic;
+	uint8_t tpr_threshold; /* as last written to the VMCS */
+	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
 	/* Its local APIC (hvm/vlapic.c). A start-up IPI to a vCPU waiting

@@ -189,6 +189,13 @@ bool vlapic_take_nmi(struct vlapic *l);
 /* Sets IRR for `vector` (a fixed interrupt from a local source or a test). */
 void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
 uint32_t vlapic_ppr(const struct vlapic *l);
+/* The task-priority register, also reachable as CR8 (bits 7:4 = CR8). */
+static inline uint8_t vlapic_tpr(const struct vlapic *l) { return (uint8_t)l->tpr; }
+static inline void vlapic_set_tpr(struct vlapic *l, uint8_t tpr) { l->tpr = tpr; }
+/* For a TPR shadow (VMX's TPR threshold, SDM 29.1.2): the priority class
+ * below which the guest's TPR must fall for the highest requested vector to
+ * become deliverable, or 0 when lowering the TPR would deliver nothing. */
+uint8_t vlapic_tpr_threshold(const struct vlapic *l);
 
 /* Timer: raises the LVT timer vector if its deadline passed. */
 void vlapic_update(struct vlapic *l);

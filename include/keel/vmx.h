@@ -15,6 +15,7 @@ struct vmx_caps {
 	unsigned preemption_rate; /* timer counts once every 2^rate TSC ticks */
 	/* Controls Keel runs every guest with (computed once, checked). */
 	uint32_t pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
+	uint64_t guest_cr4_allowed; /* CR4 bits a guest may set; the rest are Keel's */
 };
 
 extern struct vmx_caps vmx_caps;

@@ -26,8 +26,35 @@
 #define CR4_PCE (1UL << 8)
 #define CR4_OSFXSR (1UL << 9)
 #define CR4_OSXMMEXCPT (1UL << 10)
+#define CR4_UMIP (1UL << 11)
+#define CR4_LA57 (1UL << 12)
 #define CR4_VMXE (1UL << 13)
 #define CR4_SMXE (1UL << 14)
+#define CR4_FSGSBASE (1UL << 16)
+#define CR4_PCIDE (1UL << 17)
+#define CR4_OSXSAVE (1UL << 18)
+#define CR4_SMEP (1UL << 20)
+#define CR4_SMAP (1UL << 21)
+#define CR4_PKE (1UL << 22)
+
+/* XCR0, the XSAVE feature-enabled mask (SDM Vol. 1 13.3): one bit per
+ * state component. */
+#define XCR0_X87 (1ULL << 0)
+#define XCR0_SSE (1ULL << 1)
+#define XCR0_AVX (1ULL << 2)  /* YMM upper halves */
+#define XCR0_BNDREGS (1ULL << 3)
+#define XCR0_BNDCSR (1ULL << 4)
+#define XCR0_OPMASK (1ULL << 5)
+#define XCR0_ZMM_HI256 (1ULL << 6)
+#define XCR0_HI16_ZMM (1ULL << 7)
+#define XCR0_PKRU (1ULL << 9)
+#define XCR0_TILECFG (1ULL << 17)
+#define XCR0_TILEDATA (1ULL << 18)
+#define XCR0_AVX512 (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
+
+/* Debug registers after power-up, reset or INIT (SDM Vol. 3A 17.2). */
+#define DR6_INIT 0xffff0ff0UL
+#define DR7_INIT 0x400UL
 
 #define RFLAGS_CF (1UL << 0)
 #define RFLAGS_RESERVED1 (1UL << 1) /* always 1 */
@@ -100,9 +127,16 @@
 /* CPUID feature bits. */
 #define CPUID_1_ECX_VMX (1U << 5)
 #define CPUID_1_ECX_SMX (1U << 6)
+#define CPUID_1_ECX_FMA (1U << 12)
+#define CPUID_1_ECX_PCID (1U << 17)
 #define CPUID_1_ECX_X2APIC (1U << 21)
 #define CPUID_1_ECX_TSC_DEADLINE (1U << 24)
+#define CPUID_1_ECX_XSAVE (1U << 26)
+#define CPUID_1_ECX_OSXSAVE (1U << 27)
+#define CPUID_1_ECX_AVX (1U << 28)
+#define CPUID_1_ECX_F16C (1U << 29)
 #define CPUID_1_ECX_HYPERVISOR (1U << 31)
+#define CPUID_1_EDX_FXSR (1U << 24)
 #define CPUID_1_EDX_TSC (1U << 4)
 #define CPUID_1_EDX_MSR (1U << 5)
 #define CPUID_1_EDX_APIC (1U << 9)

@@ -367,6 +367,40 @@ static void test_bad_accesses(void **state)
 	assert_int_equal(vlapic_mmio_read(l, APIC_REG_VERSION, 8), VLAPIC_VERSION);
 }
 
+/* The TPR threshold a TPR shadow needs: the class of the highest request
+ * that only the TPR holds back, and never above the TPR's own class. */
+static void test_tpr_threshold(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	assert_int_equal(vlapic_tpr_threshold(l), 0); /* nothing requested */
+	vlapic_set_tpr(l, 0x80);
+	vlapic_set_irr(l, 0x51, false);
+	assert_int_equal(vlapic_pending_vector(l), -1);
+	assert_int_equal(vlapic_tpr_threshold(l), 5); /* deliverable once TPR[7:4] < 5 */
+	vlapic_set_tpr(l, 0x40);
+	assert_int_equal(vlapic_pending_vector(l), 0x51);
+	assert_int_equal(vlapic_tpr_threshold(l), 0); /* deliverable now */
+	/* Held back by a vector in service, not by the TPR: lowering the TPR
+	 * would deliver nothing, so no threshold. */
+	assert_int_equal(vlapic_ack(l), 0x51);
+	vlapic_set_tpr(l, 0);
+	vlapic_set_irr(l, 0x52, false);
+	assert_int_equal(vlapic_tpr_threshold(l), 0);
+	/* Software-disabled APIC: nothing is delivered, whatever the TPR. */
+	setup(1);
+	vlapic_set_tpr(l, 0xf0);
+	vlapic_set_irr(l, 0x31, false);
+	assert_int_equal(vlapic_tpr_threshold(l), 0);
+	/* MMIO and CR8 see the same register. */
+	sw_enable(l);
+	assert_int_equal(rd(l, APIC_REG_TPR), 0xf0);
+	assert_int_equal(vlapic_tpr_threshold(l), 3);
+	wr(l, APIC_REG_TPR, 0x20);
+	assert_int_equal(vlapic_tpr(l), 0x20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_timer_bus_clock),
 		cmocka_unit_test(test_base_msr),
 		cmocka_unit_test(test_bad_accesses),
+		cmocka_unit_test(test_tpr_threshold),
 	};
 	return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
