@@ -148,7 +148,7 @@ $(BUILD)/regtest/%.o: lib/%.c
 	$(CC) $(REGTEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/regtest.elf: $(REGTEST_OBJS) firmware/regtest/regtest.ld
-	ld -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 --build-id=none --no-warn-rwx-segments \
+	ld -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none --no-warn-rwx-segments \
 		-T firmware/regtest/regtest.ld -o $@ $(REGTEST_OBJS)
 
 $(BUILD)/regtest.bin: $(BUILD)/regtest.elf

@@ -27,7 +27,8 @@
  *   mode=cache [loops=N]
  *       WBINVD and INVD N times, then RDPMC and CR4.PCE/CR4.PKE writes,
  *       each expected to raise #GP (caught by its IDT, reported with the
- *       vector), then halts (cli; hlt) so the console's 'stats' can run.
+ *       vector; if CR4.PCE is accepted, RDPMC is tried again with it set),
+ *       then halts (cli; hlt) so the console's 'stats' can run.
  */
 #include <keel/format.h>
 #include <keel/string.h>
@@ -649,6 +650,13 @@ static void mode_cache(void)
 		vec = TRY("mov %[v], %%cr4", : [v] "r"(want));
 		if (vec < 0) {
 			say("cache: CR4.%s set: no fault, CR4 now %#lx\n", bits[i].name, read_cr4());
+			if (bits[i].bit == CR4_PCE) {
+				/* PCE only opens RDPMC to CPL 3: at CPL 0 it must
+				 * still fault, the counters being the host's. */
+				vec = TRY("rdpmc", , "=a"(lo), "=d"(hi) : "c"(0));
+				say("cache: RDPMC with CR4.PCE set: %s%d%s\n", vec < 0 ? "no fault, vector " : "exception vector ",
+				    vec, vec == VEC_GP ? " (#GP) caught" : "");
+			}
 			write_cr4(cr4);
 		} else {
 			say("cache: CR4.%s set: exception vector %d%s\n", bits[i].name, vec,

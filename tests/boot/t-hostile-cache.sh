@@ -11,6 +11,11 @@ hostile_run "$log" --guest "kernel=build/regtest.bin,name=wb,mem=16,cmdline=mode
 	--send-after "[wb] cache: done" "stats wb" \
 	--expect "exit statistics of guest wb" --expect "[hb] heartbeat 20" || exit 1
 grep -q "^\[wb\] cache: WBINVD and INVD executed 200 times each" "$log" || fail "the WBINVD/INVD loop did not complete"
+# Had CR4.PCE been accepted, RDPMC at CPL 0 must still fault.
+if grep -q "^\[wb\] cache: RDPMC with CR4.PCE set: " "$log"; then
+	grep -q "^\[wb\] cache: RDPMC with CR4.PCE set: exception vector 13 (#GP) caught" "$log" ||
+		fail "RDPMC with CR4.PCE set did not raise #GP"
+fi
 for what in "RDPMC counter 0" "CR4.PCE set" "CR4.PKE set"; do
 	line=$(grep -a "^\[wb\] cache: $what: " "$log")
 	echo "$line"
