@@ -155,3 +155,14 @@ $(BUILD)/regtest.bin: $(BUILD)/regtest.elf
 	$(OBJCOPY) -O binary $< $@
 
 TEST_IMAGES += $(BUILD)/regtest.bin
+
+# The slow tier's register-state initramfs (tests/boot/slow/t-linux-regs.sh,
+# issue #14): keel-regcheck (firmware/linux-init/regcheck.c) as /init. Built
+# with -mgeneral-regs-only: only its asm touches XMM/YMM.
+$(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -nostdlib -ffreestanding -O2 -fno-pic -no-pie -fno-stack-protector -mgeneral-regs-only \
+		-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none -o $@ $<
+
+$(BUILD)/linux/initramfs-regcheck.cpio: $(BUILD)/linux/regcheck firmware/linux-init/mkcpio
+	firmware/linux-init/mkcpio $< $@
