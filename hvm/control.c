@@ -150,8 +150,14 @@ static void cmd_list(void)
 		char holds[40] = "holds no vCPU";
 		if (cur)
 			ksnprintf(holds, sizeof(holds), "holds %s/vcpu%u", cur->guest->name, cur->id);
-		kprintf("keel: cpu%u (APIC id %u): %s, %lu vCPU switches, idle %lu%%\n", c, pcpus[c].apic_id, holds,
-			pcpus[c].switches, up ? pcpus[c].idle_ticks * 100 / up : 0);
+		const struct pcpu *pc = &pcpus[c];
+		kprintf("keel: cpu%u (APIC id %u): %s, %lu vCPU switches (%lu ticks each), idle %lu%%\n", c,
+			pc->apic_id, holds, pc->switches, pc->switches ? pc->switch_ticks / pc->switches : 0,
+			up ? pc->idle_ticks * 100 / up : 0);
+		/* The registers VMX does not switch (hvm/vmx/vcpu_state.c). */
+		kprintf("keel:   vCPU register state: %lu saves (%lu ticks each), %lu restores (%lu ticks each)\n",
+			pc->state_saves, pc->state_saves ? pc->state_save_ticks / pc->state_saves : 0,
+			pc->state_restores, pc->state_restores ? pc->state_restore_ticks / pc->state_restores : 0);
 	}
 }
 

@@ -119,6 +119,7 @@ void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 	panic_test_hook(v, cpu);
 #endif
 	if (pc->current != v) {
+		uint64_t t0 = rdtsc();
 		vcpu_put(cpu);
 		if (vmcs_load(virt_to_phys(v->vmcs)) < 0)
 			panic("VMPTRLD of guest %s vcpu %u failed\n", v->guest->name, v->id);
@@ -136,6 +137,7 @@ void vmx_vcpu_load(struct vcpu *v, unsigned cpu)
 		vcpu_state_load(v, cpu);
 		pc->current = v;
 		pc->switches++;
+		pc->switch_ticks += rdtsc() - t0;
 	}
 	*(struct vcpu **)(uintptr_t)(pc->exit_stack_top - 8) = v;
 }

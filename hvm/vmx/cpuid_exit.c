@@ -17,7 +17,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 		.nr_vcpus = v->guest->nr_vcpus,
 		.xstate = &guest_xstate,
 		.xcr0 = v->xcr0,
-		.osxsave = vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE,
+		.osxsave = leaf == 1 && (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE), /* only leaf 1 shows it */
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
 		.no_xen = v->guest->cfg->kernel[0] != 0,

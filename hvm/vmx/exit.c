@@ -599,12 +599,10 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 	/* An INIT sent while this exit waited for the lock wins over the
-	 * state the handler set (a HLT would otherwise lose it). */
-	if (v->init_pending && v->state != VCPU_STOPPED) {
+	 * state the handler set (HLT would otherwise lose it). A handler that
+	 * resumes left the sender's WAIT_SIPI in place. */
+	if (act == EXIT_YIELD && v->init_pending && v->state != VCPU_STOPPED)
 		v->state = VCPU_WAIT_SIPI;
-		if (act == EXIT_RESUME)
-			act = EXIT_YIELD;
-	}
 
 	if (act == EXIT_RESUME && quiet_exit(basic) && resume_directly(v)) {
 		v->entry_tsc = rdtsc();

@@ -212,15 +212,6 @@ void vcpu_state_init_signal(struct vcpu *v)
 	}
 }
 
-/* Offset of the TPR in the APIC page, and so in the virtual-APIC page. */
-#define VAPIC_TPR 0x80
-
-void vcpu_tpr_from_shadow(struct vcpu *v)
-{
-	if (vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW)
-		vlapic_set_tpr(&v->lapic, v->vapic[VAPIC_TPR]);
-}
-
 void vcpu_tpr_to_shadow(struct vcpu *v)
 {
 	if (!(vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW))

@@ -3,7 +3,9 @@
 #define HVM_VMX_VCPU_STATE_H
 
 #include <keel/vcpu.h>
+#include <keel/vmx.h>
 #include <keel/xstate.h>
+#include <x86/vmx.h>
 
 /* The host's XSAVE layout and what guests are offered (CPUID leaf 0xD). */
 extern struct xstate_layout guest_xstate;
@@ -29,9 +31,17 @@ int vcpu_set_xcr0(struct vcpu *v, uint64_t val);
  * the x87/SSE/AVX registers keep their contents. v's state live here. */
 void vcpu_state_init_signal(struct vcpu *v);
 
-/* The TPR shadow: the guest's TPR byte into the local APIC model after an
- * exit, and back (with the TPR threshold) before an entry. */
-void vcpu_tpr_from_shadow(struct vcpu *v);
+/* Offset of the TPR in the APIC page, and so in the virtual-APIC page. */
+#define VAPIC_TPR 0x80
+
+/* The TPR shadow: the guest's TPR byte into the local APIC model after
+ * every exit (inline: it is on every exit's path), and back, with the TPR
+ * threshold, before an entry. */
+static inline void vcpu_tpr_from_shadow(struct vcpu *v)
+{
+	if (vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW)
+		vlapic_set_tpr(&v->lapic, v->vapic[VAPIC_TPR]);
+}
 void vcpu_tpr_to_shadow(struct vcpu *v);
 
 #endif

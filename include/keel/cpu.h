@@ -33,6 +33,7 @@ struct pcpu {
 	unsigned rr_pos;      /* round-robin position in the vCPU list */
 	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
 	uint64_t switches;    /* VMCS loads (vCPU switches) */
+	uint64_t switch_ticks; /* spent in them: VMCLEAR, VMPTRLD, flushes, vcpu_state */
 	/* Whose x87/SSE/AVX, debug registers and syscall MSRs are in this
 	 * CPU's registers, and its XCR0 (hvm/vmx/vcpu_state.c). */
 	struct vcpu *regs_owner;
