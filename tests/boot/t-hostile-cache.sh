@@ -6,7 +6,7 @@
 # keeps beating.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-hostile-cache.serial
-hostile_run "$log" --guest "kernel=build/regtest.bin,name=wb,mem=16,cmdline=mode=cache loops=200" \
+$KEEL_RUN --fail-on PANIC --fail-on FATAL --serial-log "$log" --guest "kernel=build/regtest.bin,name=wb,mem=16,cmdline=mode=cache loops=200" \
 	--guest build/heartbeat.img,name=hb --timeout 90 --fail-on "regtest: FAIL" \
 	--send-after "[wb] cache: done" "stats wb" \
 	--expect "exit statistics of guest wb" --expect "[hb] heartbeat 20" || exit 1

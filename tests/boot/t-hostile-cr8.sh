@@ -6,13 +6,13 @@
 # on two with a halting and a spinning CR8 guest.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-hostile-cr8.serial
-hostile_run "$log" --guest "kernel=build/regtest.bin,name=cr8,mem=16,cmdline=mode=cr8" \
+$KEEL_RUN --fail-on PANIC --fail-on FATAL --serial-log "$log" --guest "kernel=build/regtest.bin,name=cr8,mem=16,cmdline=mode=cr8" \
 	--guest build/heartbeat.img,name=hb --timeout 90 \
 	--expect "[cr8] cr8: wrote 15, reads back 15; now halting (cli; hlt)" --expect "[hb] heartbeat 20" || exit 1
 beats_after "$log" "cr8: wrote 15" 10 || exit 1
 
 log2=$LOG_DIR/t-hostile-cr8-2cpus.serial
-hostile_run "$log2" --cpus 2 --guest "kernel=build/regtest.bin,name=cr8,mem=16,cmdline=mode=cr8" \
+$KEEL_RUN --fail-on PANIC --fail-on FATAL --serial-log "$log2" --cpus 2 --guest "kernel=build/regtest.bin,name=cr8,mem=16,cmdline=mode=cr8" \
 	--guest "kernel=build/regtest.bin,name=cr8spin,mem=16,cmdline=mode=cr8 then=spin" \
 	--guest build/heartbeat.img,name=hb --timeout 120 \
 	--expect "[cr8] cr8: wrote 15, reads back 15; now halting (cli; hlt)" \
