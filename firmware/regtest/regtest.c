@@ -304,7 +304,7 @@ struct cpu_check {
 	struct regfile expect, found;
 	uint64_t seed;
 	unsigned checks, desched, failed;
-	volatile unsigned done;
+	unsigned done; /* set last, with release order: the counts are final */
 };
 static struct cpu_check cpu_checks[MAX_CPUS];
 static volatile unsigned aps_up;
@@ -473,7 +473,7 @@ static void regs_run(unsigned cpu)
 		if (!c->failed && (r % 10 == 0 || r == rounds))
 			say("regs: cpu%u round %u ok, checks %u, descheduled %u\n", cpu, r, c->checks, c->desched);
 	}
-	c->done = 1;
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE); /* after its counts */
 }
 
 /* --- APs ------------------------------------------------------------------------- */
@@ -602,7 +602,7 @@ static void mode_regs(void)
 	regs_run(0);
 	unsigned checks = 0, desched = 0, failed = 0;
 	for (unsigned i = 0; i < cpus; i++) {
-		while (!cpu_checks[i].done)
+		while (!__atomic_load_n(&cpu_checks[i].done, __ATOMIC_ACQUIRE))
 			__asm__ volatile("pause");
 		checks += cpu_checks[i].checks;
 		desched += cpu_checks[i].desched;
