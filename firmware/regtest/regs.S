@@ -64,7 +64,13 @@ regs_load:
 	movq %rax, %db3
 	movq RF_DR6(%rdi), %rax
 	movq %rax, %db6
-6:	ret
+	movq RF_DR7(%rdi), %rax
+	movq %rax, %db7
+6:	testl $COMP_CR8, %esi
+	jz 7f
+	movq RF_CR8(%rdi), %rax
+	movq %rax, %cr8
+7:	ret
 
 	.globl regs_store
 regs_store:
@@ -111,10 +117,16 @@ regs_store:
 	movq %rax, RF_DR + 24(%rdi)
 	movq %db6, %rax
 	movq %rax, RF_DR6(%rdi)
+	movq %db7, %rax
+	movq %rax, RF_DR7(%rdi)
 6:	testl $COMP_XSAVE, %esi
 	jz 7f
 	xorl %ecx, %ecx
 	xgetbv
 	movl %eax, RF_XCR0(%rdi)
 	movl %edx, RF_XCR0 + 4(%rdi)
-7:	ret
+7:	testl $COMP_CR8, %esi
+	jz 8f
+	movq %cr8, %rax
+	movq %rax, RF_CR8(%rdi)
+8:	ret

@@ -1,6 +1,6 @@
 # Issue #14: two register-state guests (firmware/regtest) with different
 # random seeds share ONE host CPU (keel-run's default --cpus 1). Each fills
-# x87, MXCSR, ZMM0-31/k0-7, DR0-3/DR6 (a) or YMM0-15 with XCR0 = 0x7 (b:
+# x87, MXCSR, ZMM0-31/k0-7, DR0-3/DR6/DR7 (a) or YMM0-15 with XCR0 = 0x7 (b:
 # its XCR0 differs from a's) with its own pattern and checks every register
 # each 2 ms for 4 s of TSC time while the scheduler switches between them:
 # both must PASS having tested every component the CPU model offers, and
