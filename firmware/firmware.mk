@@ -125,3 +125,44 @@ $(BUILD)/linux/init: firmware/linux-init/init.c
 
 $(BUILD)/linux/initramfs.cpio: $(BUILD)/linux/init firmware/linux-init/mkcpio
 	firmware/linux-init/mkcpio $< $@
+
+# regtest: the 64-bit register-state test kernel (firmware/regtest; issue
+# #14, tests/boot/t-regs-*.sh and t-hostile-cr8/cache): a flat multiboot1
+# binary (a.out kludge). Its C code is built with -mgeneral-regs-only: it
+# must not touch the x87/SSE/AVX registers it checks.
+REGTEST_CFLAGS := -m64 -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-mcmodel=small -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -Iinclude \
+	-Ifirmware/regtest
+REGTEST_OBJS := $(addprefix $(BUILD)/regtest/,entry.o isr.o regs.o regtest.o format.o string.o)
+
+$(BUILD)/regtest/%.o: firmware/regtest/%.S firmware/regtest/regfile.h
+	@mkdir -p $(dir $@)
+	$(CC) -m64 -Ifirmware/regtest -c $< -o $@
+
+$(BUILD)/regtest/%.o: firmware/regtest/%.c firmware/regtest/regfile.h
+	@mkdir -p $(dir $@)
+	$(CC) $(REGTEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/regtest/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REGTEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/regtest.elf: $(REGTEST_OBJS) firmware/regtest/regtest.ld
+	ld -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none --no-warn-rwx-segments \
+		-T firmware/regtest/regtest.ld -o $@ $(REGTEST_OBJS)
+
+$(BUILD)/regtest.bin: $(BUILD)/regtest.elf
+	$(OBJCOPY) -O binary $< $@
+
+TEST_IMAGES += $(BUILD)/regtest.bin
+
+# The slow tier's register-state initramfs (tests/boot/slow/t-linux-regs.sh,
+# issue #14): keel-regcheck (firmware/linux-init/regcheck.c) as /init. Built
+# with -mgeneral-regs-only: only its asm touches XMM/YMM.
+$(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -nostdlib -ffreestanding -O2 -fno-pic -no-pie -fno-stack-protector -mgeneral-regs-only \
+		-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none -o $@ $<
+
+$(BUILD)/linux/initramfs-regcheck.cpio: $(BUILD)/linux/regcheck firmware/linux-init/mkcpio
+	firmware/linux-init/mkcpio $< $@

@@ -42,3 +42,42 @@ hostile_run() {
 	hostile_seeds "$hr_log"
 	return $hr_status
 }
+
+# Register-state guests (firmware/regtest, issue #14).
+# REGTEST_ALL: what corei7_skylake_x (keel-run's default model) offers, so
+# what a guest must have tested there: its CPUID (Bochs 2.7, measured
+# without Keel: leaf 1 ECX 0x77faf3bf: XSAVE, AVX; leaf 7 EBX 0xd19f27eb:
+# AVX512F, AVX512BW; leaf 0xD EAX 0xe7: x87, SSE, AVX, opmask, ZMM_Hi256,
+# Hi16_ZMM) plus the debug registers and XCR0 (and CR8 with cmdline cr8=1).
+REGTEST_ALL="x87 sse avx avx512 dr xcr0"
+# regtest_seed: a random nonzero 64-bit seed, in hex without leading
+# zeros as the guest prints it (so a failure can be replayed with cmdline
+# seed=...).
+regtest_seed() {
+	rs=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ' | sed 's/^0*//')
+	echo "0x${rs:-1}"
+}
+# regs_passed LOG NAME COMPONENTS MIN_DESCHED: guest NAME printed
+# "regs: PASS COMPONENTS (...)", exactly those components, and was
+# descheduled at least MIN_DESCHED times during its checks (other vCPUs
+# ran on its CPU in between: otherwise the check proves nothing); and each
+# of its vCPUs' positive control (one register per component changed on
+# purpose before the checks) saw every change it planted, at least 7.
+regs_passed() {
+	rp_ctl=$(grep -a "^\[$2\] regs: cpu[0-9]* control: " "$1")
+	[ -n "$rp_ctl" ] || { echo "guest $2 ran no positive control"; return 1; }
+	echo "$rp_ctl"
+	if echo "$rp_ctl" | grep -v -e ' control: \([7-9]\) planted changes, \1 detected$' >/dev/null; then
+		echo "guest $2's check missed a change it planted itself"
+		return 1
+	fi
+	rp_line=$(grep -a "^\[$2\] regs: PASS " "$1" | head -1)
+	[ -n "$rp_line" ] || { echo "guest $2 printed no 'regs: PASS'"; return 1; }
+	echo "$rp_line"
+	case "$rp_line" in
+	"[$2] regs: PASS $3 ("*) ;;
+	*) echo "guest $2 did not test exactly '$3'"; return 1 ;;
+	esac
+	rp_d=$(echo "$rp_line" | sed -n 's/.*descheduled \([0-9]*\))$/\1/p')
+	[ "${rp_d:-0}" -ge "$4" ] || { echo "guest $2 was descheduled ${rp_d:-0} times, fewer than $4: no other vCPU ran in between"; return 1; }
+}
