@@ -167,6 +167,7 @@ void exit_stats_begin(struct vcpu *v, uint32_t basic)
 {
 	struct guest *g = v->guest;
 	g->guest_mode_ticks += v->exit_tsc - v->entry_tsc;
+	v->run_ticks += v->exit_tsc - v->entry_tsc;
 	if (v->trace)
 		trace_record(v);
 	/* What the statistics break this exit down by, read before the

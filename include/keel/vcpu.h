@@ -71,6 +71,7 @@ struct vcpu {
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
+	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness) */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
 
