@@ -95,6 +95,9 @@ static void guest_free_memory(struct guest *g)
 	if (g->disk_private)
 		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
 	g->disk = NULL;
+	if (g->testdev_mem)
+		page_free(g->testdev_mem, TESTDEV_MMIO_SIZE / PAGE_SIZE);
+	g->testdev_mem = NULL;
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 		if (v->vmcs) {
@@ -497,6 +500,10 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 		pr_err("guest %s: not enough memory for %lu MiB of RAM (%lu MiB free, largest 2 MiB-aligned run "
 		       "%lu MiB); give it less with mem:, or boot fewer guests\n",
 		       g->name, gc->mem_bytes >> 20, mm_free_bytes() >> 20, mm_largest_free_run(MiB(2)) >> 20);
+		return -1;
+	}
+	if (gc->testdev && !(g->testdev_mem = page_alloc(TESTDEV_MMIO_SIZE / PAGE_SIZE))) {
+		pr_err("guest %s: not enough memory for the test device's %u KiB\n", g->name, TESTDEV_MMIO_SIZE >> 10);
 		return -1;
 	}
 	guest_build_io_bitmap(g);

@@ -222,12 +222,13 @@ static enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
 	struct guest *g = v->guest;
 	enum exit_action act;
-	/* The local APIC and I/O APIC pages are emulated (hvm/vmx/mmio.c). */
+	/* The local APIC and I/O APIC pages are emulated, and loads and
+	 * stores where nothing answers complete (hvm/vmx/mmio.c). */
 	if (vmx_mmio_handle(v, gpa, q, &act))
 		return act;
-	/* Guest RAM is mapped RWX, so every other violation is an access
-	 * outside it: MMIO Keel does not emulate, or a wild pointer. Keel never
-	 * maps anything else there, so the documented outcome is: stop the guest. */
+	/* What is left is outside RAM (mapped RWX) and not completed: an
+	 * instruction fetch, an access Keel cannot decode, or any access of
+	 * a guest configured with unclaimed:stop. Stop the guest. */
 	guest_stop(g,
 		   "%s guest-physical %#lx, outside its %lu MiB of RAM (no device there), at RIP %#lx (CS base "
 		   "%#lx)%s%#lx",

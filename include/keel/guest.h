@@ -10,6 +10,7 @@
 #include <keel/guest_output.h>
 #include <keel/iobus.h>
 #include <keel/output_budget.h>
+#include <keel/testdev.h>
 #include <keel/types.h>
 #include <keel/vata.h>
 #include <keel/vioapic.h>
@@ -98,6 +99,10 @@ struct guest {
 	struct fwcfg fwcfg;
 	struct debugport dbg;
 	struct vpci pci;
+	/* QEMU's pc-testdev, with testdev:on only: testdev_mem (its 64 KiB of
+	 * MMIO) is NULL otherwise. */
+	struct testdev testdev;
+	uint8_t *testdev_mem;
 	struct vlapic_bus apic_bus; /* the vCPUs' local APICs and the I/O APIC */
 	struct vioapic ioapic;
 	struct virq_router irq_router; /* ISA IRQs to the 8259A pair and the I/O APIC */
@@ -128,6 +133,7 @@ struct guest {
 	 * time, so a hostile guest cannot flood the console (guest_log_allowed). */
 	uint64_t unknown_msr_count, refused_msr_count, unknown_hypercall_count;
 	uint64_t ud_insn_count; /* VMX instructions and others Keel answers with #UD */
+	uint64_t unclaimed_count; /* loads and stores where no RAM or device answers */
 	/* Resets it asked for; after the first 8 (then the 10th, 100th...),
 	 * a restart is logged in one line instead of six (quiet_restart). */
 	uint64_t restarts;
