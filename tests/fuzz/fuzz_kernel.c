@@ -66,7 +66,7 @@ static void check_mb1(const uint8_t *img, uint32_t len, uint8_t knob)
 	size_t clen = (size_t)(knob & 0x7f) * 2;
 	memset(cmdline, 'x', clen);
 	cmdline[clen] = 0;
-	struct mb1_boot b = { e, n, cmdline, 0, 0, "module", "Keel hvmloader" };
+	struct mb1_boot b = { e, n, "kernel", cmdline, 0, 0, "module", "Keel hvmloader" };
 	if (knob & 0x80) {
 		b.mod_start = 0x3000000;
 		b.mod_end = 0x3000000 + len;
