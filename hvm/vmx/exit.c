@@ -408,6 +408,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
 	[EXIT_REASON_INIT] = exit_init,
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_nothing,
+	[EXIT_REASON_NMI_WINDOW] = exit_nothing, /* the NMI is injected before the next entry */
 	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
 	[EXIT_REASON_CPUID] = exit_cpuid,
 	[EXIT_REASON_GETSEC] = exit_vmx_instruction,
