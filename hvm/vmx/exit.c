@@ -95,6 +95,21 @@ void vcpu_skip_instruction(struct vcpu *v)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
+/* Fault-class exceptions (table 6-1): the saved RIP is the faulting
+ * instruction's. #DB is a fault only for instruction breakpoints, which
+ * Keel never injects; #BP and #OF are traps, #DF and #MC aborts. */
+static bool exception_is_fault(unsigned vector)
+{
+	switch (vector) {
+	case X86_EXC_DE: case X86_EXC_BR: case X86_EXC_UD: case X86_EXC_NM: case X86_EXC_TS: case X86_EXC_NP:
+	case X86_EXC_SS: case X86_EXC_GP: case X86_EXC_PF: case X86_EXC_MF: case X86_EXC_AC: case X86_EXC_XM:
+	case X86_EXC_VE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
@@ -105,6 +120,13 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	v->event_pending = true;
+	/* A fault pushes RFLAGS with RF set, so that the IRET back to the
+	 * faulting instruction does not hit its instruction breakpoint again
+	 * (SDM Vol. 3A 18.3.1.1). Injection pushes the RFLAGS of the VMCS:
+	 * set RF there, as the CPU would have (the handler runs with RF
+	 * clear; delivery clears it). */
+	if (exception_is_fault(vector))
+		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 }
 
 unsigned vcpu_cpl(void) { return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3; }

@@ -61,6 +61,7 @@
 #define RFLAGS_ZF (1UL << 6)
 #define RFLAGS_TF (1UL << 8)
 #define RFLAGS_IF (1UL << 9)
+#define RFLAGS_RF (1UL << 16)
 #define RFLAGS_DF (1UL << 10)
 #define RFLAGS_IOPL (3UL << 12)
 #define RFLAGS_VM (1UL << 17)
@@ -163,6 +164,7 @@
 #define X86_EXC_AC 17
 #define X86_EXC_MC 18
 #define X86_EXC_XM 19
+#define X86_EXC_VE 20
 
 /* Page-table entry bits (SDM Vol. 3A 4.5). */
 #define PTE_P (1UL << 0)
