@@ -16,6 +16,7 @@
 #include <keel/tsc.h>
 #include <keel/vmx.h>
 #include <stdarg.h>
+#include <x86/cpu.h>
 #include <x86/io.h>
 
 #include "vmx/exit.h"
@@ -442,6 +443,7 @@ static int guest_create_vcpus(struct guest *g)
 		v->home = sched_place_vcpu();
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
+		v->misc_enable = MISC_ENABLE_RESET;
 		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock);
 		if (keel_cfg->trace_entries) {
 			v->trace_len = keel_cfg->trace_entries;
