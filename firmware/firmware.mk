@@ -78,11 +78,13 @@ $(BUILD)/firmware/%.o: firmware/bench/%.S
 	$(CC) $(FW_ASFLAGS) -c $< -o $@
 FW_BYTES_exitcost := 1024
 BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img
-# mb1test: Keel's multiboot1 test kernel (firmware/mb1test), as an ELF and
+# mb1test: Keel's multiboot1 test kernel (firmware/mb1test), as an ELF (also
+# linked at 0x8000, mb1test-low.elf, for loading below 1 MiB) and
 # as a flat a.out-kludge binary; plus a small text file used as its module.
 MB1TEST_CFLAGS := -m32 -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -Iinclude -Iloader
-MB1TEST_C := firmware/mb1test/mb1test.c firmware/mb1test/irqtest.c lib/format.c lib/string.c loader/divdi3.c
+MB1TEST_C := firmware/mb1test/mb1test.c firmware/mb1test/irqtest.c firmware/mb1test/conform.c lib/format.c \
+	lib/string.c loader/divdi3.c
 
 $(BUILD)/mb1test/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +106,9 @@ MB1TEST_LD := $(CC) -m32 -nostdlib -static -no-pie -z noexecstack -z max-page-si
 $(BUILD)/mb1test.elf: $(BUILD)/mb1test/entry-elf.o $(MB1TEST_OBJS) firmware/mb1test/mb1test.ld
 	$(MB1TEST_LD) -o $@ $(BUILD)/mb1test/entry-elf.o $(MB1TEST_OBJS)
 
+$(BUILD)/mb1test-low.elf: $(BUILD)/mb1test/entry-elf.o $(MB1TEST_OBJS) firmware/mb1test/mb1test.ld
+	$(MB1TEST_LD) -Wl,--defsym=MB1TEST_BASE=0x8000 -o $@ $(BUILD)/mb1test/entry-elf.o $(MB1TEST_OBJS)
+
 $(BUILD)/mb1test-aout.elf: $(BUILD)/mb1test/entry-aout.o $(MB1TEST_OBJS) firmware/mb1test/mb1test.ld
 	$(MB1TEST_LD) -o $@ $(BUILD)/mb1test/entry-aout.o $(MB1TEST_OBJS)
 
@@ -114,7 +119,7 @@ $(BUILD)/mb1test-module.txt:
 	@mkdir -p $(dir $@)
 	printf 'keel test module\nsecond line\n' > $@
 
-TEST_IMAGES += $(BUILD)/mb1test.elf $(BUILD)/mb1test-aout.bin $(BUILD)/mb1test-module.txt
+TEST_IMAGES += $(BUILD)/mb1test.elf $(BUILD)/mb1test-aout.bin $(BUILD)/mb1test-low.elf $(BUILD)/mb1test-module.txt
 
 # The slow tier's initramfs: keel-init (firmware/linux-init/init.c, x86-64
 # Linux, no libc) as /init, with /dev/console, in a newc cpio.

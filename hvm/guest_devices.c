@@ -45,6 +45,10 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	       (g->disk ? vata_register(&g->ata, &g->io) : 0) |
 	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
 	       fwcfg_register(&g->fwcfg, &g->io);
+	if (g->testdev_mem) {
+		testdev_init(&g->testdev, irq, g->testdev_mem);
+		err |= testdev_register(&g->testdev, &g->io);
+	}
 	g->devices_dirty = true;
 	return err ? -1 : 0;
 }

@@ -127,9 +127,22 @@ static bool valid_guest_name(struct slice v)
 }
 
 /* The keys of a guest spec, in the order of the bits in `seen`. */
-static const char *const guest_keys[] = { "name",    "disk",   "kernel",   "ramdisk", "mem",
-					   "vcpus",   "cmdline", "on_reset", "selftest" };
-enum { K_NAME, K_DISK, K_KERNEL, K_RAMDISK, K_MEM, K_VCPUS, K_CMDLINE, K_ON_RESET, K_SELFTEST, K_COUNT };
+static const char *const guest_keys[] = { "name",    "disk",     "kernel",   "ramdisk",   "mem",    "vcpus",
+					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev" };
+enum {
+	K_NAME,
+	K_DISK,
+	K_KERNEL,
+	K_RAMDISK,
+	K_MEM,
+	K_VCPUS,
+	K_CMDLINE,
+	K_ON_RESET,
+	K_SELFTEST,
+	K_UNCLAIMED,
+	K_TESTDEV,
+	K_COUNT
+};
 
 static int guest_key(struct slice k)
 {
@@ -206,6 +219,22 @@ static void guest_item(struct guest_config *g, int key, struct slice v)
 		else
 			guest_error(g, "on_reset:%.*s must be restart or stop", vl, v.p);
 		break;
+	case K_UNCLAIMED:
+		if (slice_is(v, "complete"))
+			g->unclaimed_stop = false;
+		else if (slice_is(v, "stop"))
+			g->unclaimed_stop = true;
+		else
+			guest_error(g, "unclaimed:%.*s must be complete or stop", vl, v.p);
+		break;
+	case K_TESTDEV:
+		if (slice_is(v, "on"))
+			g->testdev = true;
+		else if (slice_is(v, "off"))
+			g->testdev = false;
+		else
+			guest_error(g, "testdev:%.*s must be on or off", vl, v.p);
+		break;
 	case K_SELFTEST:
 		if (slice_is(v, "bad-vmcs"))
 			g->selftest_bad_vmcs = true;
@@ -279,7 +308,7 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 		i++; /* the ',' */
 		if (key < 0) {
 			guest_error(g, "unknown key '%.*s' (known: name disk kernel ramdisk mem vcpus cmdline on_reset "
-				       "selftest)", (int)MIN(k.len, SHOW), k.p);
+				       "unclaimed testdev selftest)", (int)MIN(k.len, SHOW), k.p);
 			continue;
 		}
 		if (seen & (1u << key)) {

@@ -108,6 +108,37 @@ static uint32_t staged_low(const struct staged *s)
 	return s->ramdisk_size && s->ramdisk < s->kernel ? s->ramdisk : s->kernel;
 }
 
+/* Where the trampoline (with its stack below and its plan after it) and
+ * the boot information go in low memory: the usual place, or, for a
+ * kernel that wants that memory, the first of the others it leaves free. */
+struct low_area {
+	uint32_t trampoline, info;
+};
+static const struct low_area low_areas[] = {
+	{ TRAMPOLINE_ADDR, DIRECT_INFO_ADDR },
+	{ 0x91000, 0x98000 }, /* just below 640 KiB */
+	{ 0x2000, 0x3000 },   /* just above the real-mode IVT and BIOS data area */
+};
+static const struct low_area *low_area = &low_areas[0];
+
+static const struct low_area *low_area_free_of(const struct direct_plan *p)
+{
+	for (unsigned a = 0; a < ARRAY_SIZE(low_areas); a++) {
+		const struct low_area *l = &low_areas[a];
+		int free = 1;
+		for (unsigned i = 0; i < p->nr && free; i++) {
+			uint64_t len = (uint64_t)p->copy[i].len + p->copy[i].zero;
+			if (overlaps(p->copy[i].dst, len, l->trampoline - TRAMPOLINE_STACK,
+				     TRAMPOLINE_STACK + TRAMPOLINE_AREA_END) ||
+			    overlaps(p->copy[i].dst, len, l->info, DIRECT_INFO_SIZE))
+				free = 0;
+		}
+		if (free)
+			return l;
+	}
+	return NULL;
+}
+
 static int plan_multiboot1(struct staged *s, struct direct_plan *p, char *err, unsigned errlen)
 {
 	const uint8_t *img = (const uint8_t *)(uintptr_t)s->kernel;
@@ -119,31 +150,47 @@ static int plan_multiboot1(struct staged *s, struct direct_plan *p, char *err, u
 	}
 	for (unsigned i = 0; i < k.nr_segments; i++) {
 		const struct mb1_segment *g = &k.seg[i];
-		if (!fits(g->paddr, g->mem_len, ONE_MIB, staged_low(s))) {
-			ksnprintf(err, errlen, "kernel '%s' wants %#x-%#x, outside the RAM free for it (%#x-%#x); give "
-					       "the guest more memory (mem:) or link it at or above 1 MiB",
-				  s->kname, g->paddr, g->paddr + g->mem_len, ONE_MIB, staged_low(s));
+		/* Conventional RAM (above the real-mode IVT and BIOS data
+		 * area's page) or RAM from 1 MiB up to the staged images, as
+		 * GRUB and QEMU load a kernel wherever RAM is free. */
+		if (!fits(g->paddr, g->mem_len, PAGE, VGA_HOLE) && !fits(g->paddr, g->mem_len, ONE_MIB, staged_low(s))) {
+			ksnprintf(err, errlen, "kernel '%s' wants %#x-%#x, outside the RAM free for it (%#x-%#x and "
+					       "%#x-%#x); give the guest more memory (mem:) if it is above 1 MiB",
+				  s->kname, g->paddr, g->paddr + g->mem_len, PAGE, VGA_HOLE, ONE_MIB, staged_low(s));
 			return -1;
 		}
 		p->copy[p->nr++] = (struct direct_copy){ g->paddr, s->kernel + g->file_off, g->file_len,
 							 g->mem_len - g->file_len };
 	}
+	low_area = low_area_free_of(p);
+	if (!low_area) {
+		ksnprintf(err, errlen, "kernel '%s' leaves no room below 640 KiB for the loader's %u KiB of boot "
+				       "information and trampoline",
+			  s->kname, (DIRECT_INFO_SIZE + TRAMPOLINE_STACK + TRAMPOLINE_AREA_END) >> 10);
+		return -1;
+	}
+	if (low_area != &low_areas[0])
+		print("hvmloader: kernel '%s' uses low memory: boot information at %#x, trampoline at %#x\n", s->kname,
+		      low_area->info, low_area->trampoline);
+	memset((void *)(uintptr_t)low_area->info, 0, DIRECT_INFO_SIZE);
 	print("hvmloader: kernel '%s': multiboot1 %s kernel, %u segment(s) at %#x-%#x, entry %#x\n", s->kname,
 	      k.aout_kludge ? "a.out-kludge" : "ELF", k.nr_segments, k.lowest, k.highest - 1, k.entry);
 
-	struct mb1_boot b = { e820, e820_nr, s->cmdline, 0, 0, s->rname, "Keel hvmloader" };
+	/* The command line starts with the kernel's name, as GRUB and QEMU
+	 * give it (kvm-unit-tests reads argv[1] from the second word). */
+	struct mb1_boot b = { e820, e820_nr, s->kname, s->cmdline, 0, 0, s->rname, "Keel hvmloader" };
 	if (s->ramdisk_size) {
 		b.mod_start = s->ramdisk;
 		b.mod_end = s->ramdisk + s->ramdisk_size;
 		print("hvmloader: module '%s' at %#x-%#x\n", s->rname, b.mod_start, b.mod_end - 1);
 	}
-	if (!mb1_info_build((uint8_t *)DIRECT_INFO_ADDR, DIRECT_INFO_SIZE, DIRECT_INFO_ADDR, &b)) {
+	if (!mb1_info_build((uint8_t *)(uintptr_t)low_area->info, DIRECT_INFO_SIZE, low_area->info, &b)) {
 		ksnprintf(err, errlen, "the multiboot1 information does not fit in %#x bytes", DIRECT_INFO_SIZE);
 		return -1;
 	}
 	p->entry = k.entry;
 	p->eax = MB1_BOOTLOADER_MAGIC;
-	p->ebx = DIRECT_INFO_ADDR;
+	p->ebx = low_area->info;
 	return 0;
 }
 
@@ -234,9 +281,13 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 		return;
 	}
 
-	struct direct_plan *p = (struct direct_plan *)DIRECT_PLAN_ADDR;
+	/* Built here, copied after the trampoline once its place is known. */
+	static struct direct_plan plan;
+	struct direct_plan *p = &plan;
 	memset(p, 0, sizeof(*p));
-	memset((void *)DIRECT_INFO_ADDR, 0, DIRECT_INFO_SIZE);
+	low_area = &low_areas[0]; /* Linux: always here (its kernel is at 1 MiB) */
+	if (kind != KERNEL_MULTIBOOT1)
+		memset((void *)DIRECT_INFO_ADDR, 0, DIRECT_INFO_SIZE);
 	if ((kind == KERNEL_MULTIBOOT1 ? plan_multiboot1 : plan_linux)(&s, p, err, errlen) < 0)
 		return;
 
@@ -246,8 +297,10 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 			  TRAMPOLINE_MAX);
 		return;
 	}
-	memcpy((void *)TRAMPOLINE_ADDR, trampoline_start, tlen);
+	uint8_t *t = (uint8_t *)(uintptr_t)low_area->trampoline;
+	memcpy(t, trampoline_start, tlen);
+	memcpy(t + TRAMPOLINE_MAX, p, sizeof(*p));
 	print("hvmloader: starting the kernel at %#x (EAX %#x, EBX %#x, ESI %#x)\n", p->entry, p->eax, p->ebx, p->esi);
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_HANDOVER);
-	((void (*)(void))TRAMPOLINE_ADDR)();
+	((void (*)(void))t)();
 }

@@ -9,13 +9,18 @@
  *   0x10000-0x10fff  boot information: the multiboot1 block, or Linux's zero page
  *   0x11000-0x17fff  multiboot1: the block's memory map and strings;
  *                    Linux: the command line (at most 0x800 bytes used)
+ *
+ * A multiboot1 kernel with a segment in that memory (e.g. a real-mode
+ * test linked at 0x8000) gets the same layout elsewhere in the low 640
+ * KiB, where none of its segments is (direct_boot.c low_areas[]).
  */
 #ifndef LOADER_DIRECT_BOOT_H
 #define LOADER_DIRECT_BOOT_H
 
 #define TRAMPOLINE_ADDR 0x8000
-#define TRAMPOLINE_MAX 0x800
-#define DIRECT_PLAN_ADDR 0x8800
+#define TRAMPOLINE_MAX 0x800 /* the plan follows: TRAMPOLINE_ADDR + TRAMPOLINE_MAX */
+#define TRAMPOLINE_STACK 0x1000 /* below the trampoline */
+#define TRAMPOLINE_AREA_END 0x1000 /* trampoline and plan: up to its address + this */
 #define DIRECT_INFO_ADDR 0x10000
 #define DIRECT_INFO_SIZE 0x8000
 #define LINUX_CMDLINE_ADDR 0x11000

@@ -227,10 +227,17 @@ uint32_t mb1_info_build(uint8_t *buf, uint32_t size, uint32_t base, const struct
 	info.mmap_addr = base + (uint32_t)mmap_off;
 	info.mmap_length = b->e820_nr * (uint32_t)sizeof(struct mb1_mmap_entry);
 
-	if (b->cmdline) {
-		long off = put_string(&a, b->cmdline);
+	if (b->cmdline || b->kernel_name) {
+		const char *name = b->kernel_name ? b->kernel_name : "", *args = b->cmdline ? b->cmdline : "";
+		size_t nlen = strlen(name), alen = strlen(args);
+		long off = nlen + alen > 0xfffffu ? -1 : take(&a, (uint32_t)(nlen + 1 + alen + 1));
 		if (off < 0)
 			return 0;
+		/* "NAME ARGS", "NAME" or "ARGS" */
+		memcpy(buf + off, name, nlen);
+		uint32_t at = (uint32_t)nlen + (nlen && alen ? 1 : 0);
+		buf[off + nlen] = ' ';
+		memcpy(buf + off + at, args, alen + 1);
 		info.flags |= MB1_INFO_CMDLINE;
 		info.cmdline = base + (uint32_t)off;
 	}

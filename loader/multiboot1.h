@@ -80,7 +80,11 @@ int mb1_parse(const uint8_t *img, uint32_t len, struct mb1_kernel *k, char *err,
 struct mb1_boot {
 	const struct e820_entry *e820;
 	unsigned e820_nr;
-	const char *cmdline;     /* NULL: none */
+	/* The kernel's own file name, the first word of the command line as
+	 * GRUB and QEMU pass it (programs that parse argv read their first
+	 * argument from the second word); NULL: the command line as it is. */
+	const char *kernel_name;
+	const char *cmdline;     /* NULL: none (or only kernel_name) */
 	uint32_t mod_start, mod_end; /* mod_end == 0: no module */
 	const char *mod_string;
 	const char *loader_name;

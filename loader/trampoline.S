@@ -1,9 +1,12 @@
 /*
- * The last step of a direct kernel boot. hvmloader copies these bytes to
- * TRAMPOLINE_ADDR (below 1 MiB) and jumps here, because the kernel's final
- * place (1 MiB) is where hvmloader itself runs. The code below therefore
- * never refers to hvmloader: absolute addresses are TRAMPOLINE_ADDR-based
- * (TR()), the inputs are the plan at DIRECT_PLAN_ADDR (direct_boot.h).
+ * The last step of a direct kernel boot. hvmloader copies these bytes to a
+ * free spot below 1 MiB (direct_boot.c: TRAMPOLINE_ADDR, or elsewhere when
+ * the kernel wants that memory) with the plan right after them, and calls
+ * here, because the kernel's final place may be where hvmloader itself
+ * runs. The code is position-independent and never refers to hvmloader:
+ * it finds its own address with a call, the plan at that address +
+ * TRAMPOLINE_MAX (direct_boot.h), and uses the TRAMPOLINE_STACK bytes below
+ * itself as its stack.
  *
  * It copies each image piece to its place, loads flat 4 GiB segments with
  * the selectors the Linux boot protocol requires (CS 0x10, DS/ES/SS 0x18),
@@ -13,16 +16,18 @@
 #define __ASSEMBLY__
 #include "direct_boot.h"
 
-#define TR(x) (TRAMPOLINE_ADDR + ((x) - trampoline_start))
-
 	.section .text
 	.code32
 	.globl trampoline_start, trampoline_end
 trampoline_start:
 	cli
 	cld
-	movl $TRAMPOLINE_ADDR, %esp
-	movl $DIRECT_PLAN_ADDR, %ebx
+	call 0f			/* hvmloader's stack is still good here */
+0:	popl %ebx
+	subl $(0b - trampoline_start), %ebx	/* where this copy runs */
+	movl %ebx, %esp		/* the stack grows down below it */
+	addl $TRAMPOLINE_MAX, %ebx		/* the plan */
+	pushl %ebx
 	movl PLAN_NR(%ebx), %edx
 	leal PLAN_COPY(%ebx), %ebp
 1:	testl %edx, %edx
@@ -56,25 +61,33 @@ trampoline_start:
 	decl %edx
 	jmp 1b
 
-4:	lgdt TR(gdt_desc)
-	ljmp $BOOT_CS, $TR(5f)
-5:	movl $BOOT_DS, %eax
+4:	popl %ebx		/* the plan */
+	call 5f
+5:	popl %eax
+	leal (gdt - 5b)(%eax), %ecx	/* the GDT's linear address */
+	pushl %ecx
+	pushw $(gdt_end - gdt - 1)
+	lgdt (%esp)
+	addl $6, %esp
+	leal (6f - 5b)(%eax), %ecx
+	pushl $BOOT_CS
+	pushl %ecx
+	lret
+6:	movl $BOOT_DS, %eax
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
 	movw %ax, %fs
 	movw %ax, %gs
-	movl $DIRECT_PLAN_ADDR, %ebp
-	movl PLAN_ENTRY(%ebp), %ecx
-	movl %ecx, TR(entry)
-	movl PLAN_EAX(%ebp), %eax
-	movl PLAN_EBX(%ebp), %ebx
-	movl PLAN_ESI(%ebp), %esi
+	pushl PLAN_ENTRY(%ebx)	/* ret goes there */
+	movl PLAN_EAX(%ebx), %eax
+	movl PLAN_ESI(%ebx), %esi
+	movl PLAN_EBX(%ebx), %ebx
 	xorl %ecx, %ecx
 	xorl %edx, %edx
 	xorl %edi, %edi
 	xorl %ebp, %ebp
-	jmp *TR(entry)
+	ret
 
 	.balign 8
 gdt:
@@ -83,9 +96,4 @@ gdt:
 	.quad 0x00cf9a000000ffff	/* 0x10: code, base 0, 4 GiB, 32-bit */
 	.quad 0x00cf92000000ffff	/* 0x18: data, base 0, 4 GiB */
 gdt_end:
-gdt_desc:
-	.short gdt_end - gdt - 1
-	.long TR(gdt)
-entry:
-	.long 0
 trampoline_end:

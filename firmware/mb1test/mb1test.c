@@ -6,6 +6,8 @@
  *   reset=cf9|kbc|triple   on its first boot, reset the machine that way;
  *                  a boot counter in CMOS NVRAM tells the boots apart
  *   (both)         reset first, exit after the restart
+ *   conform=NAME[+NAME...]   hardware behaviours Keel's fixes for
+ *                  kvm-unit-tests restored (conform.c), before irqtest=
  *   irqtest=ioapic-logical|ioapic-physical|pic   count PIT interrupts
  *                  through that path (irqtest.c), before exit=
  *
@@ -97,6 +99,7 @@ static __attribute__((noreturn)) void exit_with(uint8_t code)
 }
 
 static unsigned failures;
+unsigned mb1test_failures(void) { return failures; }
 void check(int ok, const char *what)
 {
 	if (!ok) {
@@ -243,6 +246,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	}
 	if (reset[0])
 		say("mb1test: restarted after the reset\n");
+	char conform[64];
+	arg(cmdline, "conform", conform, sizeof(conform));
+	if (conform[0]) {
+		conform_test(conform, (uint32_t)ram);
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
 	char irq[24];
 	arg(cmdline, "irqtest", irq, sizeof(irq));
 	if (irq[0]) {

@@ -16,6 +16,11 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+/* The failures check() has counted so far. */
+unsigned mb1test_failures(void);
+/* conform.c: the behaviours of conform=NAME[+NAME...]; ram_top: RAM size. */
+void conform_test(const char *what, uint32_t ram_top);
+
 /* irqtest.c: PIT interrupts through the I/O APIC or the 8259A. */
 void irq_test(const char *mode);
 

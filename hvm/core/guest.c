@@ -17,6 +17,7 @@
 #include <keel/exit_stats.h>
 #include <keel/vcpu_arch.h>
 #include <stdarg.h>
+#include <x86/cpu.h>
 #include <x86/io.h>
 
 
@@ -90,6 +91,9 @@ static void guest_free_memory(struct guest *g)
 	if (g->disk_private)
 		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
 	g->disk = NULL;
+	if (g->testdev_mem)
+		page_free(g->testdev_mem, TESTDEV_MMIO_SIZE / PAGE_SIZE);
+	g->testdev_mem = NULL;
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		struct vcpu *v = &g->vcpus[i];
 		sched_remove_vcpu(v);
@@ -422,6 +426,7 @@ static int guest_create_vcpus(struct guest *g)
 		sched_add_vcpu(v);
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
+		v->misc_enable = MISC_ENABLE_RESET;
 		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock);
 		if (keel_cfg->trace_entries) {
 			v->trace_len = keel_cfg->trace_entries;
@@ -464,6 +469,10 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 		pr_err("guest %s: not enough memory for %lu MiB of RAM (%lu MiB free, largest 2 MiB-aligned run "
 		       "%lu MiB); give it less with mem:, or boot fewer guests\n",
 		       g->name, gc->mem_bytes >> 20, mm_free_bytes() >> 20, mm_largest_free_run(MiB(2)) >> 20);
+		return -1;
+	}
+	if (gc->testdev && !(g->testdev_mem = page_alloc(TESTDEV_MMIO_SIZE / PAGE_SIZE))) {
+		pr_err("guest %s: not enough memory for the test device's %u KiB\n", g->name, TESTDEV_MMIO_SIZE >> 10);
 		return -1;
 	}
 	if ((disk && guest_setup_disk(g, disk) < 0) || guest_load_images(g, loader, bios, kernel, ramdisk) < 0)

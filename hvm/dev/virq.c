@@ -7,10 +7,12 @@ static void route(void *ctx, unsigned irq, int level)
 {
 	struct virq_router *r = ctx;
 	r->changes++;
-	if (r->pic)
+	if (r->pic && irq < 16)
 		vpic_set_irq(r->pic, irq, level);
 	if (r->ioapic && irq < 16)
 		vioapic_set_irq(r->ioapic, virq_isa_to_gsi(irq), level);
+	else if (r->ioapic && irq < VIOAPIC_PINS)
+		vioapic_set_irq(r->ioapic, irq, level); /* 16-23: I/O APIC inputs only */
 }
 
 struct irq_line virq_line(struct virq_router *r) { return (struct irq_line){ route, r }; }

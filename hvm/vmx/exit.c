@@ -28,6 +28,21 @@ void vcpu_skip_instruction(struct vcpu *v)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
+/* Fault-class exceptions (table 6-1): the saved RIP is the faulting
+ * instruction's. #DB is a fault only for instruction breakpoints, which
+ * Keel never injects; #BP and #OF are traps, #DF and #MC aborts. */
+static bool exception_is_fault(unsigned vector)
+{
+	switch (vector) {
+	case X86_EXC_DE: case X86_EXC_BR: case X86_EXC_UD: case X86_EXC_NM: case X86_EXC_TS: case X86_EXC_NP:
+	case X86_EXC_SS: case X86_EXC_GP: case X86_EXC_PF: case X86_EXC_MF: case X86_EXC_AC: case X86_EXC_XM:
+	case X86_EXC_VE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;
@@ -38,6 +53,13 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	v->event_pending = true;
+	/* A fault pushes RFLAGS with RF set, so that the IRET back to the
+	 * faulting instruction does not hit its instruction breakpoint again
+	 * (SDM Vol. 3A 18.3.1.1). Injection pushes the RFLAGS of the VMCS:
+	 * set RF there, as the CPU would have (the handler runs with RF
+	 * clear; delivery clears it). */
+	if (exception_is_fault(vector))
+		vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 }
 
 /* struct vcpu_regs keeps the encoding's order without RSP (entry.S). */
@@ -175,12 +197,13 @@ static enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
 	struct guest *g = v->guest;
 	enum exit_action act;
-	/* The local APIC and I/O APIC pages are emulated (hvm/vmx/mmio.c). */
+	/* The local APIC and I/O APIC pages are emulated, and loads and
+	 * stores where nothing answers complete (hvm/vmx/mmio.c). */
 	if (vmx_mmio_handle(v, gpa, q, &act))
 		return act;
-	/* Guest RAM is mapped RWX, so every other violation is an access
-	 * outside it: MMIO Keel does not emulate, or a wild pointer. Keel never
-	 * maps anything else there, so the documented outcome is: stop the guest. */
+	/* What is left is outside RAM (mapped RWX) and not completed: an
+	 * instruction fetch, an access Keel cannot decode, or any access of
+	 * a guest configured with unclaimed:stop. Stop the guest. */
 	guest_stop(g,
 		   "%s guest-physical %#lx, outside its %lu MiB of RAM (no device there), at RIP %#lx (CS base "
 		   "%#lx)%s%#lx",
@@ -339,6 +362,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	 * INIT to a CPU that runs guests; one would stop the guest as an
 	 * unhandled exit. */
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_nothing,
+	[EXIT_REASON_NMI_WINDOW] = exit_nothing, /* the NMI is injected before the next entry */
 	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
 	[EXIT_REASON_CPUID] = exit_cpuid,
 	[EXIT_REASON_GETSEC] = exit_ud_not_offered,

@@ -64,15 +64,42 @@ static void start_at_sipi(struct vcpu *v)
 	v->halted_if = false;
 }
 
-/* An NMI IPI is injected when nothing blocks it (SDM 26.3.1.5); while
- * something does, it stays pending and is tried again at the next entry
- * (Keel does not use NMI-window exiting). */
-static bool inject_nmi(struct vcpu *v)
+static void set_nmi_window_exiting(bool on)
 {
-	if (v->event_pending || !__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE))
+	if (!(vmx_caps.proc_ctls & PROC_NMI_WINDOW_EXITING))
+		return;
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_BASED_CTLS);
+	uint32_t want = on ? proc | PROC_NMI_WINDOW_EXITING : proc & ~PROC_NMI_WINDOW_EXITING;
+	if (want != proc)
+		vmwrite(VMCS_PROC_BASED_CTLS, want);
+}
+
+/* An NMI IPI is injected when nothing blocks it (SDM 26.3.1.5). While
+ * something does, it stays pending, as the architecture holds it: above
+ * all an NMI sent while the guest's NMI handler runs waits for the IRET
+ * that ends NMI blocking. With virtual NMIs, NMI-window exiting brings us
+ * back right after that IRET (or after the event queued for this entry);
+ * STI blocking, which some CPUs refuse NMI injection under, ends with the
+ * next instruction: the interrupt window serves (*irq_window). Without
+ * virtual NMIs it is tried again at the next exit. */
+static bool inject_nmi(struct vcpu *v, bool *irq_window)
+{
+	*irq_window = false;
+	if (!__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE)) {
+		set_nmi_window_exiting(false);
 		return false;
-	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+	}
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (v->event_pending || (intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS))) {
+		set_nmi_window_exiting(true);
 		return false;
+	}
+	if (intr & INTERRUPTIBILITY_STI) {
+		set_nmi_window_exiting(false);
+		*irq_window = true;
+		return false;
+	}
+	set_nmi_window_exiting(false);
 	vlapic_take_nmi(&v->lapic);
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
 	v->event_pending = true;
@@ -90,15 +117,16 @@ void vmx_intr_prepare_entry(struct vcpu *v)
 
 static void choose_injection(struct vcpu *v)
 {
+	bool nmi_waits;
 	if (__atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
 		start_at_sipi(v);
-	inject_nmi(v);
+	inject_nmi(v, &nmi_waits);
 	bool from_pic = pic_ready(v);
 	int vec = from_pic ? 0 : vlapic_pending_vector(&v->lapic);
 	if ((!from_pic && vec < 0) || v->event_pending) {
 		/* Nothing to deliver, or an event is already queued for this
 		 * entry: ask to come back once it has been delivered. */
-		set_window_exiting(from_pic || vec >= 0);
+		set_window_exiting(from_pic || vec >= 0 || nmi_waits);
 		return;
 	}
 	bool can_take = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
@@ -110,12 +138,12 @@ static void choose_injection(struct vcpu *v)
 	vec = from_pic ? vpic_ack(&v->guest->pic) : vlapic_ack(&v->lapic);
 	v->guest->devices_dirty = true; /* a pending tick was taken: timers matter again */
 	if (vec < 0) {
-		set_window_exiting(false);
+		set_window_exiting(nmi_waits);
 		return;
 	}
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 	v->event_pending = true;
-	set_window_exiting(false);
+	set_window_exiting(nmi_waits);
 }
 
 /* Whether a halted vCPU has something to wake up for. */

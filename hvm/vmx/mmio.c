@@ -4,8 +4,13 @@
  * fetches the faulting instruction through the guest's page tables,
  * decodes it (hvm/x86_decode.c), performs the access on the device model
  * and moves RIP past the instruction. mmio_devices[] is the one list of
- * what is emulated; any other address outside RAM keeps the EPT-violation
- * handler's rule (stop the guest, naming the address and the access).
+ * what is emulated. A load or store anywhere else outside RAM completes as
+ * on a PC, where no device claims the bus cycle: the read gives all ones
+ * (a master abort), the write is dropped (KVM with QEMU and Xen do the
+ * same), and Keel logs it, rate-limited per guest. With the guest's
+ * unclaimed:stop, or for an access Keel cannot decode or an instruction
+ * fetch, the EPT-violation handler's rule applies: stop the guest, naming
+ * the address and the access.
  */
 #include <keel/console.h>
 #include <keel/format.h>
@@ -55,10 +60,28 @@ static void ioapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t v
 	v->guest->devices_dirty = true;
 }
 
+static bool testdev_present(struct vcpu *v) { return v->guest->testdev_mem != NULL; }
+static uint64_t testdev_read(struct vcpu *v, uint32_t off, unsigned size)
+{
+	return testdev_mmio_read(&v->guest->testdev, off, size);
+}
+static void testdev_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
+{
+	testdev_mmio_write(&v->guest->testdev, off, size, val);
+}
+
+/* Where nothing answers: all ones, writes dropped. */
+static bool unclaimed_present(struct vcpu *v) { return !v->guest->cfg->unclaimed_stop; }
+static uint64_t unclaimed_read(struct vcpu *v, uint32_t off, unsigned size) { return ~0ULL; }
+static void unclaimed_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val) {}
+static const struct mmio_device unclaimed = { "unclaimed address", 0, ~0ULL, unclaimed_present, unclaimed_read,
+					      unclaimed_write };
+
 /* The one table of emulated MMIO ranges. */
 static const struct mmio_device mmio_devices[] = {
 	{ "local APIC", VLAPIC_DEFAULT_BASE, VLAPIC_MMIO_SIZE, lapic_present, lapic_read, lapic_write },
 	{ "I/O APIC", VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, ioapic_present, ioapic_read, ioapic_write },
+	{ "test device", TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, testdev_present, testdev_read, testdev_write },
 };
 
 /* The CPU mode the instruction was decoded in: 64-bit code segment in
@@ -148,6 +171,12 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 	}
 
 	uint32_t off = (uint32_t)(gpa - d->base);
+	if (d == &unclaimed)
+		guest_log(g, GLOG_UNCLAIMED, LOG_WARN,
+			  "vCPU %u: %u-byte %s guest-physical %#lx, where no RAM or device answers (RIP %#lx): %s, as "
+			  "on a PC's bus (unclaimed:stop stops the guest instead)",
+			  v->id, in.size, write ? "write to" : "read from", gpa, vmread(VMCS_GUEST_RIP),
+			  write ? "dropped" : "read as all ones");
 	if (in.op == X86_OP_LOAD) {
 		uint64_t val = d->read(v, off, in.size) & width_mask(in.size);
 		if (in.sign_extend && (val >> (8 * in.size - 1)) & 1)
@@ -186,6 +215,11 @@ bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_acti
 			*act = emulate(v, d, gpa, qual);
 			return true;
 		}
+	}
+	/* Guest RAM is mapped RWX: this violation is outside it. */
+	if (gpa >= v->guest->ram_size && unclaimed.present(v)) {
+		*act = emulate(v, &unclaimed, gpa, qual);
+		return true;
 	}
 	return false;
 }

@@ -79,9 +79,24 @@ static enum msr_result rd_feature_control(struct vcpu *v, uint32_t msr, uint64_t
 	return MSR_OK;
 }
 
+/* IA32_MISC_ENABLE: the writable bits are kept per vCPU and read back, as
+ * guests (and kvm-unit-tests' msr test) expect; the read-only bits say no
+ * performance monitoring, BTS or PEBS, matching CPUID; a reserved bit or a
+ * change of a read-only one is #GP, as on hardware. What a guest writes
+ * changes nothing else: CPUID does not follow "limit CPUID maxval" (22) or
+ * "XD bit disable" (34), as KVM does not either. */
 static enum msr_result rd_misc_enable(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	*val = 1; /* fast strings */
+	*val = v->misc_enable;
+	return MSR_OK;
+}
+static enum msr_result wr_misc_enable(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (val & ~(MISC_ENABLE_WRITABLE | MISC_ENABLE_READ_ONLY))
+		return MSR_GP;
+	if ((val ^ v->misc_enable) & MISC_ENABLE_READ_ONLY)
+		return MSR_GP;
+	v->misc_enable = val;
 	return MSR_OK;
 }
 
@@ -201,7 +216,7 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_SYSENTER_EIP, "IA32_SYSENTER_EIP", rd_sysenter, wr_sysenter },
 	{ MSR_IA32_MCG_CAP, "IA32_MCG_CAP", rd_zero, wr_gp },
 	{ MSR_IA32_MCG_STATUS, "IA32_MCG_STATUS", rd_zero, wr_ignore },
-	{ MSR_IA32_MISC_ENABLE, "IA32_MISC_ENABLE", rd_misc_enable, wr_ignore },
+	{ MSR_IA32_MISC_ENABLE, "IA32_MISC_ENABLE", rd_misc_enable, wr_misc_enable },
 	{ MSR_IA32_PAT, "IA32_PAT", rd_pat, wr_pat },
 	{ MSR_IA32_MTRR_DEF_TYPE, "IA32_MTRR_DEF_TYPE", rd_zero, wr_ignore },
 	{ MSR_IA32_EFER, "IA32_EFER", rd_efer, wr_efer },

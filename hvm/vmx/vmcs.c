@@ -192,7 +192,7 @@ int vmcs_create(struct vcpu *v, unsigned cpu)
 	pcpus[cpu].current = v;
 
 	vmwrite(VMCS_PIN_BASED_CTLS, vmx_caps.pin_ctls);
-	vmwrite(VMCS_PROC_BASED_CTLS, vmx_caps.proc_ctls & ~PROC_INTERRUPT_WINDOW_EXITING);
+	vmwrite(VMCS_PROC_BASED_CTLS, vmx_caps.proc_ctls & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING));
 	vmwrite(VMCS_PROC_BASED_CTLS2, vmx_caps.proc2_ctls);
 	vmwrite(VMCS_EXIT_CTLS, vmx_caps.exit_ctls);
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry_ctls & ~ENTRY_IA32E_MODE_GUEST);

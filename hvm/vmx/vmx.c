@@ -36,10 +36,14 @@ static const struct vmx_feature vmx_features[] = {
 	{ "external-interrupt-exiting", CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING, true,
 	  "host interrupts must reach Keel, not the guest" },
 	{ "nmi-exiting", CTL_PIN, PIN_NMI_EXITING, true, "host NMIs must reach Keel" },
+	{ "virtual-nmis", CTL_PIN, PIN_VIRTUAL_NMIS, false,
+	  "the CPU tracks the guest's NMI blocking, so NMI-window exiting can be used" },
 	{ "preemption-timer", CTL_PIN, PIN_PREEMPTION_TIMER, true,
 	  "time slices and virtual timer deadlines while a guest runs" },
 	{ "interrupt-window-exiting", CTL_PROC, PROC_INTERRUPT_WINDOW_EXITING, true,
 	  "inject PIC interrupts as soon as the guest can take them" },
+	{ "nmi-window-exiting", CTL_PROC, PROC_NMI_WINDOW_EXITING, false,
+	  "an NMI sent while the guest's NMI handler runs is delivered at its IRET (without it: at the next exit)" },
 	{ "hlt-exiting", CTL_PROC, PROC_HLT_EXITING, true, "a halted guest gives its CPU back" },
 	{ "mwait-exiting", CTL_PROC, PROC_MWAIT_EXITING, true,
 	  "MWAIT would put the host CPU to sleep (CPUID hides it; #UD)" },
@@ -130,6 +134,9 @@ static int vmx_choose_controls(void)
 		uint32_t *v = ctl_value(fields[i]);
 		*v = (*v | (uint32_t)caps) & (uint32_t)(caps >> 32);
 	}
+	/* NMI-window exiting needs virtual NMIs (SDM 26.2.1.1). */
+	if (!(vmx_caps.pin_ctls & PIN_VIRTUAL_NMIS))
+		vmx_caps.proc_ctls &= ~PROC_NMI_WINDOW_EXITING;
 	return missing ? -1 : 0;
 }
 

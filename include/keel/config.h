@@ -43,13 +43,24 @@
  *                      (default; CMOS NVRAM 0x0E-0x7F survives, as a PC's
  *                      battery-backed CMOS does), or stop it
  *   cmdline:TEXT       needs kernel:; the kernel's command line, at most
- *                      255 characters: takes the rest of the word, commas
+ *                      511 characters: takes the rest of the word, commas
  *                      included, so it must be the last item. For blanks
  *                      in it, quote the whole word in grub.cfg
  *                      ('guest=...,cmdline:console=ttyS0 quiet'): GRUB
  *                      hands such a word over in double quotes, with \\,
  *                      \" and \' escaped, and Keel removes those again
  *                      (in any word: "..." keeps blanks, \X is X)
+ *   unclaimed:complete|stop   what a load or store to a guest-physical
+ *                      address where neither RAM nor a device answers
+ *                      does: complete it as a PC's bus does when no
+ *                      device claims the cycle (default: a read gives all
+ *                      ones, a write is dropped; logged, rate-limited per
+ *                      guest), or stop the guest. An access Keel cannot
+ *                      decode, or an instruction fetch there, always
+ *                      stops it
+ *   testdev:on|off     QEMU's pc-testdev, the test device kvm-unit-tests
+ *                      expects (hvm/dev/testdev.c, docs/devices.md): off by
+ *                      default
  *   selftest:bad-vmcs  test hook: start this guest with an invalid guest
  *                      state in its VMCS, to exercise the VM-entry failure
  *                      report
@@ -82,11 +93,13 @@ struct guest_config {
 	char disk[32];
 	char kernel[32];
 	char ramdisk[32];
-	char cmdline[256];
+	char cmdline[512]; /* kvm-unit-tests' vmx test passes 401 characters */
 	uint64_t mem_bytes;
 	unsigned vcpus;
 	bool on_reset_restart;
 	bool selftest_bad_vmcs;
+	bool unclaimed_stop; /* unclaimed: stop rather than complete */
+	bool testdev;
 	bool valid;
 	char error[128];
 };

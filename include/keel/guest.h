@@ -12,6 +12,7 @@
 #include <keel/iobus.h>
 #include <keel/output_budget.h>
 #include <keel/restart_backoff.h>
+#include <keel/testdev.h>
 #include <keel/types.h>
 #include <keel/vata.h>
 #include <keel/vioapic.h>
@@ -104,6 +105,10 @@ struct guest {
 	struct fwcfg fwcfg;
 	struct debugport dbg;
 	struct vpci pci;
+	/* QEMU's pc-testdev, with testdev:on only: testdev_mem (its 64 KiB of
+	 * MMIO) is NULL otherwise. */
+	struct testdev testdev;
+	uint8_t *testdev_mem;
 	struct vlapic_bus apic_bus; /* the vCPUs' local APICs and the I/O APIC */
 	struct vioapic ioapic;
 	struct virq_router irq_router; /* ISA IRQs to the 8259A pair and the I/O APIC */

@@ -7,7 +7,7 @@
  * live in struct guest_log_counts, which a restart carries over, so a reset
  * buys no fresh allowance. Nothing else in Keel logs on a guest's behalf,
  * except the lines of a guest's creation and stop, which the restart
- * back-off and quiet restarts (hvm/guest.c) bound in the same way.
+ * back-off and quiet restarts (hvm/core/guest.c) bound in the same way.
  */
 #ifndef KEEL_GUEST_LOG_H
 #define KEEL_GUEST_LOG_H
@@ -25,6 +25,7 @@ enum guest_log_kind {
 	GLOG_INIT_BOOT_VCPU,    /* INIT IPI to the boot vCPU */
 	GLOG_HALT_CLI,          /* cli; hlt */
 	GLOG_RESTART,           /* a reset it asked for */
+	GLOG_UNCLAIMED,         /* a load or store where no RAM or device answers */
 	GLOG_NR
 };
 

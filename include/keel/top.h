@@ -1,6 +1,6 @@
 /*
  * The console's `top`: a live view of the guests and their VM exits, in the
- * manner of kvm_stat and xentop. The console (hvm/control.c) copies Keel's
+ * manner of kvm_stat and xentop. The console (hvm/core/control.c) copies Keel's
  * statistics into a snapshot about once a second; top_format() turns two
  * snapshots into one screen: rates are the difference of the two over the
  * time between them, totals are the later snapshot's (and agree with

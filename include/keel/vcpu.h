@@ -74,6 +74,7 @@ struct vcpu {
 	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness) */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
+	uint64_t misc_enable; /* IA32_MISC_ENABLE (hvm/vmx/msr.c) */
 
 	/* Registers VMX does not switch (hvm/vmx/vcpu_state.c): the x87/SSE/
 	 * AVX state (an XSAVE or FXSAVE image), XCR0, DR0-DR3 and DR6. They

@@ -4,7 +4,9 @@
  * input 2, the others on the input of their own number: the tables
  * hvmloader builds (MP table, MADT interrupt source override) say the same.
  * Which path reaches a CPU is the guest's choice: the I/O APIC's entries
- * start masked, and the 8259A reaches the BSP through LINT0.
+ * start masked, and the 8259A reaches the BSP through LINT0. Lines 16-23
+ * (the test device's, hvm/dev/testdev.c) are I/O APIC inputs 16-23 only, as a
+ * PC's PCI interrupt lines are.
  */
 #ifndef KEEL_VIRQ_H
 #define KEEL_VIRQ_H

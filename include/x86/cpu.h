@@ -61,6 +61,7 @@
 #define RFLAGS_ZF (1UL << 6)
 #define RFLAGS_TF (1UL << 8)
 #define RFLAGS_IF (1UL << 9)
+#define RFLAGS_RF (1UL << 16)
 #define RFLAGS_DF (1UL << 10)
 #define RFLAGS_IOPL (3UL << 12)
 #define RFLAGS_VM (1UL << 17)
@@ -88,6 +89,19 @@
 #define MSR_IA32_MCG_CAP 0x179
 #define MSR_IA32_MCG_STATUS 0x17A
 #define MSR_IA32_MISC_ENABLE 0x1A0
+/* Its bits (SDM Vol. 4 table 2-2): read-only 7 (performance monitoring
+ * available), 11 (BTS unavailable), 12 (PEBS unavailable); writable 0
+ * (fast strings), 3 (automatic thermal control), 16 (EIST), 18 (MONITOR
+ * FSM), 22 (limit CPUID maxval), 23 (xTPR message disable), 34 (XD bit
+ * disable); the others reserved. */
+#define MISC_ENABLE_FAST_STRING (1ULL << 0)
+#define MISC_ENABLE_BTS_UNAVAIL (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL (1ULL << 12)
+#define MISC_ENABLE_READ_ONLY ((1ULL << 7) | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
+#define MISC_ENABLE_WRITABLE \
+	((1ULL << 0) | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | (1ULL << 22) | (1ULL << 23) | (1ULL << 34))
+/* Keel's guests: fast strings on; no performance monitoring, BTS or PEBS. */
+#define MISC_ENABLE_RESET (MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_MTRR_DEF_TYPE 0x2FF
 #define MSR_IA32_VMX_BASIC 0x480
@@ -167,6 +181,7 @@
 #define X86_EXC_AC 17
 #define X86_EXC_MC 18
 #define X86_EXC_XM 19
+#define X86_EXC_VE 20
 
 /* Page-table entry bits (SDM Vol. 3A 4.5). */
 #define PTE_P (1UL << 0)

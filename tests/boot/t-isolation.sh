@@ -3,10 +3,11 @@
 # guest b plants the same signature once in its own RAM (the positive
 # control: the scan must find it), scans all of its RAM three times, a
 # second apart, and must find only that one copy, never a's 1966080; then it
-# reads just above its RAM, and Keel stops it, naming the address.
+# reads just above its RAM, and Keel stops it (unclaimed=stop: by default
+# the read would complete as all ones), naming the address.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-isolation.serial
-hostile_run "$log" --guest build/hostile-fill.img,name=a --guest build/hostile-scan.img,name=b --timeout 300 \
+hostile_run "$log" --guest build/hostile-fill.img,name=a --guest build/hostile-scan.img,name=b,unclaimed=stop --timeout 300 \
 	--fail-on "came back" \
 	--expect "[a] hostile: isolation: RAM from 1 MiB filled with the signature, copies: 1966080" \
 	--expect-re "keel: guest b stopped: read from guest-physical 0x2000000, outside its 32 MiB of RAM" || exit 1

@@ -66,7 +66,7 @@ static void check_mb1(const uint8_t *img, uint32_t len, uint8_t knob)
 	size_t clen = (size_t)(knob & 0x7f) * 2;
 	memset(cmdline, 'x', clen);
 	cmdline[clen] = 0;
-	struct mb1_boot b = { e, n, cmdline, 0, 0, "module", "Keel hvmloader" };
+	struct mb1_boot b = { e, n, "kernel", cmdline, 0, 0, "module", "Keel hvmloader" };
 	if (knob & 0x80) {
 		b.mod_start = 0x3000000;
 		b.mod_end = 0x3000000 + len;
@@ -82,7 +82,9 @@ static void check_mb1(const uint8_t *img, uint32_t len, uint8_t knob)
 	uint64_t lo = INFO_BASE, hi = INFO_BASE + used;
 	if (info.flags & MB1_INFO_CMDLINE) {
 		require(info.cmdline >= lo && info.cmdline < hi);
-		require(strlen((char *)buf + (info.cmdline - INFO_BASE)) == clen);
+		/* "kernel ARGS", or the name alone (argv[0], as GRUB gives it) */
+		const char *c = (char *)buf + (info.cmdline - INFO_BASE);
+		require(strlen(c) == 6 + (clen ? 1 + clen : 0) && !strncmp(c, clen ? "kernel " : "kernel", clen ? 7 : 6));
 	}
 	if (info.flags & MB1_INFO_MEM_MAP)
 		require(info.mmap_addr >= lo && (uint64_t)info.mmap_addr + info.mmap_length <= hi);

@@ -44,6 +44,8 @@ static void test_defaults(void **state)
 	assert_int_equal(g->vcpus, 1);
 	assert_true(g->on_reset_restart);
 	assert_false(g->selftest_bad_vmcs);
+	assert_false(g->unclaimed_stop); /* unclaimed accesses complete by default */
+	assert_false(g->testdev);
 	assert_string_equal(g->error, "");
 }
 
@@ -74,6 +76,11 @@ static void test_good_line(void **state)
 	assert_string_equal(cfg.guests[2].cmdline, "console=ttyS0,115200");
 	assert_false(cfg.guests[2].on_reset_restart);
 	assert_string_equal(cfg.seabios, "seabios");
+
+	parse("guest=kernel:k,unclaimed:stop,testdev:on guest=disk:d,unclaimed:complete,testdev:off");
+	assert_int_equal(cfg.nr_errors, 0);
+	assert_true(cfg.guests[0].valid && cfg.guests[0].unclaimed_stop && cfg.guests[0].testdev);
+	assert_true(cfg.guests[1].valid && !cfg.guests[1].unclaimed_stop && !cfg.guests[1].testdev);
 
 	parse("loglevel=0 seabios=sb hvmloader=hl serial=off");
 	assert_int_equal(cfg.nr_errors, 0);
@@ -192,6 +199,8 @@ static void test_guest_errors(void **state)
 	expect_guest_error("guest=disk:x,ramdisk:r", 0, "g0", "ramdisk: needs kernel:");
 	expect_guest_error("guest=disk:x,on_reset:maybe", 0, "g0", "on_reset:maybe must be restart or stop");
 	expect_guest_error("guest=disk:x,selftest:everything", 0, "g0", "selftest:everything is unknown");
+	expect_guest_error("guest=disk:x,unclaimed:ignore", 0, "g0", "unclaimed:ignore must be complete or stop");
+	expect_guest_error("guest=disk:x,testdev:yes", 0, "g0", "testdev:yes must be on or off");
 	expect_guest_error("guest=disk", 0, "g0", "'disk' is not key:value");
 	expect_guest_error("guest=disk:x,name", 0, "g0", "'name' is not key:value");
 	expect_guest_error("guest=disk:", 0, "g0", "disk: is not a module name of 1-31 characters");
@@ -219,7 +228,7 @@ static void test_guest_errors(void **state)
 
 static void test_lengths(void **state)
 {
-	char line[1024];
+	char line[2048];
 	/* Names: 15 fine, 16 not. Modules: 31 fine, 32 not. */
 	parse("guest=name:fifteen-chars-x,disk:d");
 	assert_true(cfg.guests[0].valid);
@@ -235,16 +244,16 @@ static void test_lengths(void **state)
 	assert_string_equal(cfg.seabios, "0123456789012345678901234567890");
 	assert_string_equal(cfg.hvmloader, "hvmloader");
 	assert_non_null(strstr(cfg.errors[0], "hvmloader=01234567890123456789012345678901 is not a module name"));
-	/* cmdline: 255 characters fine, 256 not. */
-	char text[300];
-	memset(text, 'c', 255);
-	text[255] = 0;
+	/* cmdline: 511 characters fine, 512 not. */
+	char text[600];
+	memset(text, 'c', 511);
+	text[511] = 0;
 	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%s", text);
 	parse(line);
 	assert_true(cfg.guests[0].valid);
-	assert_int_equal(strlen(cfg.guests[0].cmdline), 255);
+	assert_int_equal(strlen(cfg.guests[0].cmdline), 511);
 	snprintf(line, sizeof(line), "guest=kernel:d,cmdline:%sc", text);
-	expect_guest_error(line, 0, "g0", "cmdline: is 256 characters long, more than 255");
+	expect_guest_error(line, 0, "g0", "cmdline: is 512 characters long, more than 511");
 	/* Long bad values are quoted in part, never overflowing the message. */
 	memset(text, 'v', 299);
 	text[299] = 0;

@@ -212,7 +212,7 @@ static void test_mb1_info(void **state)
 	static uint8_t buf[4096];
 	struct e820_entry e[5];
 	unsigned n = e820_build(e, 5, 64u << 20, 0, 0xa0000, 0);
-	struct mb1_boot b = { e, n, "exit=3 x", 0x3fff000, 0x3fff01d, "rd.txt", "Keel hvmloader" };
+	struct mb1_boot b = { e, n, "k.elf", "exit=3 x", 0x3fff000, 0x3fff01d, "rd.txt", "Keel hvmloader" };
 	const uint32_t base = 0x10000;
 	uint32_t used = mb1_info_build(buf, sizeof(buf), base, &b);
 	assert_true(used > sizeof(struct mb1_info));
@@ -224,7 +224,8 @@ static void test_mb1_info(void **state)
 	assert_int_equal(info.mem_lower, 640);
 	assert_int_equal(info.mem_upper, 63 * 1024);
 	/* Pointers are guest addresses inside the block; follow them. */
-	assert_string_equal((char *)buf + (info.cmdline - base), "exit=3 x");
+	/* The kernel's name is argv[0], as GRUB and QEMU give it. */
+	assert_string_equal((char *)buf + (info.cmdline - base), "k.elf exit=3 x");
 	assert_string_equal((char *)buf + (info.boot_loader_name - base), "Keel hvmloader");
 	assert_int_equal(info.mods_count, 1);
 	struct mb1_module m;
@@ -243,15 +244,21 @@ static void test_mb1_info(void **state)
 		assert_int_equal(me.type, e[i].type);
 	}
 	/* No module, no command line: those flags are clear. */
-	struct mb1_boot b2 = { e, n, NULL, 0, 0, NULL, NULL };
+	struct mb1_boot b2 = { e, n, NULL, NULL, 0, 0, NULL, NULL };
 	assert_true(mb1_info_build(buf, sizeof(buf), base, &b2) > 0);
 	memcpy(&info, buf, sizeof(info));
 	assert_int_equal(info.flags, MB1_INFO_MEMORY | MB1_INFO_MEM_MAP);
+	/* Only the name: the command line is the name alone, as GRUB gives it. */
+	struct mb1_boot b4 = { e, n, "k.elf", NULL, 0, 0, NULL, NULL };
+	assert_true(mb1_info_build(buf, sizeof(buf), base, &b4) > 0);
+	memcpy(&info, buf, sizeof(info));
+	assert_true(info.flags & MB1_INFO_CMDLINE);
+	assert_string_equal((char *)buf + (info.cmdline - base), "k.elf");
 	/* Too small a buffer: 0 at every size short of what it needs. */
 	for (uint32_t s = 0; s < used; s++)
 		assert_int_equal(mb1_info_build(buf, s, base, &b), 0);
 	/* A map without RAM at 1 MiB cannot give mem_upper. */
-	struct mb1_boot b3 = { e, 1, NULL, 0, 0, NULL, NULL };
+	struct mb1_boot b3 = { e, 1, NULL, NULL, 0, 0, NULL, NULL };
 	assert_int_equal(mb1_info_build(buf, sizeof(buf), base, &b3), 0);
 }
 

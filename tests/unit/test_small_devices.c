@@ -11,6 +11,7 @@
 #include <keel/debugport.h>
 #include <keel/fwcfg.h>
 #include <keel/iobus.h>
+#include <keel/testdev.h>
 #include <keel/vkbc.h>
 #include <keel/vpci.h>
 #include <keel/vuart.h>
@@ -191,6 +192,63 @@ static void test_pci_empty_and_reset(void **state)
 	assert_non_null(strstr(fg.reason, "0xCF9"));
 }
 
+/* QEMU's pc-testdev as kvm-unit-tests uses it: the data register at every
+ * width and offset, the interrupt lines, the 64 KiB of MMIO; it registers
+ * beside the debug port 0xE9 (Keel leaves out QEMU's 0xE8 window). */
+static void test_testdev_ports_lines_and_memory(void **state)
+{
+	static uint8_t mem[TESTDEV_MMIO_SIZE];
+	struct testdev t;
+	struct debugport d;
+	iobus_init(&bus);
+	fake_guest_init(&fg);
+	debugport_init(&d, &fg.out, &fg.ev);
+	assert_int_equal(debugport_register(&d, &bus), 0);
+	memset(mem, 0xaa, sizeof(mem));
+	testdev_init(&t, fake_irq_line(&irq), mem);
+	assert_int_equal(testdev_register(&t, &bus), 0);
+	/* realmode's I/O tests: what is written at 0xe0 reads back, per width. */
+	iobus_write(&bus, 0xe0, 4, 0x12345678);
+	assert_int_equal(iobus_read(&bus, 0xe0, 4), 0x12345678);
+	assert_int_equal(iobus_read(&bus, 0xe0, 2), 0x5678);
+	assert_int_equal(iobus_read(&bus, 0xe0, 1), 0x78);
+	assert_int_equal(iobus_read(&bus, 0xe2, 2), 0x1234);
+	assert_int_equal(iobus_read(&bus, 0xe3, 1), 0x12);
+	iobus_write(&bus, 0xe1, 1, 0xab);
+	assert_int_equal(iobus_read(&bus, 0xe0, 4), 0x1234ab78);
+	iobus_write(&bus, 0xe2, 2, 0xbeef);
+	assert_int_equal(iobus_read(&bus, 0xe0, 4), 0xbeefab78);
+	/* Bytes past the register's end: dropped, and read as ones. */
+	iobus_write(&bus, 0xe3, 4, 0x99887766);
+	assert_int_equal(iobus_read(&bus, 0xe0, 4), 0x66efab78);
+	assert_int_equal(iobus_read(&bus, 0xe3, 2), 0xff66);
+	/* The flush port only counts. */
+	iobus_write(&bus, 0xe4, 4, 0x1000);
+	assert_int_equal(t.flushes, 1);
+	assert_int_equal(iobus_read(&bus, 0xe0, 4), 0x66efab78);
+	/* Interrupt lines: level follows the byte written, 0-23. */
+	iobus_write(&bus, 0x2000 + 14, 1, 1);
+	assert_int_equal(irq.level[14], 1);
+	iobus_write(&bus, 0x2000 + 14, 1, 0);
+	assert_int_equal(irq.level[14], 0);
+	assert_int_equal(irq.rises[14], 1);
+	iobus_write(&bus, 0x2000 + 23, 1, 0x80);
+	assert_int_equal(irq.level[23], 1);
+	assert_int_equal(t.levels[23], 1);
+	/* MMIO: zeroed at init, reads back what was written, any width. */
+	assert_int_equal(testdev_mmio_read(&t, 0, 8), 0);
+	testdev_mmio_write(&t, 0x10, 4, 0xdeadbeef);
+	testdev_mmio_write(&t, 0x14, 2, 0x1234);
+	assert_int_equal(testdev_mmio_read(&t, 0x10, 8), 0x1234deadbeefULL);
+	assert_int_equal(testdev_mmio_read(&t, 0x13, 1), 0xde);
+	testdev_mmio_write(&t, TESTDEV_MMIO_SIZE - 8, 8, 0x0102030405060708ULL);
+	assert_int_equal(testdev_mmio_read(&t, TESTDEV_MMIO_SIZE - 8, 8), 0x0102030405060708ULL);
+	/* Past the end: nothing written, zero read (the caller never asks). */
+	testdev_mmio_write(&t, TESTDEV_MMIO_SIZE - 4, 8, ~0ULL);
+	assert_int_equal(testdev_mmio_read(&t, TESTDEV_MMIO_SIZE - 4, 8), 0);
+	assert_int_equal(testdev_mmio_read(&t, TESTDEV_MMIO_SIZE - 4, 4), 0x01020304);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_fwcfg_signature_and_files),
 		cmocka_unit_test(test_debug_ports_and_exit),
 		cmocka_unit_test(test_pci_empty_and_reset),
+		cmocka_unit_test(test_testdev_ports_lines_and_memory),
 	};
 	return cmocka_run_group_tests_name("small devices", tests, NULL, NULL);
 }

@@ -1,0 +1,260 @@
+/*
+ * conform: hardware behaviours guests (and kvm-unit-tests) rely on, each a
+ * regression test of a Keel fix (docs/conformance.md). Selected by the
+ * command line, conform=NAME[+NAME...], run in this order:
+ *
+ *   misc       IA32_MISC_ENABLE: BTS/PEBS unavailable, the writable bits
+ *              read back, a reserved bit is #GP
+ *   rf         an injected #GP (MOV to CR4 of a bit Keel does not offer)
+ *              pushes EFLAGS with RF set, as a fault does
+ *   nmi        an NMI sent to itself inside its NMI handler waits for the
+ *              handler's IRET and is delivered right after it (not lost,
+ *              not nested, not late)
+ *   testdev    QEMU's pc-testdev (testdev:on): the data port, the MMIO
+ *              page at 0xFF000000, an interrupt line seen in the 8259A's IRR
+ *   step       single-stepping (EFLAGS.TF) over CPUID, which Keel completes
+ *              for the guest, traps right after CPUID, as on hardware
+ *   unclaimed  a load where no RAM or device answers reads all ones and a
+ *              store is dropped: above RAM, and at 0xFEE00000 once the
+ *              local APIC is globally disabled (IA32_APIC_BASE bit 11)
+ *
+ * Each prints "mb1test: conform NAME ok" or FAIL lines (check()).
+ */
+#include <keel/string.h>
+
+#include "mb1test.h"
+
+#define LAPIC 0xfee00000u
+#define LAPIC_SVR 0xf0
+#define LAPIC_ICR_LOW 0x300
+/* ICR: NMI delivery (100b), assert, destination shorthand "self". */
+#define ICR_SELF_NMI ((4u << 8) | (1u << 14) | (1u << 18))
+#define MSR_APIC_BASE 0x1b
+#define MSR_MISC_ENABLE 0x1a0
+#define EFLAGS_RF (1u << 16)
+
+volatile uint32_t conform_gp, conform_gp_eflags, conform_nmis, conform_nmi_nested, conform_dbs, conform_db_eip;
+
+/* #GP: count it, keep the EFLAGS image the CPU pushed, and skip the
+ * faulting instruction (every one this file provokes is 2 or 3 bytes long:
+ * conform_gp_skip says how many). NMI: count it; the first one sends a
+ * second to itself through the ICR and stays in the handler a while: the
+ * second must not arrive before the IRET. */
+volatile uint32_t conform_gp_skip = 2;
+__asm__(".text\n"
+	"conform_gp_stub:\n"
+	"	incl conform_gp\n"
+	"	addl $4, %esp\n" /* the error code */
+	"	pushl %eax\n"
+	"	movl 12(%esp), %eax\n" /* EFLAGS above EIP and CS */
+	"	movl %eax, conform_gp_eflags\n"
+	"	movl conform_gp_skip, %eax\n"
+	"	addl %eax, 4(%esp)\n"
+	"	popl %eax\n"
+	"	iret\n"
+	"conform_nmi_stub:\n"
+	"	pushl %eax\n"
+	"	incl conform_nmis\n"
+	"	cmpl $1, conform_nmis\n"
+	"	jne 2f\n"
+	"	movl $" "0x44400" ", 0xfee00300\n"
+	"	movl $200000, %eax\n"
+	"1:	cmpl $1, conform_nmis\n"
+	"	je 3f\n"
+	"	movl $1, conform_nmi_nested\n"
+	"3:	decl %eax\n"
+	"	jnz 1b\n"
+	"2:	popl %eax\n"
+	"	iret\n"
+	"conform_db_stub:\n" /* count, keep EIP, stop stepping (TF off in the image) */
+	"	incl conform_dbs\n"
+	"	pushl %eax\n"
+	"	movl 4(%esp), %eax\n"
+	"	movl %eax, conform_db_eip\n"
+	"	andl $~0x100, 12(%esp)\n"
+	"	popl %eax\n"
+	"	iret\n"
+	"conform_other_stub:\n"
+	"	cli\n"
+	"4:	hlt\n"
+	"	jmp 4b\n");
+extern char conform_gp_stub[], conform_nmi_stub[], conform_db_stub[], conform_other_stub[];
+
+static uint64_t idt[32];
+
+static uint64_t gate(void *handler)
+{
+	uint32_t off = (uint32_t)(uintptr_t)handler;
+	uint16_t cs;
+	__asm__ volatile("movw %%cs, %0" : "=r"(cs));
+	return (uint64_t)(off & 0xffff) | ((uint64_t)cs << 16) | (0x8e00ULL << 32) | ((uint64_t)(off >> 16) << 48);
+}
+
+static void idt_setup(void)
+{
+	for (unsigned v = 0; v < 32; v++)
+		idt[v] = gate(v == 1	? conform_db_stub
+			      : v == 2	? conform_nmi_stub
+			      : v == 13 ? conform_gp_stub
+					: conform_other_stub);
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+	__asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static uint32_t mmio_read32(uint32_t a) { return *(volatile uint32_t *)(uintptr_t)a; }
+static uint8_t mmio_read8(uint32_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
+static void mmio_write32(uint32_t a, uint32_t v) { *(volatile uint32_t *)(uintptr_t)a = v; }
+
+static void conform_misc(void)
+{
+	conform_gp = 0;
+	uint64_t orig = rdmsr(MSR_MISC_ENABLE);
+	say("mb1test: conform misc: IA32_MISC_ENABLE %#x:%08x\n", (unsigned)(orig >> 32), (unsigned)orig);
+	check(!conform_gp, "conform misc: RDMSR IA32_MISC_ENABLE raised #GP");
+	check((orig & (1u << 11)) && (orig & (1u << 12)), "conform misc: BTS/PEBS unavailable (bits 11, 12) not set");
+	/* The writable bits (0, 3, 16, 18, 22, 23, 34), the read-only ones kept. */
+	uint64_t want = (0x400c50809ULL & ~0x1880ULL) | (orig & 0x1880ULL);
+	wrmsr(MSR_MISC_ENABLE, want);
+	uint64_t got = rdmsr(MSR_MISC_ENABLE);
+	say("mb1test: conform misc: wrote %#x:%08x, read %#x:%08x\n", (unsigned)(want >> 32), (unsigned)want,
+	    (unsigned)(got >> 32), (unsigned)got);
+	check(!conform_gp && got == want, "conform misc: the writable bits do not read back");
+	wrmsr(MSR_MISC_ENABLE, orig | 2); /* bit 1 is reserved */
+	check(conform_gp == 1, "conform misc: a reserved bit did not raise #GP");
+	wrmsr(MSR_MISC_ENABLE, orig);
+	check(rdmsr(MSR_MISC_ENABLE) == orig, "conform misc: the original value did not come back");
+}
+
+static void conform_rf(void)
+{
+	/* CR4.VMXE (bit 13) is never offered: MOV to CR4 raises #GP. */
+	uint32_t cr4;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	conform_gp = 0;
+	conform_gp_skip = 3; /* mov %eax, %cr4 is 0f 22 e0 */
+	__asm__ volatile("mov %0, %%cr4" ::"a"(cr4 | (1u << 13)));
+	conform_gp_skip = 2;
+	say("mb1test: conform rf: #GP %u, pushed EFLAGS %#x\n", conform_gp, conform_gp_eflags);
+	check(conform_gp == 1, "conform rf: MOV to CR4.VMXE did not raise #GP");
+	check(conform_gp_eflags & EFLAGS_RF, "conform rf: the #GP's pushed EFLAGS lacks RF");
+}
+
+static void conform_nmi(void)
+{
+	mmio_write32(LAPIC + LAPIC_SVR, 0x1ff);
+	conform_nmis = 0;
+	conform_nmi_nested = 0;
+	mmio_write32(LAPIC + LAPIC_ICR_LOW, ICR_SELF_NMI);
+	/* No exit between the handler's IRET and this read: the second NMI
+	 * is there only if it was delivered as NMI blocking ended. */
+	uint32_t right_after = conform_nmis;
+	for (volatile unsigned i = 0; i < 100000; i++)
+		;
+	say("mb1test: conform nmi: %u NMI(s) right after the handler, %u later, nested %u\n", right_after,
+	    conform_nmis, conform_nmi_nested);
+	check(!conform_nmi_nested, "conform nmi: the second NMI arrived inside the handler");
+	check(right_after == 2, "conform nmi: the NMI sent inside the handler was not delivered at its IRET");
+}
+
+static void conform_step(void)
+{
+	/* POPF sets TF: the trap follows the instruction after it, CPUID. */
+	uint32_t after_cpuid;
+	conform_dbs = 0;
+	__asm__ volatile("pushfl\n\t"
+			 "orl $0x100, (%%esp)\n\t"
+			 "popfl\n\t"
+			 "cpuid\n\t"
+			 "1: nop\n\t"
+			 "nop\n\t"
+			 "movl $1b, %0"
+			 : "=r"(after_cpuid)
+			 : "a"(0), "c"(0)
+			 : "ebx", "edx", "memory");
+	say("mb1test: conform step: %u #DB, at EIP %#x (CPUID ends at %#x)\n", conform_dbs, conform_db_eip, after_cpuid);
+	check(conform_dbs == 1 && conform_db_eip == after_cpuid, "conform step: no single-step #DB right after CPUID");
+}
+
+static void conform_testdev(void)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(0x12345678u), "Nd"(0xe0));
+	uint16_t hi;
+	__asm__ volatile("inw %1, %0" : "=a"(hi) : "Nd"(0xe2));
+	check(hi == 0x1234, "conform testdev: port 0xe2 did not read back the upper half of 0xe0's");
+	mmio_write32(0xff000010, 0xcafef00d);
+	uint32_t m = mmio_read32(0xff000010);
+	check(m == 0xcafef00d, "conform testdev: the MMIO page at 0xff000000 did not read back");
+	/* Line 3 (COM2's, unused) into the 8259A, everything masked. */
+	outb(0x20, 0x11);
+	outb(0x21, 0x30);
+	outb(0x21, 0x04);
+	outb(0x21, 0x01);
+	outb(0x21, 0xff);
+	outb(0x2003, 1);
+	outb(0x20, 0x0a); /* OCW3: read IRR */
+	uint8_t irr = inb(0x20);
+	outb(0x2003, 0);
+	say("mb1test: conform testdev: port 0xe2 %#x, MMIO %#x, IRR with line 3 raised %#x\n", hi, m, irr);
+	check(irr & 8, "conform testdev: raising line 3 at port 0x2003 did not reach the 8259A");
+}
+
+static void conform_unclaimed(uint32_t ram_top)
+{
+	uint32_t above = ram_top + 0x100000; /* no RAM, no device there */
+	uint32_t v = mmio_read32(above);
+	mmio_write32(above, 0x12345678);
+	uint32_t again = mmio_read32(above);
+	uint8_t b = mmio_read8(above + 3);
+	say("mb1test: conform unclaimed: %#x reads %#x, after a write %#x, byte %#x\n", above, v, again, b);
+	check(v == 0xffffffffu && again == 0xffffffffu && b == 0xff, "conform unclaimed: above RAM is not all ones");
+	/* The local APIC globally off: its page is nobody's. */
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	wrmsr(MSR_APIC_BASE, base & ~(1ULL << 11));
+	uint32_t ver = mmio_read32(LAPIC + 0x30);
+	mmio_write32(LAPIC + 0xb0, 0);
+	say("mb1test: conform unclaimed: APIC off, 0xfee00030 reads %#x\n", ver);
+	check(ver == 0xffffffffu, "conform unclaimed: the disabled local APIC's page is not all ones");
+}
+
+void conform_test(const char *what, uint32_t ram_top)
+{
+	idt_setup();
+	static const char *const names[] = { "misc", "rf", "nmi", "step", "testdev", "unclaimed" };
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		int asked = 0;
+		for (const char *p = what; *p;) {
+			if (!strncmp(p, names[i], n) && (p[n] == '+' || p[n] == 0))
+				asked = 1;
+			while (*p && *p != '+')
+				p++;
+			if (*p == '+')
+				p++;
+		}
+		if (!asked)
+			continue;
+		unsigned before = mb1test_failures();
+		switch (i) {
+		case 0: conform_misc(); break;
+		case 1: conform_rf(); break;
+		case 2: conform_nmi(); break;
+		case 3: conform_step(); break;
+		case 4: conform_testdev(); break;
+		default: conform_unclaimed(ram_top); break;
+		}
+		if (mb1test_failures() == before)
+			say("mb1test: conform %s ok\n", names[i]);
+	}
+}
