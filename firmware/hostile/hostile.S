@@ -38,8 +38,7 @@
  *            then, forever, each action Keel logs for a guest: WRMSR
  *            IA32_APIC_BASE with another base, the hypercall-page MSR
  *            outside RAM, hvmloader's timeline mark again, an INIT IPI to
- *            its boot vCPU, cli; hlt woken by a self-NMI (reporting every
- *            1024 rounds)
+ *            its boot vCPU (reporting every 1024 rounds)
  *   pageperm at CPL 3 with IOPL 3 under 32-bit paging, REP INSB into a
  *            supervisor-only page, a read-only page (both must #PF with
  *            error code 7 and CR2) and a user page; ends through port 0xF4
@@ -663,11 +662,6 @@ logflood:
 	call puthex32
 	movl $msg_crlf, %esi
 	call puts32
-	/* NMIs go to logflood_nmi (vector 2's gate). */
-	movl $logflood_nmi, %eax
-	movw %ax, IDT_BASE + 2 * 8
-	shrl $16, %eax
-	movw %ax, IDT_BASE + 2 * 8 + 6
 	xorl %ebp, %ebp			/* rounds */
 1:	/* WRMSR IA32_APIC_BASE with another base (enabled, BSP): Keel keeps
 	 * the APIC where it is and says so. */
@@ -691,13 +685,11 @@ logflood:
 	movl %eax, APIC_ICR_HI
 	movl $0x4500, %eax		/* INIT, level assert, physical */
 	movl %eax, APIC_ICR_LO
-	/* cli; hlt woken by an NMI: the handler sends itself a second NMI
-	 * while NMIs are blocked, which stays pending until the HLT. */
-	movl $1, nmi_arm
-	movl $0x4400, %eax		/* NMI, level assert, physical, APIC id 0 */
-	movl %eax, APIC_ICR_LO
-	cli
-	hlt
+	/* No "cli; hlt woken by a self-NMI": an NMI the guest sends itself
+	 * is delivered at once, or right after the IRET of the NMI handler
+	 * it was sent from (the architecture, and Keel since it uses NMI
+	 * windows), never into a HLT that follows, so a lone vCPU cannot
+	 * wake itself from cli; hlt to do it again. */
 	incl %ebp
 	testl $1023, %ebp
 	jnz 1b
@@ -706,16 +698,6 @@ logflood:
 	call report
 	jmp 1b
 
-logflood_nmi:
-	incl nmi_count
-	cmpl $0, nmi_arm
-	je 1f
-	movl $0, nmi_arm
-	pushl %eax
-	movl $0x4400, %eax
-	movl %eax, APIC_ICR_LO
-	popl %eax
-1:	iret
 
 /* --- pageperm: CPL-3 string I/O into pages it may not write --------------------- */
 #define PP_PD 0x3000
@@ -1148,8 +1130,6 @@ idt_empty:
 rng:		.long 0
 resume_eip:	.long 0
 irq_count:	.long 0
-nmi_arm:	.long 0
-nmi_count:	.long 0
 exc_count:	.fill 100, 4, 0
 vmx_area:	.fill 16, 1, 0
 signature:	.fill 16, 1, 0
