@@ -99,7 +99,7 @@ $(BUILD)/mb1test/entry-aout.o: firmware/mb1test/entry.S
 	$(CC) -m32 -DAOUT_KLUDGE -c $< -o $@
 
 MB1TEST_OBJS := $(patsubst %.c,$(BUILD)/mb1test/%.o,$(MB1TEST_C))
-$(MB1TEST_OBJS): firmware/mb1test/mb1test.h loader/multiboot1.h
+$(MB1TEST_OBJS): firmware/mb1test/mb1test.h loader/multiboot1.h firmware/common/cmdline_arg.h
 MB1TEST_LD := $(CC) -m32 -nostdlib -static -no-pie -z noexecstack -z max-page-size=0x1000 \
 	-Wl,--build-id=none,--no-warn-rwx-segments -T firmware/mb1test/mb1test.ld
 
@@ -123,7 +123,7 @@ TEST_IMAGES += $(BUILD)/mb1test.elf $(BUILD)/mb1test-aout.bin $(BUILD)/mb1test-l
 
 # The slow tier's initramfs: keel-init (firmware/linux-init/init.c, x86-64
 # Linux, no libc) as /init, with /dev/console, in a newc cpio.
-$(BUILD)/linux/init: firmware/linux-init/init.c
+$(BUILD)/linux/init: firmware/linux-init/init.c firmware/linux-init/linux_sys.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -ffreestanding -O2 -fno-pic -no-pie -fno-stack-protector \
 		-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none -o $@ $<
@@ -144,7 +144,7 @@ $(BUILD)/regtest/%.o: firmware/regtest/%.S firmware/regtest/regfile.h
 	@mkdir -p $(dir $@)
 	$(CC) -m64 -Ifirmware/regtest -c $< -o $@
 
-$(BUILD)/regtest/%.o: firmware/regtest/%.c firmware/regtest/regfile.h
+$(BUILD)/regtest/%.o: firmware/regtest/%.c firmware/regtest/regfile.h firmware/common/cmdline_arg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(REGTEST_CFLAGS) -c $< -o $@
 
@@ -164,7 +164,7 @@ TEST_IMAGES += $(BUILD)/regtest.bin
 # The slow tier's register-state initramfs (tests/boot/slow/t-linux-regs.sh,
 # issue #14): keel-regcheck (firmware/linux-init/regcheck.c) as /init. Built
 # with -mgeneral-regs-only: only its asm touches XMM/YMM.
-$(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c
+$(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c firmware/linux-init/linux_sys.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -nostdlib -ffreestanding -O2 -fno-pic -no-pie -fno-stack-protector -mgeneral-regs-only \
 		-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wl,--build-id=none -o $@ $<

@@ -11,32 +11,9 @@
  * x86-64 Linux only; no libc (built with -static -nostdlib): the system
  * calls are made directly.
  */
-#define SYS_write 1
-#define SYS_ioctl 16
-#define SYS_sched_getaffinity 204
-#define TCSBRK 0x5409 /* with argument 1: wait until the output is sent (tcdrain) */
-#define SYS_uname 63
-#define SYS_ioperm 173
-#define SYS_exit 60
-#define EXIT_PORT 0xf4
+#include "linux_sys.h"
+
 #define EXIT_VALUE 0x2a /* keel-run then exits with (0x2a << 1) | 1 = 85 */
-
-static long syscall3(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-	return ret;
-}
-
-static unsigned long len(const char *s)
-{
-	unsigned long n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-static void say(const char *s) { syscall3(SYS_write, 1, (long)s, (long)len(s)); }
 
 static void say_number(unsigned long n)
 {
@@ -80,12 +57,6 @@ void _start(void)
 	say("keel-init: CPUs online: ");
 	say_number(online_cpus());
 	say("\n");
-	if (syscall3(SYS_ioperm, EXIT_PORT, 1, 1) == 0) {
-		say("keel-init: powering off through port 0xf4\n");
-		syscall3(SYS_ioctl, 1, TCSBRK, 1);
-		__asm__ volatile("outb %0, %1" ::"a"((unsigned char)EXIT_VALUE), "Nd"((unsigned short)EXIT_PORT));
-	}
-	say("keel-init: FAIL ioperm or port 0xf4 did not end the guest\n");
-	for (;;)
-		syscall3(SYS_exit, 1, 0, 0);
+	say("keel-init: powering off through port 0xf4\n");
+	end_guest("keel-init", EXIT_VALUE);
 }

@@ -18,36 +18,17 @@
  * x86-64 Linux only, no libc; built with -mgeneral-regs-only, so only the
  * asm below touches the vector registers.
  */
-#define SYS_write 1
-#define SYS_ioctl 16
-#define SYS_ioperm 173
-#define SYS_clock_gettime 228
-#define SYS_exit 60
+#include "linux_sys.h"
+
 #define CLOCK_MONOTONIC 1
-#define TCSBRK 0x5409
-#define EXIT_PORT 0xf4
 #define EXIT_PASS 0x2a
 #define EXIT_FAIL 0x7f
 
 typedef unsigned long u64;
 typedef unsigned int u32;
 
-static long syscall3(long nr, long a, long b, long c)
-{
-	long ret;
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-	return ret;
-}
 
-static unsigned long len(const char *s)
-{
-	unsigned long n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
 
-static void say(const char *s) { syscall3(SYS_write, 1, (long)s, (long)len(s)); }
 
 static void say_num(u64 n, int hex)
 {
@@ -65,16 +46,7 @@ static void say_num(u64 n, int hex)
 	say(buf + i);
 }
 
-static __attribute__((noreturn)) void finish(unsigned char code)
-{
-	if (syscall3(SYS_ioperm, EXIT_PORT, 1, 1) == 0) {
-		syscall3(SYS_ioctl, 1, 0x5409 /* TCSBRK: drain */, 1);
-		__asm__ volatile("outb %0, %1" ::"a"(code), "Nd"((unsigned short)EXIT_PORT));
-	}
-	say("keel-regcheck: FAIL ioperm or port 0xf4 did not end the guest\n");
-	for (;;)
-		syscall3(SYS_exit, 1, 0, 0);
-}
+static __attribute__((noreturn)) void finish(unsigned char code) { end_guest("keel-regcheck", code); }
 
 static u64 now_ns(void)
 {

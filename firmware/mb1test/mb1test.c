@@ -19,6 +19,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "../common/cmdline_arg.h"
+
 #include "mb1test.h"
 #include "multiboot1.h"
 
@@ -127,26 +129,6 @@ static void cmos_write(uint8_t idx, uint8_t v)
 	outb(CMOS_DATA, v);
 }
 
-/* The value of key=... in the command line ("" if absent). */
-static void arg(const char *cmdline, const char *key, char *out, unsigned outlen)
-{
-	size_t klen = strlen(key);
-	out[0] = 0;
-	for (const char *p = cmdline; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, key, klen) && p[klen] == '=') {
-			unsigned n = 0;
-			p += klen + 1;
-			while (*p && *p != ' ' && n + 1 < outlen)
-				out[n++] = *p++;
-			out[n] = 0;
-			return;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-}
 
 static void triple_fault(void)
 {
@@ -231,8 +213,8 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 		exit_with(FAIL_CODE);
 
 	char reset[16], code[8];
-	arg(cmdline, "reset", reset, sizeof(reset));
-	arg(cmdline, "exit", code, sizeof(code));
+	cmdline_arg(cmdline, "reset", reset, sizeof(reset));
+	cmdline_arg(cmdline, "exit", code, sizeof(code));
 	if (reset[0] && boot == 0) {
 		say("mb1test: resetting by %s\n", reset);
 		if (!strcmp(reset, "cf9"))
@@ -247,14 +229,14 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	if (reset[0])
 		say("mb1test: restarted after the reset\n");
 	char conform[64];
-	arg(cmdline, "conform", conform, sizeof(conform));
+	cmdline_arg(cmdline, "conform", conform, sizeof(conform));
 	if (conform[0]) {
 		conform_test(conform, (uint32_t)ram);
 		if (failures)
 			exit_with(FAIL_CODE);
 	}
 	char irq[24];
-	arg(cmdline, "irqtest", irq, sizeof(irq));
+	cmdline_arg(cmdline, "irqtest", irq, sizeof(irq));
 	if (irq[0]) {
 		irq_test(irq);
 		if (failures)

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/cmdline_arg.h"
 #include "regfile.h"
 
 #define COM1 0x3f8
@@ -181,26 +182,7 @@ static __attribute__((noreturn)) void exit_with(uint8_t code)
 
 static const char *cmdline = "";
 
-/* The value of key=... in the command line ("" if absent). */
-static void arg(const char *key, char *out, unsigned outlen)
-{
-	size_t klen = strlen(key);
-	out[0] = 0;
-	for (const char *p = cmdline; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, key, klen) && p[klen] == '=') {
-			unsigned n = 0;
-			p += klen + 1;
-			while (*p && *p != ' ' && n + 1 < outlen)
-				out[n++] = *p++;
-			out[n] = 0;
-			return;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-}
+static void arg(const char *key, char *out, unsigned outlen) { cmdline_arg(cmdline, key, out, outlen); }
 
 /* key=N (decimal, or hex with 0x) or def. */
 static uint64_t arg_num(const char *key, uint64_t def)
