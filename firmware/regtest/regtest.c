@@ -34,6 +34,7 @@
  */
 #include <keel/format.h>
 #include <keel/string.h>
+#include <x86/io.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -119,24 +120,8 @@ extern const char trampoline[], trampoline_end[];
 
 /* --- port I/O, COM1, exit ------------------------------------------------- */
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
-}
+/* CPUID into an array: EAX, EBX, ECX, EDX. */
+static inline void cpuid_regs(uint32_t leaf, uint32_t sub, uint32_t r[4]) { cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]); }
 
 static volatile int say_lock;
 
@@ -266,10 +251,7 @@ static void idt_load(void)
 
 /* --- control registers --------------------------------------------------------- */
 
-static inline uint64_t read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint64_t read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v)); }
-static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v)); }
+/* read_cr0/4 and write_cr0/4: <x86/io.h>. */
 
 /* --- the register check ----------------------------------------------------- */
 
@@ -569,15 +551,15 @@ void regtest_ap_main(unsigned cpu)
 static void probe(void)
 {
 	uint32_t r[4], r7[4] = { 0 }, rd[4] = { 0 };
-	cpuid(0, 0, r);
+	cpuid_regs(0, 0, r);
 	uint32_t max = r[0];
-	cpuid(1, 0, r);
+	cpuid_regs(1, 0, r);
 	int xsave = !!(r[2] & (1u << 26)), avx = !!(r[2] & (1u << 28));
 	if (max >= 7)
-		cpuid(7, 0, r7);
+		cpuid_regs(7, 0, r7);
 	int avx512f = !!(r7[1] & (1u << 16)), avx512bw = !!(r7[1] & (1u << 30));
 	if (xsave && max >= 0xd)
-		cpuid(0xd, 0, rd);
+		cpuid_regs(0xd, 0, rd);
 	uint64_t supported = (uint64_t)rd[3] << 32 | rd[0];
 	say("regs: cpuid: xsave %d avx %d avx512f %d avx512bw %d, leaf 0xd xcr0 bits %#lx\n", xsave, avx, avx512f,
 	    avx512bw, supported);
@@ -606,12 +588,12 @@ static void probe(void)
 	 * else Bochs's 50 MHz. */
 	tsc_khz = 0;
 	if (max >= 0x15) {
-		cpuid(0x15, 0, r);
+		cpuid_regs(0x15, 0, r);
 		if (r[0] && r[1] && r[2])
 			tsc_khz = (uint64_t)r[2] * r[1] / r[0] / 1000;
 	}
 	if (!tsc_khz && max >= 0x16) {
-		cpuid(0x16, 0, r);
+		cpuid_regs(0x16, 0, r);
 		tsc_khz = (uint64_t)(r[0] & 0xffff) * 1000;
 	}
 	if (!tsc_khz)
