@@ -117,6 +117,23 @@ void palloc_init(struct palloc *pa, uint8_t *bitmap, uint64_t limit_bytes)
 	memset(bitmap, 0xff, nr_bytes(pa));
 }
 
+void palloc_grow(struct palloc *pa, uint8_t *bitmap, uint64_t limit_bytes)
+{
+	uint64_t old_bytes = nr_bytes(pa), old_pages = pa->nr_pages;
+	uint64_t new_pages = limit_bytes / PAGE_SIZE;
+	if (new_pages <= old_pages)
+		return;
+	uint64_t new_bytes = (new_pages + 7) / 8;
+	memset(bitmap, 0xff, new_bytes);
+	memcpy(bitmap, pa->bitmap, old_bytes);
+	/* The old bitmap's last byte may hold bits past its limit that were
+	 * never written as "used": pages there are not RAM yet. */
+	if (old_pages % 8)
+		bitmap[old_bytes - 1] |= (uint8_t)(0xff << (old_pages % 8));
+	pa->bitmap = bitmap;
+	pa->nr_pages = new_pages;
+}
+
 void palloc_add_free(struct palloc *pa, uint64_t base, uint64_t len)
 {
 	if (len == 0)
@@ -175,6 +192,11 @@ static uint64_t search(const struct palloc *pa, uint64_t from, uint64_t npages, 
 
 uint64_t palloc_alloc(struct palloc *pa, uint64_t npages, uint64_t align_bytes)
 {
+	return palloc_alloc_below(pa, npages, align_bytes, UINT64_MAX);
+}
+
+uint64_t palloc_alloc_below(struct palloc *pa, uint64_t npages, uint64_t align_bytes, uint64_t limit_bytes)
+{
 	if (npages == 0 || npages > pa->free_pages)
 		return 0;
 	if (align_bytes & (align_bytes - 1))
@@ -182,7 +204,9 @@ uint64_t palloc_alloc(struct palloc *pa, uint64_t npages, uint64_t align_bytes)
 	uint64_t align = align_bytes > PAGE_SIZE ? align_bytes / PAGE_SIZE : 1;
 	pa->hint = find_free(pa, pa->hint); /* nothing below the hint is free */
 	uint64_t p = search(pa, pa->hint, npages, align);
-	if (!p)
+	/* First fit: the run found is the lowest there is, so if it does not
+	 * end below the limit no run does. */
+	if (!p || p + npages > limit_bytes / PAGE_SIZE)
 		return 0;
 	pa->free_pages -= mark(pa, p, p + npages, true);
 	if (p == pa->hint)

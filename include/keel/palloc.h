@@ -29,6 +29,13 @@ struct palloc {
 
 /* All pages start used; PALLOC_BITMAP_BYTES(limit_bytes) bytes of bitmap. */
 void palloc_init(struct palloc *pa, uint8_t *bitmap, uint64_t limit_bytes);
+/* Moves the allocator to a larger bitmap of PALLOC_BITMAP_BYTES(limit_bytes)
+ * bytes (not overlapping the old one): pages below the old limit keep their
+ * state, pages between the limits start used; add_free them next. The old
+ * bitmap is no longer used. A smaller or equal limit changes nothing. Keel
+ * starts with a bitmap for memory below 4 GiB and grows it once it has
+ * mapped the RAM above (arch/x86/mm.c). */
+void palloc_grow(struct palloc *pa, uint8_t *bitmap, uint64_t limit_bytes);
 /* Makes the whole pages inside [base, base+len) free, clipped at the limit.
  * Page 0 is never made free (address 0 means "no memory"). */
 void palloc_add_free(struct palloc *pa, uint64_t base, uint64_t len);
@@ -39,6 +46,9 @@ void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len);
  * marked used; 0 when no such run exists or align_bytes is not a power of
  * two. Page 0 is never handed out. */
 uint64_t palloc_alloc(struct palloc *pa, uint64_t npages, uint64_t align_bytes);
+/* palloc_alloc, but only a run that ends at or below limit_bytes (for
+ * structures a 32-bit field must point to); 0 if there is none. */
+uint64_t palloc_alloc_below(struct palloc *pa, uint64_t npages, uint64_t align_bytes, uint64_t limit_bytes);
 /* Frees npages pages at addr (npages 0: nothing to do, returns 0). Returns
  * -1 and changes nothing if addr is not page-aligned, the range starts at
  * page 0 or passes the limit, or any page in it is already free (a double

@@ -1,7 +1,8 @@
 /* The physical page allocator: never hands out reserved pages (checked
  * exhaustively on small maps), alignment up to 1 GiB, fragmentation,
  * exhaustion, double frees, limit clipping, speed on a 4 GiB map, and a
- * random alloc/free workload checked page by page against a model. */
+ * random alloc/free workload checked page by page against a model; growing
+ * the map past 4 GiB and allocations that must stay below a limit. */
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -354,6 +355,74 @@ static void test_random_against_model(void **state)
 	assert_int_equal(pa.double_frees, 0);
 }
 
+/* Keel starts with a 4 GiB bitmap and grows it once RAM above 4 GiB is
+ * mapped: what was allocated stays allocated, the new range starts used
+ * until added, and allocations then reach it. */
+static void test_grow_past_4g(void **state)
+{
+	static uint8_t grown[PALLOC_BITMAP_BYTES(16ULL << 30)];
+	struct palloc pa;
+	palloc_init(&pa, big_bitmap, 4ULL << 30);
+	palloc_add_free(&pa, 0x100000, 0xdff00000); /* RAM up to the hole at 3.5 GiB */
+	uint64_t low = palloc_alloc(&pa, 1, 4096);
+	assert_int_equal(low, 0x100000);
+	uint64_t free_before = palloc_free_bytes(&pa);
+
+	memset(grown, 0, sizeof(grown)); /* palloc_grow must not trust its contents */
+	palloc_grow(&pa, grown, 16ULL << 30);
+	assert_int_equal(pa.nr_pages, (16ULL << 30) / 4096);
+	assert_int_equal(palloc_free_bytes(&pa), free_before);
+	assert_false(palloc_page_is_free(&pa, 0x100000));
+	assert_true(palloc_page_is_free(&pa, 0x101000));
+	assert_false(palloc_page_is_free(&pa, 5ULL << 30)); /* not added yet */
+	assert_false(palloc_page_is_free(&pa, 0xe0000000)); /* the hole */
+
+	palloc_add_free(&pa, 4ULL << 30, 12ULL << 30);
+	assert_int_equal(palloc_free_bytes(&pa), free_before + (12ULL << 30));
+	/* A 1 GiB-aligned 4 GiB run exists only above 4 GiB. */
+	uint64_t big = palloc_alloc(&pa, (4ULL << 30) / 4096, 1ULL << 30);
+	assert_int_equal(big, 4ULL << 30);
+	/* Growing to a smaller limit changes nothing. */
+	palloc_grow(&pa, bitmap, LIMIT);
+	assert_ptr_equal(pa.bitmap, grown);
+	assert_int_equal(palloc_try_free(&pa, big, (4ULL << 30) / 4096), 0);
+	assert_int_equal(palloc_largest_free_run(&pa, 1ULL << 30), 12ULL << 30);
+}
+
+/* A limit that is not a byte boundary of the old bitmap: the bits past
+ * the old limit in its last byte must read as used after growing. */
+static void test_grow_from_odd_limit(void **state)
+{
+	static uint8_t small[PALLOC_BITMAP_BYTES(0x3000)], larger[PALLOC_BITMAP_BYTES(0x40000)];
+	struct palloc pa;
+	palloc_init(&pa, small, 0x3000);
+	palloc_add_free(&pa, 0, 0x3000);
+	small[0] &= 0x07; /* garbage past the limit: bits 3-7 clear */
+	palloc_grow(&pa, larger, 0x40000);
+	for (uint64_t a = 0x3000; a < 0x40000; a += 0x1000)
+		assert_false(palloc_page_is_free(&pa, a));
+	assert_true(palloc_page_is_free(&pa, 0x1000));
+	assert_int_equal(palloc_free_bytes(&pa), 0x2000);
+}
+
+static void test_alloc_below_limit(void **state)
+{
+	struct palloc pa;
+	setup_map(&pa);
+	/* The lowest free run is 0x100000.. (reserved first MiB), so a limit
+	 * below it finds nothing and leaves everything free. */
+	uint64_t free_before = palloc_free_bytes(&pa);
+	assert_int_equal(palloc_alloc_below(&pa, 1, 4096, 0x100000), 0);
+	assert_int_equal(palloc_free_bytes(&pa), free_before);
+	/* 4 KiB below 2 MiB: the first free page. */
+	assert_int_equal(palloc_alloc_below(&pa, 1, 4096, 0x200000), 0x100000);
+	/* A run that would end past the limit is refused. */
+	assert_int_equal(palloc_alloc_below(&pa, 256, 4096, 0x200000), 0);
+	assert_int_equal(palloc_alloc_below(&pa, 255, 4096, 0x200000), 0x101000);
+	assert_int_equal(palloc_alloc_below(&pa, 1, 4096, 0x200000), 0);
+	assert_int_equal(palloc_alloc_below(&pa, 1, 4096, UINT64_MAX), 0x206000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +434,9 @@ int main(void)
 		cmocka_unit_test(test_overlaps_and_limit),
 		cmocka_unit_test(test_large_alignment_is_fast),
 		cmocka_unit_test(test_random_against_model),
+		cmocka_unit_test(test_grow_past_4g),
+		cmocka_unit_test(test_grow_from_odd_limit),
+		cmocka_unit_test(test_alloc_below_limit),
 	};
 	return cmocka_run_group_tests_name("palloc", tests, NULL, NULL);
 }
