@@ -90,7 +90,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
 	print_memory_and_modules(&bootinfo);
 	uint64_t free = mm_init(&bootinfo);
-	kprintf("keel: allocator: %lu MiB free for guests and Keel\n", free >> 20);
+	kprintf("keel: allocator: %lu MiB free for guests and Keel (RAM up to %#lx, %lu MiB above 4 GiB)\n",
+		free >> 20, mm_ram_top(), mm_ram_above_4g() >> 20);
 
 	tsc_init();
 	host_rtc_read(&keel_boot_time);

@@ -1,5 +1,6 @@
 /* Keel's physical memory: the global page allocator (arch/x86/mm.c) over
- * the pure bitmap allocator (lib/palloc.c). Physical == virtual below 4 GiB. */
+ * the pure bitmap allocator (lib/palloc.c). Physical == virtual for all of
+ * RAM: boot.S maps the first 4 GiB, mm_init the rest (lib/direct_map.c). */
 #ifndef KEEL_MM_H
 #define KEEL_MM_H
 
@@ -7,12 +8,21 @@
 
 struct bootinfo;
 
-/* Feeds the allocator from the memory map, reserving Keel's image, the boot
- * information, the modules and the first 1 MiB. Returns usable bytes. */
+/* Feeds the allocator from the memory map (cleaned up by lib/physmem.c,
+ * which names what it had to repair), reserving Keel's image, the boot
+ * information, the modules and the first 1 MiB; maps and adds the RAM
+ * above 4 GiB. Returns usable bytes. */
 uint64_t mm_init(const struct bootinfo *bi);
+/* The end of the highest usable RAM range (0 before mm_init). */
+uint64_t mm_ram_top(void);
+/* Usable RAM at or above 4 GiB, in bytes, as the allocator got it. */
+uint64_t mm_ram_above_4g(void);
 /* Zeroed pages; NULL when memory is exhausted. */
 void *page_alloc(uint64_t npages);
 void *page_alloc_aligned(uint64_t npages, uint64_t align_bytes);
+/* Zeroed pages that end at or below limit (for what a 32-bit field must
+ * point to); NULL if there are none. */
+void *page_alloc_below(uint64_t npages, uint64_t limit);
 void page_free(void *p, uint64_t npages);
 uint64_t mm_free_bytes(void);
 uint64_t mm_largest_free_run(uint64_t align_bytes);
