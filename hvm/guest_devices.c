@@ -19,7 +19,7 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	struct irq_line irq = virq_line(&g->irq_router);
 	vpit_init(&g->pit, &g->clock, irq);
 	vrtc_init(&g->rtc, &g->clock, irq, boot_time);
-	vrtc_set_memory(&g->rtc, g->ram_size, 0);
+	vrtc_set_memory(&g->rtc, g->ram.below_4g, g->ram.above_4g);
 	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
 	vkbc_init(&g->kbc, irq, &g->events);
 	/* A guest booted from a kernel has no disk: no ATA device at all. */

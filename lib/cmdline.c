@@ -199,7 +199,7 @@ static void guest_item(struct guest_config *g, int key, struct slice v)
 		if (!parse_size(v, &n))
 			guest_error(g, "mem:%.*s is not a size (e.g. 32M, 1G)", vl, v.p);
 		else if (n < GUEST_MEM_MIN || n > GUEST_MEM_MAX)
-			guest_error(g, "mem:%.*s is out of range (8M to 3G)", vl, v.p);
+			guest_error(g, "mem:%.*s is out of range (8M to 1024G)", vl, v.p);
 		else if (n % MiB(2))
 			guest_error(g, "mem:%.*s is not a multiple of 2 MiB", vl, v.p); /* guest RAM comes in 2 MiB chunks */
 		else

@@ -15,7 +15,8 @@ struct e820_entry {
 } __attribute__((packed));
 
 /* Fills at most max entries; returns how many, or 0 if the input makes no
- * sense (RAM below 1 MiB + the BIOS, BIOS not ending at 1 MiB, RAM above
+ * sense (RAM below 1 MiB + the BIOS, RAM below 4 GiB reaching into the MMIO
+ * hole at HVMLOADER_LOW_RAM_LIMIT, BIOS not ending at 1 MiB, RAM above
  * 4 GiB reaching past the 52-bit physical address space...). The last
  * acpi_bytes of RAM below 4 GiB (a multiple of 4 KiB, may be 0) hold the
  * ACPI tables and are listed as E820_ACPI. */

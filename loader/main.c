@@ -105,7 +105,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	memcpy(name, si->guest_name, sizeof(si->guest_name));
 	name[sizeof(si->guest_name)] = 0;
 	print("hvmloader: Keel hvmloader %s, guest %s, %u MiB RAM, %u vCPU(s)\n", LOADER_VERSION, name,
-	      (unsigned)(si->ram_below_4g >> 20), si->nr_vcpus);
+	      (unsigned)((si->ram_below_4g + si->ram_above_4g) >> 20), si->nr_vcpus);
 	keel_hypercall(KEEL_HC_TIMELINE_MARK, KEEL_MARK_LOADER_START);
 
 	if (si->kernel_size) {

@@ -16,9 +16,9 @@ int start_info_check(uint32_t magic, const struct hvmloader_start_info *si, uint
 			  si->version, si->size, HVMLOADER_START_VERSION);
 		return -1;
 	}
-	if (si->ram_below_4g > 0x100000000ULL) {
-		ksnprintf(err, errlen, "RAM below 4 GiB given as %#llx bytes, more than 4 GiB",
-			  (unsigned long long)si->ram_below_4g);
+	if (si->ram_below_4g > HVMLOADER_LOW_RAM_LIMIT) {
+		ksnprintf(err, errlen, "RAM below 4 GiB given as %#llx bytes, past the MMIO hole at %#x",
+			  (unsigned long long)si->ram_below_4g, HVMLOADER_LOW_RAM_LIMIT);
 		return -1;
 	}
 	/* A directly booted kernel has no SeaBIOS; direct_boot() checks where

@@ -36,28 +36,32 @@ static struct guest guest_storage[MAX_GUESTS_RUNNING];
 
 void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len)
 {
-	if (gpa >= g->ram_size || len > g->ram_size - gpa || !g->ram_chunks)
+	uint64_t ram_off;
+	if (!g->ram_chunks || !guest_ram_offset(&g->ram, gpa, len ? len : 1, &ram_off))
 		return NULL;
-	uint64_t chunk = gpa / GUEST_CHUNK_SIZE, off = gpa % GUEST_CHUNK_SIZE;
+	uint64_t chunk = ram_off / GUEST_CHUNK_SIZE, off = ram_off % GUEST_CHUNK_SIZE;
 	if (len > GUEST_CHUNK_SIZE - off)
 		return NULL; /* crosses a chunk: callers copy piecewise */
 	return (uint8_t *)g->ram_chunks[chunk] + off;
 }
 
+/* Chunks never straddle the hole (both parts are whole chunks), so a copy
+ * goes piece by piece, each piece inside one chunk and checked on its own. */
 static bool guest_copy(struct guest *g, uint64_t gpa, void *buf, uint64_t len, bool to_guest)
 {
 	uint8_t *b = buf;
-	if (gpa >= g->ram_size || len > g->ram_size - gpa)
+	uint64_t ram_off;
+	if (len && !guest_ram_offset(&g->ram, gpa, len, &ram_off))
 		return false;
 	while (len) {
-		uint64_t off = gpa % GUEST_CHUNK_SIZE;
+		uint64_t off = ram_off % GUEST_CHUNK_SIZE;
 		uint64_t n = MIN(len, GUEST_CHUNK_SIZE - off);
-		uint8_t *p = (uint8_t *)g->ram_chunks[gpa / GUEST_CHUNK_SIZE] + off;
+		uint8_t *p = (uint8_t *)g->ram_chunks[ram_off / GUEST_CHUNK_SIZE] + off;
 		if (to_guest)
 			memcpy(p, b, n);
 		else
 			memcpy(b, p, n);
-		gpa += n;
+		ram_off += n;
 		b += n;
 		len -= n;
 	}
@@ -103,11 +107,40 @@ static void guest_free_memory(struct guest *g)
 	}
 }
 
+/* Backs the guest-physical range [gpa, gpa+size) (whole 2 MiB chunks) with
+ * the largest host blocks the allocator has: 1 GiB where gpa is 1 GiB-
+ * aligned and that much is left (one EPT leaf when the CPU has 1 GiB EPT
+ * pages), else 2 MiB (a 2 MiB leaf). */
+static int guest_alloc_range(struct guest *g, uint64_t gpa, uint64_t size)
+{
+	while (size) {
+		uint64_t n = GiB(1);
+		void *p = NULL;
+		if (gpa % GiB(1) == 0 && size >= GiB(1))
+			p = page_alloc_aligned(n / PAGE_SIZE, GiB(1));
+		if (!p) {
+			n = GUEST_CHUNK_SIZE;
+			p = page_alloc_aligned(n / PAGE_SIZE, GUEST_CHUNK_SIZE);
+		}
+		if (!p)
+			return -1;
+		for (uint64_t i = 0; i < n; i += GUEST_CHUNK_SIZE)
+			g->ram_chunks[g->nr_chunks++] = (uint8_t *)p + i;
+		if (ept_map_range(&g->ept, gpa, virt_to_phys(p), n, EPT_READ | EPT_WRITE | EPT_EXEC) < 0)
+			return -1;
+		gpa += n;
+		size -= n;
+	}
+	return 0;
+}
+
 static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 {
 	g->ram_size = bytes;
-	g->nr_chunks = (unsigned)(bytes / GUEST_CHUNK_SIZE);
-	g->chunk_array_pages = (unsigned)(ALIGN_UP(g->nr_chunks * sizeof(void *), PAGE_SIZE) / PAGE_SIZE);
+	g->ram = guest_ram_split(bytes);
+	g->nr_chunks = 0; /* counts the chunks allocated, so a failure frees only those */
+	uint64_t chunks = bytes / GUEST_CHUNK_SIZE;
+	g->chunk_array_pages = (unsigned)(ALIGN_UP(chunks * sizeof(void *), PAGE_SIZE) / PAGE_SIZE);
 	g->ram_chunks = page_alloc(g->chunk_array_pages);
 	if (!g->ram_chunks)
 		return -1;
@@ -115,19 +148,13 @@ static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 	g->ept.free_table = ept_free_table;
 	g->ept.ctx = g;
 	g->ept.allow_2m = vcpu_arch_large_pages();
-	g->ept.allow_1g = false;
+	g->ept.allow_1g = vcpu_arch_huge_pages();
 	if (ept_init(&g->ept) < 0)
 		return -1;
-	for (unsigned i = 0; i < g->nr_chunks; i++) {
-		g->ram_chunks[i] = page_alloc_aligned(GUEST_CHUNK_SIZE / PAGE_SIZE, GUEST_CHUNK_SIZE);
-		if (!g->ram_chunks[i]) {
-			g->nr_chunks = i; /* free only what we got */
-			return -1;
-		}
-		if (ept_map_range(&g->ept, (uint64_t)i * GUEST_CHUNK_SIZE, virt_to_phys(g->ram_chunks[i]),
-				  GUEST_CHUNK_SIZE, EPT_READ | EPT_WRITE | EPT_EXEC) < 0)
-			return -1;
-	}
+	if (guest_alloc_range(g, 0, g->ram.below_4g) < 0)
+		return -1;
+	if (g->ram.above_4g && guest_alloc_range(g, HVMLOADER_HIGH_RAM_BASE, g->ram.above_4g) < 0)
+		return -1;
 	return 0;
 }
 
@@ -372,8 +399,8 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 	si.version = HVMLOADER_START_VERSION;
 	si.size = sizeof(si);
 	si.nr_vcpus = g->nr_vcpus;
-	si.ram_below_4g = g->ram_size;
-	si.ram_above_4g = 0;
+	si.ram_below_4g = g->ram.below_4g;
+	si.ram_above_4g = g->ram.above_4g;
 	si.firmware_paddr = bios ? GUEST_FIRMWARE_GPA : 0;
 	si.firmware_size = bsize;
 	kstrlcpy(si.guest_name, g->name, sizeof(si.guest_name));

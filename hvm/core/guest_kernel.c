@@ -28,14 +28,16 @@ int guest_stage_kernel(struct guest *g, const struct boot_module *kernel, const 
 	}
 	/* Ramdisk at the top of RAM, kernel right below it, both
 	 * page-aligned, both above the staging address. */
-	if (ksize + rsize + 2 * PAGE_SIZE > g->ram_size - HVMLOADER_STAGING_ADDR) {
+	/* Below 4 GiB: hvmloader and the kernel run with paging off. */
+	uint64_t top = g->ram.below_4g;
+	if (ksize + rsize + 2 * PAGE_SIZE > top - HVMLOADER_STAGING_ADDR) {
 		pr_err("guest %s: kernel '%s' (%lu KiB)%s%s%s do not fit in %lu MiB of RAM above %u MiB; give the guest "
 		       "more memory (mem:)\n",
 		       g->name, kernel->name, ksize >> 10, ramdisk ? " and ramdisk '" : "", ramdisk ? ramdisk->name : "",
-		       ramdisk ? "'" : "", g->ram_size >> 20, HVMLOADER_STAGING_ADDR >> 20);
+		       ramdisk ? "'" : "", top >> 20, HVMLOADER_STAGING_ADDR >> 20);
 		return -1;
 	}
-	uint64_t rstart = ALIGN_DOWN(g->ram_size - rsize, PAGE_SIZE);
+	uint64_t rstart = ALIGN_DOWN(top - rsize, PAGE_SIZE);
 	uint64_t kstart = ALIGN_DOWN(rstart - ksize, PAGE_SIZE);
 	if (rsize && !guest_write_phys(g, rstart, phys_to_virt(ramdisk->start), rsize))
 		return -1;

@@ -217,7 +217,7 @@ bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_acti
 		}
 	}
 	/* Guest RAM is mapped RWX: this violation is outside it. */
-	if (gpa >= v->guest->ram_size && unclaimed.present(v)) {
+	if (!guest_gpa_is_ram(&v->guest->ram, gpa) && unclaimed.present(v)) {
 		*act = emulate(v, &unclaimed, gpa, qual);
 		return true;
 	}

@@ -29,6 +29,7 @@
 #include "vmx.h"
 
 bool vcpu_arch_large_pages(void) { return vmx_caps.ept_2m; }
+bool vcpu_arch_huge_pages(void) { return vmx_caps.ept_1g; }
 
 int guest_arch_create(struct guest *g)
 {

@@ -34,8 +34,11 @@
  *   ramdisk:MODULE     needs kernel:; the multiboot1 module (its string is
  *                      MODULE) or Linux's initrd
  *   mem:SIZE           RAM: a decimal number with an optional suffix K, M or
- *                      G (no suffix = M); 8 MiB to 3 GiB in whole 2 MiB
- *                      (default 32M)
+ *                      G (no suffix = M); 8 MiB to 1024 GiB in whole 2 MiB
+ *                      (default 32M). Up to 3.5 GiB sits below 4 GiB, the
+ *                      rest from 4 GiB on (docs/boot-flow.md); the host must
+ *                      have that much free, or the guest is not started
+ *                      and Keel says how much there is
  *   vcpus:N            1-8 (default 1)
  *   on_reset:restart|stop   what a reset request from the guest does
  *                      (port 0xCF9 RST_CPU, 8042 command 0xFE, port 0x92
@@ -69,7 +72,7 @@
  * Errors never stop the parse. A bad global word is recorded in errors[]
  * and skipped. A bad guest spec is still stored in guests[], in order, with
  * valid = false and the first problem in error[], which names the key and
- * value ("mem:5G is out of range (8M to 3G)") but not the guest: print it
+ * value ("mem:2000G is out of range (8M to 1024G)") but not the guest: print it
  * as "guest <name>: <error>" (name is the given one if it was valid, else
  * the default). Other guests are unaffected. A 17th guest= is an error in
  * errors[] and is not stored.
@@ -84,7 +87,9 @@
 #define CONFIG_MAX_TRACE 4096
 #define CONFIG_MAX_CPUS 64
 #define GUEST_MEM_MIN MiB(8)
-#define GUEST_MEM_MAX GiB(3)
+/* RAM beyond 3.5 GiB goes above 4 GiB (guest_ram.h); 1 TiB is what the
+ * CMOS registers 0x5B-0x5D (64 KiB units, 24 bits) can describe above it. */
+#define GUEST_MEM_MAX GiB(1024)
 #define GUEST_MEM_DEFAULT MiB(32)
 #define GUEST_MAX_VCPUS 8
 

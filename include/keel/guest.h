@@ -5,6 +5,7 @@
 #include <keel/config.h>
 #include <keel/debugport.h>
 #include <keel/ept.h>
+#include <keel/guest_ram.h>
 #include <keel/fwcfg.h>
 #include <keel/guest_events.h>
 #include <keel/guest_log.h>
@@ -75,8 +76,12 @@ struct guest {
 	enum guest_state state;
 	const struct guest_config *cfg;
 
-	/* RAM [0, ram_size) is made of 2 MiB host chunks. */
+	/* ram_size bytes of RAM, placed in the guest-physical space as ram
+	 * says (guest_ram.h); ram_chunks[i] backs RAM offset i * 2 MiB.
+	 * Consecutive chunks are often one larger host block (1 GiB where
+	 * the allocator had one), each chunk is freed on its own. */
 	uint64_t ram_size;
+	struct guest_ram_layout ram;
 	void **ram_chunks;
 	unsigned chunk_array_pages;
 	unsigned nr_chunks;

@@ -27,6 +27,11 @@
  *    boot information, and enters it; it trusts none of these fields and
  *    checks each against RAM before use.
  *
+ * Guest RAM (both paths): ram_below_4g bytes from guest-physical 0, at most
+ * HVMLOADER_LOW_RAM_LIMIT, so that 0xE0000000-0xFFFFFFFF stays free for
+ * PCI BARs and the APICs like on a PC; whatever does not fit there,
+ * ram_above_4g bytes, starts at 4 GiB. Keel fills the low part first.
+ *
  * Shared by Keel (64-bit) and hvmloader (32-bit): fixed-width fields only.
  */
 #ifndef KEEL_HVMLOADER_ABI_H
@@ -42,6 +47,9 @@
 #define HVMLOADER_START_INFO_ADDR 0x001ff000u
 #define HVMLOADER_CMDLINE_ADDR 0x001ff800u
 #define HVMLOADER_CMDLINE_MAX 0x800u
+/* RAM below 4 GiB ends at or below this; the hole above it is for MMIO. */
+#define HVMLOADER_LOW_RAM_LIMIT 0xe0000000u
+#define HVMLOADER_HIGH_RAM_BASE 0x100000000ull
 /* Where images are staged: SeaBIOS here; kernel and ramdisk at or above. */
 #define HVMLOADER_STAGING_ADDR 0x00200000u
 

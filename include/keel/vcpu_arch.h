@@ -50,5 +50,7 @@ __noreturn void vcpu_arch_enter(struct vcpu *v);
 bool vcpu_interrupt_ready(struct vcpu *v);
 /* Whether the back end maps guest RAM with 2 MiB pages where it can. */
 bool vcpu_arch_large_pages(void);
+/* Whether it can map guest RAM with 1 GiB pages too. */
+bool vcpu_arch_huge_pages(void);
 
 #endif

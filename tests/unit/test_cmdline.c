@@ -134,7 +134,8 @@ static void test_sizes(void **state)
 	} ok[] = { { "8", 8ULL << 20 },	      { "8M", 8ULL << 20 },	{ "8m", 8ULL << 20 },
 		   { "8192K", 8ULL << 20 },   { "8192k", 8ULL << 20 },	{ "3G", 3ULL << 30 },
 		   { "3g", 3ULL << 30 },      { "3072M", 3ULL << 30 },	{ "1G", 1ULL << 30 },
-		   { "0010M", 10ULL << 20 },  { "3145728K", 3ULL << 30 } };
+		   { "0010M", 10ULL << 20 },  { "3145728K", 3ULL << 30 }, { "5G", 5ULL << 30 },
+		   { "3586M", 3586ULL << 20 }, { "1024G", 1024ULL << 30 } };
 	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		char line[64];
 		snprintf(line, sizeof(line), "guest=disk:d,mem:%s", ok[i].mem);
@@ -177,11 +178,11 @@ static void test_guest_errors(void **state)
 	expect_guest_error("guest=disk:x,mem:32MB", 0, "g0", "mem:32MB is not a size");
 	expect_guest_error("guest=disk:x,mem:-8M", 0, "g0", "mem:-8M is not a size");
 	expect_guest_error("guest=disk:x,mem:32T", 0, "g0", "mem:32T is not a size");
-	expect_guest_error("guest=disk:x,mem:4M", 0, "g0", "mem:4M is out of range (8M to 3G)");
+	expect_guest_error("guest=disk:x,mem:4M", 0, "g0", "mem:4M is out of range (8M to 1024G)");
 	expect_guest_error("guest=disk:x,mem:8190K", 0, "g0", "mem:8190K is out of range");
 	expect_guest_error("guest=disk:x,mem:0", 0, "g0", "mem:0 is out of range");
-	expect_guest_error("guest=disk:x,mem:3073M", 0, "g0", "mem:3073M is out of range");
-	expect_guest_error("guest=disk:x,mem:5G", 0, "g0", "mem:5G is out of range");
+	expect_guest_error("guest=disk:x,mem:1025G", 0, "g0", "mem:1025G is out of range");
+	expect_guest_error("guest=disk:x,mem:1048578M", 0, "g0", "mem:1048578M is out of range");
 	expect_guest_error("guest=disk:x,mem:99999999999999999999999M", 0, "g0", "is not a size");
 	expect_guest_error("guest=disk:x,mem:18014398509481984G", 0, "g0", "is not a size"); /* 2^54 G overflows */
 	expect_guest_error("guest=disk:x,mem:33M", 0, "g0", "mem:33M is not a multiple of 2 MiB");

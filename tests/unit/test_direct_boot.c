@@ -379,6 +379,41 @@ static void test_linux_zero_page(void **state)
 
 /* hvmloader's start-info check takes a kernel instead of SeaBIOS: no
  * firmware image then, and never both. */
+/* A guest with RAM above 4 GiB: mem_upper is the RAM from 1 MiB up to the
+ * hole (the multiboot1 definition: up to the first hole), and the map and
+ * Linux's E820 table carry the entry at 4 GiB. */
+static void test_ram_above_4g_in_boot_info(void **state)
+{
+	static uint8_t buf[4096], zp[LINUX_ZERO_PAGE_SIZE];
+	struct e820_entry e[5];
+	unsigned n = e820_build(e, 5, 0xe0000000, 3ULL << 30, 0xa0000, 0);
+	assert_int_equal(n, 4);
+	struct mb1_boot b = { e, n, "k.elf", "", 0, 0, NULL, "Keel hvmloader" };
+	assert_true(mb1_info_build(buf, sizeof(buf), 0x10000, &b) > 0);
+	struct mb1_info info;
+	memcpy(&info, buf, sizeof(info));
+	assert_int_equal(info.mem_upper, (0xe0000000 - 0x100000) >> 10);
+	struct mb1_mmap_entry me;
+	memcpy(&me, buf + (info.mmap_addr - 0x10000) + 24 * 3, sizeof(me));
+	assert_int_equal(me.size, 20);
+	assert_int_equal(me.addr, 1ULL << 32);
+	assert_int_equal(me.len, 3ULL << 30);
+	assert_int_equal(me.type, E820_RAM);
+
+	struct linux_kernel k;
+	uint32_t len = make_bzimage();
+	assert_int_equal(linux_parse(img, len, &k, err, sizeof(err)), 0);
+	struct linux_boot lb = { e, n, 0x11000, 0, 0 };
+	assert_int_equal(linux_zero_page_build(zp, img, &k, &lb), 0);
+	assert_int_equal(zp[LX_E820_ENTRIES], 4);
+	assert_memory_equal(zp + LX_E820_TABLE + 20 * 3, &e[3], 20);
+	uint64_t start, size;
+	memcpy(&start, zp + LX_E820_TABLE + 60, 8);
+	memcpy(&size, zp + LX_E820_TABLE + 68, 8);
+	assert_int_equal(start, 1ULL << 32);
+	assert_int_equal(size, 3ULL << 30);
+}
+
 static void test_start_info_kernel(void **state)
 {
 	struct hvmloader_start_info si;
@@ -406,7 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind),          cmocka_unit_test(test_mb1_elf),
 		cmocka_unit_test(test_mb1_aout),      cmocka_unit_test(test_mb1_info),
-		cmocka_unit_test(test_start_info_kernel),
+		cmocka_unit_test(test_start_info_kernel), cmocka_unit_test(test_ram_above_4g_in_boot_info),
 		cmocka_unit_test(test_linux_header),  cmocka_unit_test(test_linux_zero_page),
 	};
 	return cmocka_run_group_tests_name("direct_boot", tests, NULL, NULL);

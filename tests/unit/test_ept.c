@@ -494,6 +494,55 @@ static void test_walk_multi_range(void **state)
 	done(&e);
 }
 
+/* A guest with 6 GiB of RAM as Keel lays it out (guest_ram.h): 3.5 GiB
+ * below the hole, 2.5 GiB from 4 GiB, backed by host blocks above 4 GiB
+ * (1 GiB blocks where the allocator had them, 2 MiB chunks elsewhere).
+ * Each block becomes the largest leaves its alignment allows, the hole
+ * stays unmapped, and the translations above 4 GiB land where the blocks
+ * are. */
+static void test_guest_ram_above_4g(void **state)
+{
+	struct ept e;
+	uint64_t leaves[4];
+	new_ept(&e, true, true);
+	/* below the hole: three 1 GiB blocks at host 8, 9, 10 GiB, then
+	 * 256 2 MiB chunks from host 0x2c0000000 */
+	for (uint64_t i = 0; i < 3; i++)
+		assert_int_equal(ept_map_range(&e, i << 30, (8 + i) << 30, 1ULL << 30, EPT_RWX), 0);
+	for (uint64_t c = 0; c < 256; c++)
+		assert_int_equal(ept_map_range(&e, (3ULL << 30) + c * 0x200000, 0x2c0000000ULL + c * 0x200000,
+					       0x200000, EPT_RWX), 0);
+	/* at 4 GiB: two 1 GiB blocks at host 16 and 12 GiB, then 512 MiB of
+	 * 2 MiB chunks at host 5 GiB */
+	assert_int_equal(ept_map_range(&e, 4ULL << 30, 16ULL << 30, 1ULL << 30, EPT_RWX), 0);
+	assert_int_equal(ept_map_range(&e, 5ULL << 30, 12ULL << 30, 1ULL << 30, EPT_RWX), 0);
+	assert_int_equal(ept_map_range(&e, 6ULL << 30, 5ULL << 30, 512ULL << 20, EPT_RWX), 0);
+
+	check(&e, 0, 8ULL << 30, 3);
+	check(&e, (2ULL << 30) + 0x1234000, (10ULL << 30) + 0x1234000, 3);
+	check(&e, 0xdfe00000, 0x2c0000000ULL + 0x1fe00000, 2);
+	assert_false(mapped(&e, 0xe0000000));
+	assert_false(mapped(&e, 0xfee00000));
+	assert_false(mapped(&e, 0xfffff000));
+	check(&e, 4ULL << 30, 16ULL << 30, 3);
+	check(&e, (5ULL << 30) + 0x3ff000, (12ULL << 30) + 0x3ff000, 3);
+	check(&e, 6ULL << 30, 5ULL << 30, 2);
+	check(&e, (6ULL << 30) + (512ULL << 20) - 4096, (5ULL << 30) + (512ULL << 20) - 4096, 2);
+	assert_false(mapped(&e, (6ULL << 30) + (512ULL << 20)));
+	check_tables(&e, leaves);
+	assert_int_equal(leaves[3], 5);         /* 1 GiB leaves */
+	assert_int_equal(leaves[2], 256 + 256); /* 2 MiB leaves */
+	assert_int_equal(leaves[1], 0);
+	assert_int_equal(e.nr_table_pages, 4); /* PML4, PDPT, PDs for 3-4 GiB and 6-7 GiB */
+	/* Without 1 GiB pages the same RAM takes a PD per GiB. */
+	done(&e);
+	new_ept(&e, true, false);
+	assert_int_equal(ept_map_range(&e, 4ULL << 30, 16ULL << 30, 1ULL << 30, EPT_RWX), 0);
+	check(&e, (4ULL << 30) + 0x200000, (16ULL << 30) + 0x200000, 2);
+	assert_int_equal(e.nr_table_pages, 3);
+	done(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,7 +551,7 @@ int main(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_split_large_leaf),
-		cmocka_unit_test(test_1g_leaves),
+		cmocka_unit_test(test_1g_leaves), cmocka_unit_test(test_guest_ram_above_4g),
 		cmocka_unit_test(test_unmap_nothing),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_out_of_memory_everywhere),

@@ -18,11 +18,15 @@ static struct fake_clock clk;
 static struct fake_guest fg;
 static uint8_t disk[512 * 8];
 
-static void build(void)
+static void build_with_ram(uint64_t ram);
+static void build(void) { build_with_ram(32ULL << 20); }
+
+static void build_with_ram(uint64_t ram)
 {
 	memset(&g, 0, sizeof(g));
 	strcpy(g.prefix, "[t] ");
-	g.ram_size = 32ULL << 20;
+	g.ram_size = ram;
+	g.ram = guest_ram_split(g.ram_size);
 	g.nr_vcpus = 1;
 	g.disk = disk;
 	g.disk_bytes = sizeof(disk);
@@ -87,11 +91,33 @@ static void test_irq_line_changes_counted(void **state)
 	assert_true(g.irq_router.changes > c);
 }
 
+/* SeaBIOS reads the RAM above 4 GiB from CMOS 0x5B-0x5D (64 KiB units)
+ * when fw_cfg has no etc/e820 file, and adds it to the E820 map
+ * hvmloader gave it: both must say the same. */
+static uint8_t cmos(uint8_t reg)
+{
+	out(0x70, reg);
+	return in(0x71);
+}
+
+static void test_cmos_describes_ram_above_4g(void **state)
+{
+	build_with_ram(6ULL << 30);
+	uint64_t over4g = (uint64_t)cmos(0x5b) << 16 | (uint64_t)cmos(0x5c) << 24 | (uint64_t)cmos(0x5d) << 32;
+	assert_int_equal(over4g, g.ram.above_4g);
+	assert_int_equal(over4g, (6ULL << 30) - 0xe0000000);
+	/* 64 KiB units of RAM between 16 MiB and the hole */
+	assert_int_equal(cmos(0x34) | cmos(0x35) << 8, (0xe0000000 - (16 << 20)) >> 16);
+	build();
+	assert_int_equal(cmos(0x5b) | cmos(0x5c) | cmos(0x5d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_which_accesses_retime),
 		cmocka_unit_test(test_irq_line_changes_counted),
+		cmocka_unit_test(test_cmos_describes_ram_above_4g),
 	};
 	return cmocka_run_group_tests_name("guest_devices", tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
 #include <keel/vlapic.h>
 
 #include "acpi.h"
+#include <keel/guest_ram.h>
+
 #include "e820.h"
 #include "mptable.h"
 #include "seabios_info.h"
@@ -49,6 +51,72 @@ static void test_e820_layouts(void **state)
 	assert_int_equal(e[3].size, 0x1000);
 	assert_int_equal(e[3].type, E820_ACPI);
 	assert_int_equal(e820_build(e, 8, 32ULL << 20, 0, 0xc0000, 0x800), 0);
+}
+
+/* A guest bigger than the space below the hole: 3.5 GiB below it, the
+ * rest at 4 GiB, nothing listed in the hole; what Keel splits is what the
+ * map says (guest_ram_split, hvm/guest_ram.c). */
+static void test_e820_ram_above_4g(void **state)
+{
+	struct e820_entry e[8];
+	struct guest_ram_layout l = guest_ram_split(6ULL << 30);
+	assert_int_equal(l.below_4g, 0xe0000000);
+	assert_int_equal(l.above_4g, (6ULL << 30) - 0xe0000000);
+	unsigned n = e820_build(e, 8, l.below_4g, l.above_4g, 0xc0000, 0x1000);
+	assert_int_equal(n, 5);
+	assert_int_equal(e[2].start + e[2].size, 0xe0000000 - 0x1000);
+	assert_int_equal(e[3].type, E820_ACPI);
+	assert_int_equal(e[3].start + e[3].size, 0xe0000000);
+	assert_int_equal(e[4].start, 1ULL << 32);
+	assert_int_equal(e[4].size, l.above_4g);
+	assert_int_equal(e[4].type, E820_RAM);
+	uint64_t ram = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (e[i].type == E820_RAM || e[i].type == E820_ACPI)
+			ram += e[i].size;
+		/* nothing in the hole */
+		assert_true(e[i].start + e[i].size <= 0xe0000000 || e[i].start >= (1ULL << 32));
+	}
+	assert_int_equal(ram + 0x20000 + 0x40000, 6ULL << 30); /* + the VGA hole and the BIOS */
+	/* RAM below 4 GiB reaching into the hole is refused. */
+	assert_int_equal(e820_build(e, 8, 0xe0200000, 0, 0xc0000, 0), 0);
+	assert_int_equal(e820_build(e, 8, 1ULL << 32, 1ULL << 30, 0xc0000, 0), 0);
+	/* A guest that fits below the hole has no entry above. */
+	l = guest_ram_split(0xe0000000);
+	assert_int_equal(l.above_4g, 0);
+	assert_int_equal(e820_build(e, 8, l.below_4g, l.above_4g, 0xc0000, 0), 3);
+}
+
+/* The RAM offsets behind guest-physical addresses on both sides of the
+ * hole, and everything that is not RAM. */
+static void test_guest_ram_offsets(void **state)
+{
+	struct guest_ram_layout l = guest_ram_split(5ULL << 30);
+	uint64_t off = 1;
+	assert_true(guest_ram_offset(&l, 0, 1, &off));
+	assert_int_equal(off, 0);
+	assert_true(guest_ram_offset(&l, 0xdffff000, 0x1000, &off));
+	assert_int_equal(off, 0xdffff000);
+	assert_false(guest_ram_offset(&l, 0xdffff000, 0x1001, &off)); /* into the hole */
+	assert_false(guest_gpa_is_ram(&l, 0xe0000000));
+	assert_false(guest_gpa_is_ram(&l, 0xfee00000));
+	assert_false(guest_gpa_is_ram(&l, 0xffffffff));
+	assert_true(guest_ram_offset(&l, 1ULL << 32, 8, &off));
+	assert_int_equal(off, 0xe0000000);
+	uint64_t last = (1ULL << 32) + l.above_4g - 1;
+	assert_true(guest_ram_offset(&l, last, 1, &off));
+	assert_int_equal(off, (5ULL << 30) - 1);
+	assert_int_equal(guest_ram_gpa(&l, off), last);
+	assert_int_equal(guest_ram_gpa(&l, 0xdfffffff), 0xdfffffff);
+	assert_int_equal(guest_ram_gpa(&l, 0xe0000000), 1ULL << 32);
+	assert_false(guest_gpa_is_ram(&l, last + 1));
+	assert_false(guest_ram_offset(&l, UINT64_MAX, 2, &off));
+	assert_false(guest_ram_offset(&l, 0x1000, 0, &off));
+	/* A small guest: no RAM at 4 GiB at all. */
+	l = guest_ram_split(32ULL << 20);
+	assert_false(guest_gpa_is_ram(&l, 1ULL << 32));
+	assert_true(guest_gpa_is_ram(&l, (32ULL << 20) - 1));
+	assert_false(guest_gpa_is_ram(&l, 32ULL << 20));
 }
 
 static void test_seabios_info(void **state)
@@ -290,7 +358,7 @@ int main(void)
 		cmocka_unit_test(test_topology_matches_keel),
 		cmocka_unit_test(test_mptable),
 		cmocka_unit_test(test_acpi),
-		cmocka_unit_test(test_e820_layouts),
+		cmocka_unit_test(test_e820_layouts), cmocka_unit_test(test_e820_ram_above_4g), cmocka_unit_test(test_guest_ram_offsets),
 		cmocka_unit_test(test_seabios_info),
 	};
 	return cmocka_run_group_tests_name("loader tables", tests, NULL, NULL);
