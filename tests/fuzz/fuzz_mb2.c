@@ -1,11 +1,15 @@
 /*
- * libFuzzer harness for the multiboot2 parser (lib/mb2.c).
+ * libFuzzer harness for the multiboot2 parser (lib/mb2.c) and what Keel
+ * makes of its memory map (lib/physmem.c).
  *
  * The input is the information block itself, copied into a heap buffer of
  * exactly its size so AddressSanitizer catches any read past `avail`. The
  * first byte of the input also picks the physical address passed, so the
  * alignment and wrap-around checks are reached too. When the parse
- * succeeds, the result must hold together; a violation aborts.
+ * succeeds, the result must hold together, and so must the RAM plan made
+ * from its memory map (sorted, disjoint, whole pages, inside RAM entries
+ * and outside every other entry, below the address limit); a violation
+ * aborts.
  *
  * Build and run (from the repository root; see docs/security.md):
  *   make build/fuzz/fuzz_mb2
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include <keel/bootinfo.h>
+#include <keel/physmem.h>
 
 static void require(int cond)
 {
@@ -23,6 +28,37 @@ static void require(int cond)
 }
 
 static void require_string(const char *s, size_t size) { require(memchr(s, 0, size) != NULL); }
+
+static int inside(uint64_t a, const struct mem_region *r) { return a >= r->base && a - r->base < r->len; }
+
+static void check_plan(const struct bootinfo *bi, unsigned bits)
+{
+	static struct physmem_plan p;
+	unsigned n = physmem_plan(bi->mmap, bi->nr_mmap, bits, &p);
+	require(n == p.nr_ram && n <= PHYSMEM_MAX_RANGES);
+	uint64_t sum = 0, limit = bits >= 36 && bits <= 46 ? 1ULL << bits : (bits > 46 && bits <= 52 ? PHYSMEM_LIMIT : 1ULL << 36);
+	for (unsigned i = 0; i < n; i++) {
+		const struct physmem_range *r = &p.ram[i];
+		require(r->base < r->end && r->end <= limit && !(r->base % 4096) && !(r->end % 4096));
+		require(i == 0 || r->base > p.ram[i - 1].end);
+		sum += r->end - r->base;
+		/* both ends of the range: in RAM, in nothing else */
+		uint64_t probe[2] = { r->base, r->end - 1 };
+		for (unsigned k = 0; k < 2; k++) {
+			int ram = 0;
+			for (unsigned j = 0; j < bi->nr_mmap; j++)
+				if (inside(probe[k], &bi->mmap[j])) {
+					require(bi->mmap[j].type == MEM_RAM);
+					ram = 1;
+				}
+			require(ram);
+		}
+	}
+	require(sum == p.ram_bytes && p.ram_top == (n ? p.ram[n - 1].end : 0) && p.map_top >= p.ram_top);
+	require(p.nr_warnings <= PHYSMEM_MAX_WARNINGS);
+	for (unsigned i = 0; i < p.nr_warnings; i++)
+		require_string(p.warnings[i], sizeof(p.warnings[i]));
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			require_string(bi.warnings[i], sizeof(bi.warnings[i]));
 		for (unsigned i = 0; i < bi.nr_mmap; i++)
 			require(mem_region_type_name(bi.mmap[i].type) != NULL);
+		check_plan(&bi, size ? 30u + data[0] % 26u : 36); /* widths 30-55, absurd ones included */
 	}
 	free(copy);
 	return 0;
