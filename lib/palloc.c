@@ -214,6 +214,51 @@ uint64_t palloc_alloc_below(struct palloc *pa, uint64_t npages, uint64_t align_b
 	return p * PAGE_SIZE;
 }
 
+#define NO_PAGE UINT64_MAX
+
+/* Highest page in [lo, p) whose bit equals `used`, or NO_PAGE. */
+static uint64_t find_last(const struct palloc *pa, uint64_t lo, uint64_t p, bool used)
+{
+	if (p > pa->nr_pages)
+		p = pa->nr_pages;
+	while (p > lo) {
+		uint64_t q = p - 1, w = q / WORD_BITS;
+		uint64_t v = used ? load_word(pa, w) : ~load_word(pa, w);
+		unsigned b = (unsigned)(q % WORD_BITS);
+		if (b != WORD_BITS - 1)
+			v &= (1ULL << (b + 1)) - 1; /* pages above q do not count */
+		if (v) {
+			uint64_t r = w * WORD_BITS + (WORD_BITS - 1 - (uint64_t)__builtin_clzll(v));
+			return r >= lo ? r : NO_PAGE;
+		}
+		p = w * WORD_BITS;
+	}
+	return NO_PAGE;
+}
+
+uint64_t palloc_alloc_top(struct palloc *pa, uint64_t npages, uint64_t align_bytes)
+{
+	if (npages == 0 || npages > pa->free_pages || (align_bytes & (align_bytes - 1)))
+		return 0;
+	uint64_t align = align_bytes > PAGE_SIZE ? align_bytes / PAGE_SIZE : 1;
+	uint64_t p = pa->nr_pages;
+	for (;;) {
+		uint64_t last_free = find_last(pa, 1, p, false);
+		if (last_free == NO_PAGE)
+			return 0;
+		uint64_t used = find_last(pa, 0, last_free, true);
+		uint64_t first_free = used == NO_PAGE ? 1 : used + 1; /* the free run is [first_free, last_free] */
+		if (last_free + 1 - first_free >= npages) {
+			uint64_t a = ALIGN_DOWN(last_free + 1 - npages, align);
+			if (a >= first_free) {
+				pa->free_pages -= mark(pa, a, a + npages, true);
+				return a * PAGE_SIZE;
+			}
+		}
+		p = first_free;
+	}
+}
+
 int palloc_try_free(struct palloc *pa, uint64_t addr, uint64_t npages)
 {
 	if (npages == 0)

@@ -120,15 +120,21 @@ uint64_t mm_ram_top(void) { return plan.ram_top; }
 
 uint64_t mm_ram_above_4g(void) { return high_ram_bytes; }
 
+/* Zeroed outside the lock: zeroing a 1 GiB block takes a while. */
+static void *zeroed(uint64_t pa, uint64_t npages)
+{
+	if (!pa)
+		return NULL;
+	memset(phys_to_virt(pa), 0, npages * PAGE_SIZE);
+	return phys_to_virt(pa);
+}
+
 void *page_alloc_aligned(uint64_t npages, uint64_t align)
 {
 	spin_lock(&mm_lock);
 	uint64_t pa = palloc_alloc(&kpalloc, npages, align);
 	spin_unlock(&mm_lock);
-	if (!pa)
-		return NULL;
-	memset(phys_to_virt(pa), 0, npages * PAGE_SIZE);
-	return phys_to_virt(pa);
+	return zeroed(pa, npages);
 }
 
 void *page_alloc(uint64_t npages) { return page_alloc_aligned(npages, PAGE_SIZE); }
@@ -138,10 +144,15 @@ void *page_alloc_below(uint64_t npages, uint64_t limit)
 	spin_lock(&mm_lock);
 	uint64_t pa = palloc_alloc_below(&kpalloc, npages, PAGE_SIZE, limit);
 	spin_unlock(&mm_lock);
-	if (!pa)
-		return NULL;
-	memset(phys_to_virt(pa), 0, npages * PAGE_SIZE);
-	return phys_to_virt(pa);
+	return zeroed(pa, npages);
+}
+
+void *page_alloc_high(uint64_t npages, uint64_t align)
+{
+	spin_lock(&mm_lock);
+	uint64_t pa = palloc_alloc_top(&kpalloc, npages, align);
+	spin_unlock(&mm_lock);
+	return zeroed(pa, npages);
 }
 
 void page_free(void *p, uint64_t npages)

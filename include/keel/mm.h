@@ -20,6 +20,9 @@ uint64_t mm_ram_above_4g(void);
 /* Zeroed pages; NULL when memory is exhausted. */
 void *page_alloc(uint64_t npages);
 void *page_alloc_aligned(uint64_t npages, uint64_t align_bytes);
+/* Zeroed pages from the highest free run that fits (guest RAM: it keeps
+ * low memory for Keel's own structures); NULL if none does. */
+void *page_alloc_high(uint64_t npages, uint64_t align_bytes);
 /* Zeroed pages that end at or below limit (for what a 32-bit field must
  * point to); NULL if there are none. */
 void *page_alloc_below(uint64_t npages, uint64_t limit);

@@ -46,6 +46,9 @@ void palloc_reserve(struct palloc *pa, uint64_t base, uint64_t len);
  * marked used; 0 when no such run exists or align_bytes is not a power of
  * two. Page 0 is never handed out. */
 uint64_t palloc_alloc(struct palloc *pa, uint64_t npages, uint64_t align_bytes);
+/* palloc_alloc, but the highest such run instead of the lowest: guest RAM
+ * comes from the top, so memory below 4 GiB stays for what needs it. */
+uint64_t palloc_alloc_top(struct palloc *pa, uint64_t npages, uint64_t align_bytes);
 /* palloc_alloc, but only a run that ends at or below limit_bytes (for
  * structures a 32-bit field must point to); 0 if there is none. */
 uint64_t palloc_alloc_below(struct palloc *pa, uint64_t npages, uint64_t align_bytes, uint64_t limit_bytes);

@@ -423,6 +423,41 @@ static void test_alloc_below_limit(void **state)
 	assert_int_equal(palloc_alloc_below(&pa, 1, 4096, UINT64_MAX), 0x206000);
 }
 
+/* Top-down allocation: the highest aligned run, skipping runs too small or
+ * misaligned, never page 0, and the same pages as a model would give. */
+static void test_alloc_top(void **state)
+{
+	struct palloc pa;
+	setup_map(&pa);
+	/* RAM: 0x1000-0x9f000 (page 0 never), 1 MiB-49 MiB minus reservations,
+	 * 60-64 MiB. */
+	assert_int_equal(palloc_alloc_top(&pa, 1, 4096), LIMIT - 4096);
+	/* 60 MiB-64 MiB less its last page: the aligned 2 MiB run is at 60. */
+	assert_int_equal(palloc_alloc_top(&pa, 512, 0x200000), 60ULL << 20);
+	/* 62 MiB up to the last page is 511 pages: a 2 MiB run must come
+	 * from below 49 MiB, aligned down. */
+	assert_int_equal(palloc_alloc_top(&pa, 512, 0x200000), 46ULL << 20);
+	assert_int_equal(palloc_alloc_top(&pa, 512, 0x200000), 44ULL << 20);
+	/* 511 pages fit exactly in the hole left at the top. */
+	assert_int_equal(palloc_alloc_top(&pa, 511, 4096), 62ULL << 20);
+	/* 48-49 MiB is free: a 1 MiB run with 1 MiB alignment lands there. */
+	assert_int_equal(palloc_alloc_top(&pa, 256, 0x100000), 48ULL << 20);
+	/* Too large for any run: nothing changes. */
+	uint64_t before = palloc_free_bytes(&pa);
+	assert_int_equal(palloc_alloc_top(&pa, 20000, 4096), 0);
+	assert_int_equal(palloc_free_bytes(&pa), before);
+	/* Drain everything from the top: page 0 and reserved pages are never
+	 * returned, each page once. */
+	uint64_t n = 0, last = UINT64_MAX;
+	for (uint64_t a; (a = palloc_alloc_top(&pa, 1, 4096)) != 0; n++) {
+		assert_false(reserved(a));
+		assert_true(a < last);
+		last = a;
+	}
+	assert_int_equal(n * 4096, before);
+	assert_int_equal(palloc_free_bytes(&pa), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_grow_past_4g),
 		cmocka_unit_test(test_grow_from_odd_limit),
 		cmocka_unit_test(test_alloc_below_limit),
+		cmocka_unit_test(test_alloc_top),
 	};
 	return cmocka_run_group_tests_name("palloc", tests, NULL, NULL);
 }
