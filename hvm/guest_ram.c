@@ -1,11 +1,13 @@
 /* Where a guest's RAM is in its physical address space (guest_ram.h). */
 #include <keel/guest_ram.h>
 
-struct guest_ram_layout guest_ram_split(uint64_t total)
+struct guest_ram_layout guest_ram_split(uint64_t total, uint64_t low_limit)
 {
-	if (total <= HVMLOADER_LOW_RAM_LIMIT)
+	if (low_limit > HVMLOADER_LOW_RAM_LIMIT)
+		low_limit = HVMLOADER_LOW_RAM_LIMIT;
+	if (total <= low_limit)
 		return (struct guest_ram_layout){ total, 0 };
-	return (struct guest_ram_layout){ HVMLOADER_LOW_RAM_LIMIT, total - HVMLOADER_LOW_RAM_LIMIT };
+	return (struct guest_ram_layout){ low_limit, total - low_limit };
 }
 
 bool guest_ram_offset(const struct guest_ram_layout *l, uint64_t gpa, uint64_t len, uint64_t *off)

@@ -128,7 +128,7 @@ static bool valid_guest_name(struct slice v)
 
 /* The keys of a guest spec, in the order of the bits in `seen`. */
 static const char *const guest_keys[] = { "name",    "disk",     "kernel",   "ramdisk",   "mem",    "vcpus",
-					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev" };
+					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev", "lowmem" };
 enum {
 	K_NAME,
 	K_DISK,
@@ -141,6 +141,7 @@ enum {
 	K_SELFTEST,
 	K_UNCLAIMED,
 	K_TESTDEV,
+	K_LOWMEM,
 	K_COUNT
 };
 
@@ -204,6 +205,16 @@ static void guest_item(struct guest_config *g, int key, struct slice v)
 			guest_error(g, "mem:%.*s is not a multiple of 2 MiB", vl, v.p); /* guest RAM comes in 2 MiB chunks */
 		else
 			g->mem_bytes = n;
+		break;
+	case K_LOWMEM:
+		if (!parse_size(v, &n))
+			guest_error(g, "lowmem:%.*s is not a size (e.g. 32M, 1G)", vl, v.p);
+		else if (n < GUEST_MEM_MIN || n > GUEST_LOWMEM_MAX)
+			guest_error(g, "lowmem:%.*s is out of range (8M to 3584M)", vl, v.p);
+		else if (n % MiB(2))
+			guest_error(g, "lowmem:%.*s is not a multiple of 2 MiB", vl, v.p);
+		else
+			g->lowmem_bytes = n;
 		break;
 	case K_VCPUS:
 		if (!parse_uint(v, &n) || n < 1 || n > GUEST_MAX_VCPUS)
@@ -282,6 +293,7 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 	memset(g, 0, sizeof(*g));
 	g->valid = true;
 	g->mem_bytes = GUEST_MEM_DEFAULT;
+	g->lowmem_bytes = GUEST_LOWMEM_MAX;
 	g->vcpus = 1;
 	g->on_reset_restart = true;
 	ksnprintf(g->name, sizeof(g->name), "g%u", idx);

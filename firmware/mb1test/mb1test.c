@@ -10,6 +10,8 @@
  *                  kvm-unit-tests restored (conform.c), before irqtest=
  *   irqtest=ioapic-logical|ioapic-physical|pic   count PIT interrupts
  *                  through that path (irqtest.c), before exit=
+ *   highmem=1      the memory map must list RAM at 4 GiB; write and read
+ *                  it back (highmem.c)
  *
  * Each check prints "mb1test: FAIL <what>" and ends with exit code 0x7f
  * (status 255) when it does not hold; the boot tests assert on the lines.
@@ -171,20 +173,32 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	 * with the RAM size. */
 	say("mb1test: mem_lower %u KiB, mem_upper %u KiB\n", info->mem_lower, info->mem_upper);
 	check(info->mem_lower == 640, "mem_lower is not 640");
-	check((uint64_t)info->mem_upper * 1024 + 0x100000 == ram, "mem_upper + 1 MiB is not fw_cfg's RAM size");
-	uint64_t map_ram = 0;
+	uint64_t map_ram = 0, high_base = 0, high_len = 0;
 	int upper_seen = 0;
 	for (uint32_t off = 0; off < info->mmap_length;) {
 		const struct mb1_mmap_entry *e = (const void *)(uintptr_t)(info->mmap_addr + off);
-		say("mb1test: mmap %08x-%08x type %u\n", (unsigned)e->addr, (unsigned)(e->addr + e->len - 1), e->type);
+		say("mb1test: mmap %08x%08x-%08x%08x type %u\n", (unsigned)(e->addr >> 32), (unsigned)e->addr,
+		    (unsigned)((e->addr + e->len - 1) >> 32), (unsigned)(e->addr + e->len - 1), e->type);
 		if (e->type == 1)
 			map_ram += e->len;
 		if (e->type == 1 && e->addr == 0x100000 && e->len == (uint64_t)info->mem_upper * 1024)
 			upper_seen = 1;
+		if (e->type == 1 && e->addr >= 0x100000000ULL) {
+			high_base = e->addr;
+			high_len = e->len;
+		}
 		off += e->size + 4;
 	}
+	/* mem_upper ends at the first hole; RAM past the MMIO hole is in the
+	 * map only, and in CMOS 0x5B-0x5D (64 KiB units) as SeaBIOS reads it. */
+	uint64_t cmos_high = (uint64_t)cmos_read(0x5b) << 16 | (uint64_t)cmos_read(0x5c) << 24 |
+			     (uint64_t)cmos_read(0x5d) << 32;
+	check((uint64_t)info->mem_upper * 1024 + 0x100000 + high_len == ram,
+	      "mem_upper + 1 MiB + the RAM at 4 GiB is not fw_cfg's RAM size");
 	check(upper_seen, "no map entry matches mem_upper");
 	check(map_ram == ram - 0x60000, "map RAM is not RAM minus the 384 KiB hole");
+	check(cmos_high == high_len, "CMOS 0x5B-0x5D do not give the map's RAM above 4 GiB");
+	check(!high_len || high_base == 0x100000000ULL, "RAM above 4 GiB does not start at 4 GiB");
 
 	const char *cmdline = (flags & MB1_INFO_CMDLINE) ? (const char *)(uintptr_t)info->cmdline : "";
 	if (flags & MB1_INFO_LOADER_NAME)
@@ -228,10 +242,19 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	}
 	if (reset[0])
 		say("mb1test: restarted after the reset\n");
+	char highmem[4];
+	cmdline_arg(cmdline, "highmem", highmem, sizeof(highmem));
+	if (highmem[0]) {
+		check(high_len != 0, "highmem=1 but the memory map has no RAM above 4 GiB");
+		if (high_len)
+			highmem_test(high_base, high_len);
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
 	char conform[64];
 	cmdline_arg(cmdline, "conform", conform, sizeof(conform));
 	if (conform[0]) {
-		conform_test(conform, (uint32_t)ram);
+		conform_test(conform, info->mem_upper * 1024 + 0x100000); /* the top of RAM below 4 GiB */
 		if (failures)
 			exit_with(FAIL_CODE);
 	}

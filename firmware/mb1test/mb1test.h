@@ -21,6 +21,10 @@ unsigned mb1test_failures(void);
 /* conform.c: the behaviours of conform=NAME[+NAME...]; ram_top: RAM size. */
 void conform_test(const char *what, uint32_t ram_top);
 
+/* highmem.c: write and read back both ends of [base, base+len) above
+ * 4 GiB through PAE paging. */
+void highmem_test(uint64_t base, uint64_t len);
+
 /* irqtest.c: PIT interrupts through the I/O APIC or the 8259A. */
 void irq_test(const char *mode);
 

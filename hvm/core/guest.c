@@ -107,20 +107,40 @@ static void guest_free_memory(struct guest *g)
 	}
 }
 
+/* Says where a run of guest RAM is in host memory (loglevel=debug). */
+static void guest_log_ram_run(struct guest *g, uint64_t gpa, uint64_t hpa, uint64_t len)
+{
+	if (len)
+		pr_debug("guest %s: RAM %#lx-%#lx at host %#lx-%#lx\n", g->name, gpa, gpa + len - 1, hpa,
+			 hpa + len - 1);
+}
+
 /* Backs the guest-physical range [gpa, gpa+size) (whole 2 MiB chunks) with
- * the largest host blocks the allocator has: 1 GiB where gpa is 1 GiB-
- * aligned and that much is left (one EPT leaf when the CPU has 1 GiB EPT
- * pages), else 2 MiB (a 2 MiB leaf). */
+ * host memory from the top of the allocator down: all of it in one block
+ * if there is such a run, else the largest blocks there are, 1 GiB where
+ * gpa is 1 GiB-aligned and that much is left, else 2 MiB. A block is
+ * aligned like gpa (to 1 GiB when gpa is and the block is that large), so
+ * the EPT maps it with 1 GiB leaves where the CPU has them, else 2 MiB. */
 static int guest_alloc_range(struct guest *g, uint64_t gpa, uint64_t size)
 {
+	uint64_t run_gpa = gpa, run_hpa = 0, run_len = 0;
+	bool whole = true;
 	while (size) {
 		uint64_t n = GiB(1);
 		void *p = NULL;
-		if (gpa % GiB(1) == 0 && size >= GiB(1))
-			p = page_alloc_aligned(n / PAGE_SIZE, GiB(1));
+		uint64_t align = gpa % GiB(1) == 0 && size >= GiB(1) ? GiB(1) : GUEST_CHUNK_SIZE;
+		if (whole) {
+			whole = false;
+			n = size;
+			p = page_alloc_high(n / PAGE_SIZE, align);
+		}
+		if (!p && align == GiB(1)) {
+			n = GiB(1);
+			p = page_alloc_high(n / PAGE_SIZE, GiB(1));
+		}
 		if (!p) {
 			n = GUEST_CHUNK_SIZE;
-			p = page_alloc_aligned(n / PAGE_SIZE, GUEST_CHUNK_SIZE);
+			p = page_alloc_high(n / PAGE_SIZE, GUEST_CHUNK_SIZE);
 		}
 		if (!p)
 			return -1;
@@ -128,16 +148,25 @@ static int guest_alloc_range(struct guest *g, uint64_t gpa, uint64_t size)
 			g->ram_chunks[g->nr_chunks++] = (uint8_t *)p + i;
 		if (ept_map_range(&g->ept, gpa, virt_to_phys(p), n, EPT_READ | EPT_WRITE | EPT_EXEC) < 0)
 			return -1;
+		if (run_len && virt_to_phys(p) == run_hpa + run_len) {
+			run_len += n;
+		} else {
+			guest_log_ram_run(g, run_gpa, run_hpa, run_len);
+			run_gpa = gpa;
+			run_hpa = virt_to_phys(p);
+			run_len = n;
+		}
 		gpa += n;
 		size -= n;
 	}
+	guest_log_ram_run(g, run_gpa, run_hpa, run_len);
 	return 0;
 }
 
 static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 {
 	g->ram_size = bytes;
-	g->ram = guest_ram_split(bytes);
+	g->ram = guest_ram_split(bytes, g->cfg->lowmem_bytes);
 	g->nr_chunks = 0; /* counts the chunks allocated, so a failure frees only those */
 	uint64_t chunks = bytes / GUEST_CHUNK_SIZE;
 	g->chunk_array_pages = (unsigned)(ALIGN_UP(chunks * sizeof(void *), PAGE_SIZE) / PAGE_SIZE);

@@ -39,6 +39,10 @@
  *                      rest from 4 GiB on (docs/boot-flow.md); the host must
  *                      have that much free, or the guest is not started
  *                      and Keel says how much there is
+ *   lowmem:SIZE        at most this much of the RAM below 4 GiB, the rest
+ *                      from 4 GiB on (like QEMU's max-ram-below-4g); 8M to
+ *                      3584M in 2 MiB steps (default 3584M, where the MMIO
+ *                      hole starts)
  *   vcpus:N            1-8 (default 1)
  *   on_reset:restart|stop   what a reset request from the guest does
  *                      (port 0xCF9 RST_CPU, 8042 command 0xFE, port 0x92
@@ -91,6 +95,8 @@
  * CMOS registers 0x5B-0x5D (64 KiB units, 24 bits) can describe above it. */
 #define GUEST_MEM_MAX GiB(1024)
 #define GUEST_MEM_DEFAULT MiB(32)
+/* RAM below 4 GiB ends at the MMIO hole (HVMLOADER_LOW_RAM_LIMIT). */
+#define GUEST_LOWMEM_MAX MiB(3584)
 #define GUEST_MAX_VCPUS 8
 
 struct guest_config {
@@ -100,6 +106,7 @@ struct guest_config {
 	char ramdisk[32];
 	char cmdline[512]; /* kvm-unit-tests' vmx test passes 401 characters */
 	uint64_t mem_bytes;
+	uint64_t lowmem_bytes; /* at most this much of mem_bytes below 4 GiB */
 	unsigned vcpus;
 	bool on_reset_restart;
 	bool selftest_bad_vmcs;

@@ -20,8 +20,9 @@ struct guest_ram_layout {
 	uint64_t above_4g; /* bytes at guest-physical 4 GiB */
 };
 
-/* Splits total bytes of RAM into the low part and the part at 4 GiB. */
-struct guest_ram_layout guest_ram_split(uint64_t total);
+/* Splits total bytes of RAM into the low part (at most low_limit, itself
+ * capped at HVMLOADER_LOW_RAM_LIMIT) and the part at 4 GiB. */
+struct guest_ram_layout guest_ram_split(uint64_t total, uint64_t low_limit);
 /* The RAM offset of [gpa, gpa+len) (len >= 1) if all of it is RAM in one
  * of the two parts; false otherwise (the hole, beyond RAM, wrapping). */
 bool guest_ram_offset(const struct guest_ram_layout *l, uint64_t gpa, uint64_t len, uint64_t *off);

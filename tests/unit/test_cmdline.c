@@ -182,6 +182,12 @@ static void test_guest_errors(void **state)
 	expect_guest_error("guest=disk:x,mem:8190K", 0, "g0", "mem:8190K is out of range");
 	expect_guest_error("guest=disk:x,mem:0", 0, "g0", "mem:0 is out of range");
 	expect_guest_error("guest=disk:x,mem:1025G", 0, "g0", "mem:1025G is out of range");
+	expect_guest_error("guest=disk:x,lowmem:3586M", 0, "g0", "lowmem:3586M is out of range (8M to 3584M)");
+	expect_guest_error("guest=disk:x,lowmem:4M", 0, "g0", "lowmem:4M is out of range");
+	expect_guest_error("guest=disk:x,lowmem:33M", 0, "g0", "lowmem:33M is not a multiple of 2 MiB");
+	parse("guest=disk:x,mem:64M,lowmem:32M guest=disk:y");
+	assert_int_equal(cfg.guests[0].lowmem_bytes, 32ULL << 20);
+	assert_int_equal(cfg.guests[1].lowmem_bytes, 3584ULL << 20);
 	expect_guest_error("guest=disk:x,mem:1048578M", 0, "g0", "mem:1048578M is out of range");
 	expect_guest_error("guest=disk:x,mem:99999999999999999999999M", 0, "g0", "is not a size");
 	expect_guest_error("guest=disk:x,mem:18014398509481984G", 0, "g0", "is not a size"); /* 2^54 G overflows */

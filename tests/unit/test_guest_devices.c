@@ -26,7 +26,7 @@ static void build_with_ram(uint64_t ram)
 	memset(&g, 0, sizeof(g));
 	strcpy(g.prefix, "[t] ");
 	g.ram_size = ram;
-	g.ram = guest_ram_split(g.ram_size);
+	g.ram = guest_ram_split(g.ram_size, GUEST_LOWMEM_MAX);
 	g.nr_vcpus = 1;
 	g.disk = disk;
 	g.disk_bytes = sizeof(disk);

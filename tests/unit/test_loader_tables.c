@@ -12,6 +12,7 @@
 #include <keel/vlapic.h>
 
 #include "acpi.h"
+#include <keel/config.h>
 #include <keel/guest_ram.h>
 
 #include "e820.h"
@@ -59,7 +60,7 @@ static void test_e820_layouts(void **state)
 static void test_e820_ram_above_4g(void **state)
 {
 	struct e820_entry e[8];
-	struct guest_ram_layout l = guest_ram_split(6ULL << 30);
+	struct guest_ram_layout l = guest_ram_split(6ULL << 30, GUEST_LOWMEM_MAX);
 	assert_int_equal(l.below_4g, 0xe0000000);
 	assert_int_equal(l.above_4g, (6ULL << 30) - 0xe0000000);
 	unsigned n = e820_build(e, 8, l.below_4g, l.above_4g, 0xc0000, 0x1000);
@@ -82,7 +83,7 @@ static void test_e820_ram_above_4g(void **state)
 	assert_int_equal(e820_build(e, 8, 0xe0200000, 0, 0xc0000, 0), 0);
 	assert_int_equal(e820_build(e, 8, 1ULL << 32, 1ULL << 30, 0xc0000, 0), 0);
 	/* A guest that fits below the hole has no entry above. */
-	l = guest_ram_split(0xe0000000);
+	l = guest_ram_split(0xe0000000, GUEST_LOWMEM_MAX);
 	assert_int_equal(l.above_4g, 0);
 	assert_int_equal(e820_build(e, 8, l.below_4g, l.above_4g, 0xc0000, 0), 3);
 }
@@ -91,7 +92,7 @@ static void test_e820_ram_above_4g(void **state)
  * hole, and everything that is not RAM. */
 static void test_guest_ram_offsets(void **state)
 {
-	struct guest_ram_layout l = guest_ram_split(5ULL << 30);
+	struct guest_ram_layout l = guest_ram_split(5ULL << 30, GUEST_LOWMEM_MAX);
 	uint64_t off = 1;
 	assert_true(guest_ram_offset(&l, 0, 1, &off));
 	assert_int_equal(off, 0);
@@ -112,8 +113,17 @@ static void test_guest_ram_offsets(void **state)
 	assert_false(guest_gpa_is_ram(&l, last + 1));
 	assert_false(guest_ram_offset(&l, UINT64_MAX, 2, &off));
 	assert_false(guest_ram_offset(&l, 0x1000, 0, &off));
+	/* lowmem: a smaller low part, the rest at 4 GiB; a limit past the
+	 * hole is the hole. */
+	l = guest_ram_split(64ULL << 20, 32ULL << 20);
+	assert_int_equal(l.below_4g, 32ULL << 20);
+	assert_int_equal(l.above_4g, 32ULL << 20);
+	assert_true(guest_ram_offset(&l, (1ULL << 32) + 5, 1, &off));
+	assert_int_equal(off, (32ULL << 20) + 5);
+	l = guest_ram_split(5ULL << 30, 4ULL << 30);
+	assert_int_equal(l.below_4g, 0xe0000000);
 	/* A small guest: no RAM at 4 GiB at all. */
-	l = guest_ram_split(32ULL << 20);
+	l = guest_ram_split(32ULL << 20, GUEST_LOWMEM_MAX);
 	assert_false(guest_gpa_is_ram(&l, 1ULL << 32));
 	assert_true(guest_gpa_is_ram(&l, (32ULL << 20) - 1));
 	assert_false(guest_gpa_is_ram(&l, 32ULL << 20));
