@@ -33,8 +33,8 @@ bool vcpu_arch_huge_pages(void) { return vmx_caps.ept_1g; }
 
 int guest_arch_create(struct guest *g)
 {
-	g->io_bitmap = page_alloc(2);
-	g->msr_bitmap = page_alloc(1);
+	g->io_bitmap = vmx_alloc_pages(2);
+	g->msr_bitmap = vmx_alloc_pages(1);
 	if (!g->io_bitmap || !g->msr_bitmap)
 		return -1;
 	/* Every port exits (SDM 25.6.4: bit set = exit). A device that wanted

@@ -101,7 +101,7 @@ void vcpu_state_enable_cpu(unsigned cpu)
 int vcpu_state_alloc(struct vcpu *v)
 {
 	v->xsave_area = page_alloc(1);
-	v->vapic = page_alloc(1);
+	v->vapic = vmx_alloc_pages(1);
 	if (!v->xsave_area || !v->vapic) {
 		vcpu_state_free(v);
 		return -1;

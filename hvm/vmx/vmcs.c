@@ -178,7 +178,7 @@ int vmcs_create(struct vcpu *v, unsigned cpu)
 {
 	struct guest *g = v->guest;
 
-	v->vmcs = page_alloc(1);
+	v->vmcs = vmx_alloc_pages(1);
 	if (!v->vmcs)
 		return -1;
 	/* SDM 24.2: the first dword holds the VMCS revision identifier. */

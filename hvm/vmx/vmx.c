@@ -254,6 +254,13 @@ int vmx_probe(void)
 	return 0;
 }
 
+void *vmx_alloc_pages(uint64_t npages)
+{
+	if (vmx_caps.basic & VMX_BASIC_PHYS_ADDR_32)
+		return page_alloc_below(npages, GiB(4));
+	return page_alloc(npages);
+}
+
 int vmx_enable_cpu(unsigned cpu)
 {
 	struct pcpu *pc = &pcpus[cpu];
@@ -273,7 +280,7 @@ int vmx_enable_cpu(unsigned cpu)
 	write_cr4(cr4);
 
 	if (!pc->vmxon_region) {
-		pc->vmxon_region = page_alloc(1);
+		pc->vmxon_region = vmx_alloc_pages(1);
 		if (!pc->vmxon_region) {
 			pr_err("cpu%u: out of memory for the VMXON region\n", cpu);
 			return -1;

@@ -5,6 +5,11 @@
 #include <keel/types.h>
 #include <x86/vmx.h>
 
+/* Zeroed pages for the VMXON region, a VMCS or a structure a VMCS points
+ * to (bitmaps, virtual-APIC page): below 4 GiB when IA32_VMX_BASIC bit 48
+ * asks for it (SDM Vol. 3D A.1), anywhere otherwise. NULL when out. */
+void *vmx_alloc_pages(uint64_t npages);
+
 /* VMX instructions report failure through RFLAGS: CF=1 VMfailInvalid (no
  * current VMCS), ZF=1 VMfailValid (reason in VM_INSTRUCTION_ERROR). */
 static inline int vmx_on(paddr_t pa)

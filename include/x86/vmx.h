@@ -201,6 +201,9 @@
 /* IA32_VMX_BASIC (SDM appendix A.1). */
 #define VMX_BASIC_REVISION(v) ((uint32_t)(v) & 0x7fffffff)
 #define VMX_BASIC_TRUE_CTLS (1ULL << 55)
+/* Set: the VMXON region, VMCSs and what they point to must lie below
+ * 4 GiB. Always clear on CPUs with Intel 64. */
+#define VMX_BASIC_PHYS_ADDR_32 (1ULL << 48)
 
 /* IA32_VMX_MISC (SDM appendix A.6). */
 #define VMX_MISC_PREEMPTION_RATE(v) ((unsigned)(v) & 0x1f)
