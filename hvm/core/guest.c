@@ -167,6 +167,8 @@ static int guest_alloc_ram(struct guest *g, uint64_t bytes)
 {
 	g->ram_size = bytes;
 	g->ram = guest_ram_split(bytes, g->cfg->lowmem_bytes);
+	if (bytes > mm_free_bytes())
+		return -1; /* refused before zeroing memory it could never use */
 	g->nr_chunks = 0; /* counts the chunks allocated, so a failure frees only those */
 	uint64_t chunks = bytes / GUEST_CHUNK_SIZE;
 	g->chunk_array_pages = (unsigned)(ALIGN_UP(chunks * sizeof(void *), PAGE_SIZE) / PAGE_SIZE);

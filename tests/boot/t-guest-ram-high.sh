@@ -7,8 +7,10 @@
 #    memory map lists RAM at 0x100000000, mem_upper ends at 32 MiB, CMOS
 #    0x5B-0x5D agree, and highmem=1 writes and reads back both ends of the
 #    high RAM through PAE paging without touching the RAM below;
-# 2. the firmware path with 64 MiB, 32 MiB at 4 GiB: SeaBIOS's Xen path
-#    prints the E820 it got, with the RAM at 4 GiB, and boots the MBR.
+# 2. the firmware path with 64 MiB, 32 MiB at 4 GiB: hvmloader's E820 has
+#    the RAM at 4 GiB, SeaBIOS's Xen path reads the same 32 MiB from CMOS
+#    0x5B-0x5D (fw_cfg has no etc/e820) and its merged map has it once,
+#    and it boots the MBR.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-guest-ram-high.serial
 $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 exit=3" \
@@ -19,6 +21,7 @@ $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 
 	--expect-re "^\[g0\] mb1test: RAM above 4 GiB: 32 MiB at 0x100000000; read back 0x4b45454c at its start, 0x48494748 at its end" \
 	--expect "keel: guest g0 stopped: guest exited with status 7" \
 	--expect "[fw] hvmloader: e820 0000000100000000-0000000101ffffff RAM" \
+	--expect "[fw] RamSizeOver4G: 0x0000000002000000 [cmos]" \
 	--expect-re "^\[fw\] +[0-9]+: 0000000100000000 - 0000000102000000 = 1 RAM" \
 	--expect-re "^\[fw\] .*MBR loaded" || exit 1
 grep -F "[g0] mb1test: mem_lower 640 KiB, mem_upper 31744 KiB" "$log" || { echo "mem_upper is not the RAM below the hole"; exit 1; }
