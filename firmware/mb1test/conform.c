@@ -14,6 +14,10 @@
  *              page at 0xFF000000, an interrupt line seen in the 8259A's IRR
  *   step       single-stepping (EFLAGS.TF) over CPUID, which Keel completes
  *              for the guest, traps right after CPUID, as on hardware
+ *   stephlt    single-stepping over STI;HLT with the local APIC timer armed:
+ *              the trap after HLT comes first, at the instruction after
+ *              HLT, before the timer interrupt that ends the halt takes
+ *              TF away (kvm-unit-tests' debug test)
  *   unclaimed  a load where no RAM or device answers reads all ones and a
  *              store is dropped: above RAM, and at 0xFEE00000 once the
  *              local APIC is globally disabled (IA32_APIC_BASE bit 11)
@@ -34,6 +38,10 @@
 #define EFLAGS_RF (1u << 16)
 
 volatile uint32_t conform_gp, conform_gp_eflags, conform_nmis, conform_nmi_nested, conform_dbs, conform_db_eip;
+/* stephlt: the #DB handler keeps TF when conform_db_keep_tf is set and
+ * records the first eight trap addresses; the timer counts its interrupts. */
+volatile uint32_t conform_db_keep_tf, conform_db_eips[8], conform_timer_irqs;
+#define CONFORM_TIMER_VECTOR 0x30
 
 /* #GP: count it, keep the EFLAGS image the CPU pushed, and skip the
  * faulting instruction (every one this file provokes is 2 or 3 bytes long:
@@ -66,21 +74,33 @@ __asm__(".text\n"
 	"	jnz 1b\n"
 	"2:	popl %eax\n"
 	"	iret\n"
-	"conform_db_stub:\n" /* count, keep EIP, stop stepping (TF off in the image) */
+	"conform_db_stub:\n" /* count, keep EIP, stop stepping (TF off in the image) unless told to keep it */
 	"	incl conform_dbs\n"
 	"	pushl %eax\n"
-	"	movl 4(%esp), %eax\n"
+	"	pushl %ebx\n"
+	"	movl 8(%esp), %eax\n"
 	"	movl %eax, conform_db_eip\n"
+	"	movl conform_dbs, %ebx\n"
+	"	cmpl $8, %ebx\n"
+	"	ja 5f\n"
+	"	movl %eax, conform_db_eips-4(,%ebx,4)\n"
+	"5:	popl %ebx\n"
+	"	cmpl $0, conform_db_keep_tf\n"
+	"	jne 6f\n"
 	"	andl $~0x100, 12(%esp)\n"
-	"	popl %eax\n"
+	"6:	popl %eax\n"
+	"	iret\n"
+	"conform_timer_stub:\n" /* count, EOI */
+	"	incl conform_timer_irqs\n"
+	"	movl $0, 0xfee000b0\n"
 	"	iret\n"
 	"conform_other_stub:\n"
 	"	cli\n"
 	"4:	hlt\n"
 	"	jmp 4b\n");
-extern char conform_gp_stub[], conform_nmi_stub[], conform_db_stub[], conform_other_stub[];
+extern char conform_gp_stub[], conform_nmi_stub[], conform_db_stub[], conform_timer_stub[], conform_other_stub[];
 
-static uint64_t idt[32];
+static uint64_t idt[CONFORM_TIMER_VECTOR + 1];
 
 static uint64_t gate(void *handler)
 {
@@ -92,11 +112,12 @@ static uint64_t gate(void *handler)
 
 static void idt_setup(void)
 {
-	for (unsigned v = 0; v < 32; v++)
-		idt[v] = gate(v == 1	? conform_db_stub
-			      : v == 2	? conform_nmi_stub
-			      : v == 13 ? conform_gp_stub
-					: conform_other_stub);
+	for (unsigned v = 0; v < sizeof(idt) / sizeof(idt[0]); v++)
+		idt[v] = gate(v == 1			      ? conform_db_stub
+			      : v == 2			      ? conform_nmi_stub
+			      : v == 13			      ? conform_gp_stub
+			      : v == CONFORM_TIMER_VECTOR ? conform_timer_stub
+							      : conform_other_stub);
 	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 }
@@ -187,6 +208,51 @@ static void conform_step(void)
 	check(conform_dbs == 1 && conform_db_eip == after_cpuid, "conform step: no single-step #DB right after CPUID");
 }
 
+static void conform_stephlt(void)
+{
+	/* The timer fires while the vCPU sits in HLT. Expected traps: after
+	 * STI (at the HLT: STI blocking does not hold back #DB), after HLT
+	 * (at the instruction after it), after PUSHF, AND and POPF. */
+	mmio_write32(LAPIC + LAPIC_SVR, 0x1ff);
+	mmio_write32(LAPIC + 0x3e0, 0xb);			/* divide by 1 */
+	mmio_write32(LAPIC + 0x320, CONFORM_TIMER_VECTOR); /* one-shot */
+	conform_dbs = 0;
+	conform_timer_irqs = 0;
+	conform_db_keep_tf = 1;
+	/* Where each trap must point: the HLT, and the end of HLT, PUSHF, AND, POPF. */
+	static volatile uint32_t at[5];
+	__asm__ volatile("cli\n\t"
+			 "movl $200000, 0xfee00380\n\t" /* TMICT: arm it */
+			 "pushfl\n\t"
+			 "orl $0x100, (%%esp)\n\t"
+			 "popfl\n\t"
+			 "sti\n\t"
+			 "1: hlt\n\t"
+			 "2: pushfl\n\t"
+			 "3: andl $~0x100, (%%esp)\n\t"
+			 "4: popfl\n\t"
+			 "5: movl $1b, %0\n\t"
+			 "movl $2b, %1\n\t"
+			 "movl $3b, %2\n\t"
+			 "movl $4b, %3\n\t"
+			 "movl $5b, %4"
+			 : "=m"(at[0]), "=m"(at[1]), "=m"(at[2]), "=m"(at[3]), "=m"(at[4])
+			 :
+			 : "memory");
+	conform_db_keep_tf = 0;
+	for (volatile unsigned i = 0; i < 1000000 && !conform_timer_irqs; i++)
+		;
+	__asm__ volatile("cli");
+	say("mb1test: conform stephlt: %u #DB at %#x %#x %#x %#x %#x (expected %#x %#x %#x %#x %#x), %u timer interrupt(s)\n",
+	    conform_dbs, conform_db_eips[0], conform_db_eips[1], conform_db_eips[2], conform_db_eips[3],
+	    conform_db_eips[4], at[0], at[1], at[2], at[3], at[4], conform_timer_irqs);
+	bool where = conform_dbs == 5;
+	for (unsigned i = 0; i < 5; i++)
+		where = where && conform_db_eips[i] == at[i];
+	check(where, "conform stephlt: the single-step traps around STI;HLT are not where the architecture puts them");
+	check(conform_timer_irqs == 1, "conform stephlt: the timer interrupt did not arrive");
+}
+
 static void conform_testdev(void)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(0x12345678u), "Nd"(0xe0));
@@ -231,7 +297,7 @@ static void conform_unclaimed(uint32_t ram_top)
 void conform_test(const char *what, uint32_t ram_top)
 {
 	idt_setup();
-	static const char *const names[] = { "misc", "rf", "nmi", "step", "testdev", "unclaimed" };
+	static const char *const names[] = { "misc", "rf", "nmi", "step", "stephlt", "testdev", "unclaimed" };
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		int asked = 0;
@@ -251,7 +317,8 @@ void conform_test(const char *what, uint32_t ram_top)
 		case 1: conform_rf(); break;
 		case 2: conform_nmi(); break;
 		case 3: conform_step(); break;
-		case 4: conform_testdev(); break;
+		case 4: conform_stephlt(); break;
+		case 5: conform_testdev(); break;
 		default: conform_unclaimed(ram_top); break;
 		}
 		if (mb1test_failures() == before)
