@@ -309,12 +309,6 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-static enum exit_action exit_task_switch(struct vcpu *v)
-{
-	guest_stop(v->guest, "hardware task switch at RIP %#lx (not supported by Keel)", guest_rip());
-	return EXIT_STOPPED;
-}
-
 static enum exit_action exit_xsetbv(struct vcpu *v)
 {
 	/* XSETBV always exits (SDM 25.1.2); the CPU has already raised #UD
