@@ -115,33 +115,35 @@ static void guest_log_ram_run(struct guest *g, uint64_t gpa, uint64_t hpa, uint6
 			 hpa + len - 1);
 }
 
+/* The largest block for guest-physical gpa with at most `size` bytes left
+ * that the allocator has, from the top of memory: all of it if it can,
+ * else half, and so on down to one 2 MiB chunk. A block of 1 GiB or more
+ * at a 1 GiB-aligned gpa is asked for 1 GiB-aligned first, so the EPT
+ * can map it with 1 GiB leaves; otherwise 2 MiB alignment gives 2 MiB
+ * leaves. Sets *got to the block's size. */
+static void *guest_alloc_block(uint64_t gpa, uint64_t size, uint64_t *got)
+{
+	for (uint64_t n = size;; n = ALIGN_UP(n / 2, GUEST_CHUNK_SIZE)) {
+		void *p = NULL;
+		if (gpa % GiB(1) == 0 && n >= GiB(1))
+			p = page_alloc_high(n / PAGE_SIZE, GiB(1));
+		if (!p)
+			p = page_alloc_high(n / PAGE_SIZE, GUEST_CHUNK_SIZE);
+		if (p || n == GUEST_CHUNK_SIZE) {
+			*got = n;
+			return p;
+		}
+	}
+}
+
 /* Backs the guest-physical range [gpa, gpa+size) (whole 2 MiB chunks) with
- * host memory from the top of the allocator down: all of it in one block
- * if there is such a run, else the largest blocks there are, 1 GiB where
- * gpa is 1 GiB-aligned and that much is left, else 2 MiB. A block is
- * aligned like gpa (to 1 GiB when gpa is and the block is that large), so
- * the EPT maps it with 1 GiB leaves where the CPU has them, else 2 MiB. */
+ * host blocks as large as there are (guest_alloc_block) and maps them. */
 static int guest_alloc_range(struct guest *g, uint64_t gpa, uint64_t size)
 {
 	uint64_t run_gpa = gpa, run_hpa = 0, run_len = 0;
-	bool whole = true;
 	while (size) {
-		uint64_t n = GiB(1);
-		void *p = NULL;
-		uint64_t align = gpa % GiB(1) == 0 && size >= GiB(1) ? GiB(1) : GUEST_CHUNK_SIZE;
-		if (whole) {
-			whole = false;
-			n = size;
-			p = page_alloc_high(n / PAGE_SIZE, align);
-		}
-		if (!p && align == GiB(1)) {
-			n = GiB(1);
-			p = page_alloc_high(n / PAGE_SIZE, GiB(1));
-		}
-		if (!p) {
-			n = GUEST_CHUNK_SIZE;
-			p = page_alloc_high(n / PAGE_SIZE, GUEST_CHUNK_SIZE);
-		}
+		uint64_t n;
+		void *p = guest_alloc_block(gpa, size, &n);
 		if (!p)
 			return -1;
 		for (uint64_t i = 0; i < n; i += GUEST_CHUNK_SIZE)

@@ -11,6 +11,9 @@
 #    the RAM at 4 GiB, SeaBIOS's Xen path reads the same 32 MiB from CMOS
 #    0x5B-0x5D (fw_cfg has no etc/e820) and its merged map has it once,
 #    and it boots the MBR.
+# 3. a 1 GiB guest on a 2560 MiB host: its RAM is one host block, 1 GiB-
+#    aligned (host 1-2 GiB is free RAM), so the EPT maps it with a single
+#    1 GiB leaf: 2 table pages (PML4, PDPT) where 2 MiB leaves need 3.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-guest-ram-high.serial
 $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 exit=3" \
@@ -26,3 +29,11 @@ $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 
 	--expect-re "^\[fw\] .*MBR loaded" || exit 1
 grep -F "[g0] mb1test: mem_lower 640 KiB, mem_upper 31744 KiB" "$log" || { echo "mem_upper is not the RAM below the hole"; exit 1; }
 grep -E "^keel: guest (g0|fw): created: 64 MiB RAM" "$log"
+
+$KEEL_RUN --host-mem 2560 --cmdline "loglevel=debug" --guest "kernel=build/mb1test.elf,name=big,mem=1024,cmdline=exit=3" \
+	--timeout 300 --wait-exit --fail-on PANIC --fail-on "mb1test: FAIL" --serial-log "$log.big" \
+	--expect "keel: debug: guest big: RAM 0-0x3fffffff at host 0x40000000-0x7fffffff" \
+	--expect-re "keel: guest big: created: 1024 MiB RAM, .*, EPT 2 table pages" \
+	--expect "[big] mb1test: ok mem_upper=1047552"
+rc=$?
+[ "$rc" -eq 7 ] || { echo "keel-run returned $rc, expected 7 (exit=3 through port 0xf4)"; exit 1; }
