@@ -7,7 +7,9 @@
  * touches a segment register or the stack before we load our own.
  *
  * We check the magic and long-mode support, identity-map the first
- * 4 GiB with 2 MiB pages, enable long mode and jump to kmain().
+ * 4 GiB with 2 MiB pages, enable long mode and jump to kmain(). RAM above
+ * 4 GiB is mapped later, once the memory map says where it is (mm_init,
+ * arch/x86/mm.c).
  */
 #include <x86/cpu.h>
 #include "long_mode.inc"
