@@ -42,7 +42,7 @@ static void check_start_info(const struct hvmloader_start_info *si, int r, uint3
 		return;
 	}
 	require(r == 0);
-	require(si->ram_below_4g <= FOUR_GIB);
+	require(si->ram_below_4g <= HVMLOADER_LOW_RAM_LIMIT); /* never into the MMIO hole */
 	if (si->kernel_size) {
 		/* Direct kernel boot: no SeaBIOS image at all. */
 		require(si->firmware_size == 0 && si->firmware_paddr == 0 && bios_start == 0);
@@ -72,6 +72,8 @@ static void check_e820(const struct e820_entry *e, unsigned n, unsigned max, uin
 		require(e[i].type == E820_RAM || e[i].type == E820_RESERVED);
 		if (i)
 			require(e[i].start >= e[i - 1].start + e[i - 1].size); /* sorted, disjoint */
+		/* nothing in the MMIO hole below 4 GiB */
+		require(e[i].start >= FOUR_GIB || e[i].start + e[i].size <= HVMLOADER_LOW_RAM_LIMIT);
 		if (e[i].type == E820_RAM && e[i].start < FOUR_GIB) {
 			require(e[i].start + e[i].size <= below);
 			ram_low += e[i].size;
