@@ -10,14 +10,16 @@
 # 2. the firmware path with 64 MiB, 32 MiB at 4 GiB: hvmloader's E820 has
 #    the RAM at 4 GiB, SeaBIOS's Xen path reads the same 32 MiB from CMOS
 #    0x5B-0x5D (fw_cfg has no etc/e820) and its merged map has it once,
-#    and it boots the MBR.
+#    and it boots the MBR;
+#    beside them a guest asking for 1024 GiB is refused by name at once,
+#    with what there is, and the others run.
 # 3. a 1 GiB guest on a 2560 MiB host: its RAM is one host block, 1 GiB-
 #    aligned (host 1-2 GiB is free RAM), so the EPT maps it with a single
 #    1 GiB leaf: 2 table pages (PML4, PDPT) where 2 MiB leaves need 3.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-guest-ram-high.serial
 $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 exit=3" \
-	--guest "build/mbr.img,name=fw,mem=64,lowmem=32M" \
+	--guest "build/mbr.img,name=fw,mem=64,lowmem=32M" --guest "build/mbr.img,name=huge,mem=1048576" \
 	--timeout 300 --fail-on PANIC --fail-on "mb1test: FAIL" --serial-log "$log" \
 	--expect "[g0] mb1test: ok mem_upper=31744" \
 	--expect "[g0] mb1test: mmap 0000000100000000-0000000101ffffff type 1" \
@@ -26,7 +28,8 @@ $KEEL_RUN --guest "kernel=build/mb1test.elf,mem=64,lowmem=32M,cmdline=highmem=1 
 	--expect "[fw] hvmloader: e820 0000000100000000-0000000101ffffff RAM" \
 	--expect "[fw] RamSizeOver4G: 0x0000000002000000 [cmos]" \
 	--expect-re "^\[fw\] +[0-9]+: 0000000100000000 - 0000000102000000 = 1 RAM" \
-	--expect-re "^\[fw\] .*MBR loaded" || exit 1
+	--expect-re "^\[fw\] .*MBR loaded" \
+	--expect-re "guest huge: not enough memory for 1048576 MiB of RAM \([0-9]+ MiB free, largest 2 MiB-aligned run [0-9]+ MiB\)" || exit 1
 grep -F "[g0] mb1test: mem_lower 640 KiB, mem_upper 31744 KiB" "$log" || { echo "mem_upper is not the RAM below the hole"; exit 1; }
 grep -E "^keel: guest (g0|fw): created: 64 MiB RAM" "$log"
 
