@@ -30,7 +30,7 @@
 #include <x86/vmx.h>
 
 #define MAX_VCPUS 8
-#define GUEST_CHUNK_SIZE LARGE_PAGE_SIZE /* guest RAM comes in 2 MiB chunks */
+#define GUEST_CHUNK_SIZE LARGE_PAGE_SIZE /* guest RAM comes in whole 2 MiB chunks */
 
 struct bootinfo;
 
