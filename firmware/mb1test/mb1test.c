@@ -251,7 +251,7 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 		if (failures)
 			exit_with(FAIL_CODE);
 	}
-	char conform[64];
+	char conform[128];
 	cmdline_arg(cmdline, "conform", conform, sizeof(conform));
 	if (conform[0]) {
 		conform_test(conform, info->mem_upper * 1024 + 0x100000); /* the top of RAM below 4 GiB */
