@@ -464,12 +464,15 @@ static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
 }
 
 /* Every VM exit of every vCPU arrives here from entry.S, with the guest's
- * registers saved in v; the vCPU returned is entered next. */
+ * registers saved in v; the vCPU returned is entered next. The exit is
+ * handled under its guest's lock only: exits of other guests, on other
+ * CPUs, go on meanwhile. */
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 {
 	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
+	struct guest *g = v->guest;
 	v->exit_tsc = rdtsc();
-	hv_lock();
+	guest_lock(g, cpu);
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;
@@ -482,13 +485,22 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	enum exit_action act = run_handler(v, basic);
 
 	if (act == EXIT_RESUME && may_resume_directly(basic) && resume_directly(v)) {
-		exit_stats_end(v, basic, cpu, v->entry_tsc);
-		hv_unlock();
+		exit_stats_end(v, basic, v->entry_tsc, 0);
+		guest_unlock(g);
 		return v;
 	}
+	/* The scheduler takes the locks it needs, one at a time. Once it
+	 * picked another vCPU, g may be stopped, torn down or rebuilt by
+	 * another CPU: exit_stats_end, under g's lock again, records nothing
+	 * then. */
+	guest_unlock(g);
+	uint64_t idle = pcpus[cpu].idle_ticks;
 	struct vcpu *next = sched_pick_next(cpu);
-	exit_stats_end(v, basic, cpu, rdtsc());
-	hv_unlock();
+	uint64_t now = rdtsc();
+	idle = pcpus[cpu].idle_ticks - idle;
+	guest_lock(g, cpu);
+	exit_stats_end(v, basic, now, idle);
+	guest_unlock(g);
 	return next;
 }
 
@@ -519,7 +531,7 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 	};
 	struct guest *g = v->guest;
 	unsigned cpu = (unsigned)v->cpu;
-	hv_lock();
+	guest_lock(g, cpu);
 	if (rflags & RFLAGS_CF) {
 		pr_err("guest %s vcpu %u: VM entry failed: no current VMCS (VMfailInvalid)\n", g->name, v->id);
 	} else {
@@ -534,7 +546,6 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 		dump_guest_state();
 	}
 	guest_stop(g, "VM entry failed (see above)");
-	struct vcpu *next = sched_pick_next(cpu);
-	hv_unlock();
-	return next;
+	guest_unlock(g);
+	return sched_pick_next(cpu);
 }
