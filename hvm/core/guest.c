@@ -626,35 +626,14 @@ static bool lifecycle_work(const struct guest *g)
 		     __atomic_load_n(&g->restart_pending, __ATOMIC_RELAXED));
 }
 
-/* A restart to do now (its teardown done, no back-off to wait out). */
-static bool restart_due(const struct guest *g, uint64_t now)
-{
-	return g->restart_pending && !g->teardown_pending &&
-	       !(g->warm_restart && now < g->persist.restart_not_before_ns);
-}
-
-bool guests_lifecycle_due(void)
-{
-	uint64_t now = 0;
-	for (unsigned gi = 0; gi < nr_guests; gi++) {
-		struct guest *g = guests[gi];
-		if (!lifecycle_work(g))
-			continue;
-		if (!now)
-			now = now_ns();
-		if (restart_due(g, now))
-			return true;
-	}
-	return false;
-}
-
-void guests_lifecycle(unsigned cpu)
+bool guests_lifecycle(unsigned cpu)
 {
 	/* Stopped guests are torn down once no CPU holds one of their vCPUs
 	 * (a vCPU of it may still be in guest mode on another CPU until its
 	 * next exit); restarts wait for the teardown. A CPU sets and clears
 	 * its current vCPU under that vCPU's guest lock, so under g's lock
 	 * guest_on_some_cpu is the truth. */
+	bool must_let_go = false;
 	for (unsigned gi = 0; gi < nr_guests; gi++) {
 		struct guest *g = guests[gi];
 		if (!lifecycle_work(g))
@@ -663,12 +642,18 @@ void guests_lifecycle(unsigned cpu)
 		if (g->teardown_pending && !guest_on_some_cpu(g))
 			guest_teardown(g);
 		/* Creating its vCPUs makes their VMCSs current here for a
-		 * moment: only on a CPU that holds no vCPU (the scheduler lets
-		 * go of its own first when guests_lifecycle_due). */
-		else if (g->restart_pending && !g->teardown_pending && !pcpus[cpu].current)
-			guest_restart(g);
+		 * moment: only on a CPU that holds no vCPU. guest_restart
+		 * itself waits out a reset loop's back-off. */
+		else if (g->restart_pending && !g->teardown_pending &&
+			 !(g->warm_restart && now_ns() < g->persist.restart_not_before_ns)) {
+			if (pcpus[cpu].current)
+				must_let_go = true;
+			else
+				guest_restart(g);
+		}
 		guest_unlock(g);
 	}
+	return must_let_go;
 }
 
 uint64_t guests_tick(uint64_t now, unsigned *running, unsigned cpu)

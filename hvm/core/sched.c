@@ -63,7 +63,7 @@ static struct runqueue runqueues[MAX_CPUS];
 static void rq_add(unsigned cpu, struct vcpu *v)
 {
 	struct runqueue *q = &runqueues[cpu];
-	spin_lock_counted(&q->lock, &pcpus[cpu].lock_wait);
+	spin_lock(&q->lock); /* rare (creation, migration): not counted */
 	q->v[q->n++] = v;
 	spin_unlock(&q->lock);
 	v->home = cpu;
@@ -181,7 +181,8 @@ enum placement { CONTINUE, NEW_SLICE, MIGRATE };
 
 /* Makes v this CPU's vCPU if it can run here (checked again under its
  * guest's lock: another CPU may have taken it, or its guest stopped, since
- * a scan saw it). */
+ * a scan saw it). On success its guest's lock stays held, for
+ * sched_pick_next's caller. */
 static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint64_t now, enum placement how)
 {
 	struct pcpu *pc = &pcpus[cpu];
@@ -200,7 +201,6 @@ static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint
 		rq_add(cpu, v);
 	}
 	run_here(v, cpu, deadline_ns);
-	guest_unlock(c.g);
 	return true;
 }
 
@@ -286,7 +286,8 @@ static struct candidate least_run_other(unsigned cpu)
  * is nothing here): then that one moves here. Without the first rule,
  * 3 vCPUs on 2 CPUs would split as 1 + 2 for good, one vCPU with a CPU to
  * itself; with it they share. Evenly loaded CPUs rarely trade vCPUs.
- * Returns the vCPU made current and prepared, or NULL. */
+ * Returns the vCPU made current and prepared, its guest's lock held, or
+ * NULL. */
 static struct vcpu *pick(unsigned cpu, uint64_t deadline_ns, uint64_t now)
 {
 	struct candidate own = pick_own(cpu), other = least_run_other(cpu);
@@ -326,9 +327,10 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		struct vcpu *cur = pc->current;
 		if (cur && cur->guest->state != GUEST_RUNNING)
 			put_current(cpu);
-		if (guests_lifecycle_due())
+		if (guests_lifecycle(cpu)) {
 			put_current(cpu); /* a restart creates VMCSs on this CPU */
-		guests_lifecycle(cpu);
+			guests_lifecycle(cpu);
+		}
 		uint64_t next_deadline = guests_tick(now_ns(), &running, cpu);
 
 		cur = pc->current;
@@ -363,7 +365,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		 * pairs with kick_idle_cpus'). */
 		__atomic_store_n(&pc->idle, true, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		next = pick(cpu, next_deadline, now);
+		next = nr_cpus_online > 1 ? pick(cpu, next_deadline, now) : NULL;
 		if (next) {
 			__atomic_store_n(&pc->idle, false, __ATOMIC_RELAXED);
 			return next;
@@ -381,5 +383,6 @@ void sched_run(unsigned cpu)
 	while (!__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
 		cpu_relax();
 	struct vcpu *v = sched_pick_next(cpu);
+	guest_unlock(v->guest);
 	vcpu_arch_enter(v);
 }

@@ -489,16 +489,19 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 		guest_unlock(g);
 		return v;
 	}
-	/* The scheduler takes the locks it needs, one at a time. Once it
-	 * picked another vCPU, g may be stopped, torn down or rebuilt by
-	 * another CPU: exit_stats_end, under g's lock again, records nothing
-	 * then. */
+	/* The scheduler takes the locks it needs, one at a time, and returns
+	 * holding the next vCPU's guest lock. If that is another guest, g may
+	 * have been stopped, torn down or rebuilt by another CPU meanwhile:
+	 * exit_stats_end, under g's lock again, records nothing then. */
 	guest_unlock(g);
 	uint64_t idle = pcpus[cpu].idle_ticks;
 	struct vcpu *next = sched_pick_next(cpu);
 	uint64_t now = rdtsc();
 	idle = pcpus[cpu].idle_ticks - idle;
-	guest_lock(g, cpu);
+	if (next->guest != g) {
+		guest_unlock(next->guest);
+		guest_lock(g, cpu);
+	}
 	exit_stats_end(v, basic, now, idle);
 	guest_unlock(g);
 	return next;
@@ -547,5 +550,7 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 	}
 	guest_stop(g, "VM entry failed (see above)");
 	guest_unlock(g);
-	return sched_pick_next(cpu);
+	struct vcpu *next = sched_pick_next(cpu);
+	guest_unlock(next->guest);
+	return next;
 }

@@ -127,9 +127,8 @@ static struct exit_stat *keyed(struct keyed_stats *t, uint32_t key)
 	return NULL;
 }
 
-/* Boot-timeline marks that I/O exits reveal; returns the port range's
- * statistics (the last slot: unclaimed ports). */
-static struct exit_stat *io_exit_marks(struct vcpu *v)
+/* Boot-timeline marks that I/O exits reveal. */
+static void io_exit_marks(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 	uint16_t port = IO_QUAL_PORT(v->exit_qual);
@@ -146,8 +145,6 @@ static struct exit_stat *io_exit_marks(struct vcpu *v)
 				timeline_mark(g, MARK_BOOT_SECTOR_COM1, now);
 		}
 	}
-	const struct io_range *r = iobus_find(&g->io, port);
-	return &g->io_stats[r ? (unsigned)(r - g->io.ranges) : IOBUS_MAX_RANGES];
 }
 
 void exit_stats_begin(struct vcpu *v, uint32_t basic)
@@ -157,29 +154,43 @@ void exit_stats_begin(struct vcpu *v, uint32_t basic)
 	v->run_ticks += v->exit_tsc - v->entry_tsc;
 	if (v->trace)
 		trace_record(v);
-	/* Where this exit is recorded: its sub-key, read before the handler
-	 * changes the registers, or else its reason. One record per exit. */
+	/* The sub-key, read before the handler changes the registers; what
+	 * it means is looked up at the end, once the vCPU's entry time is
+	 * taken. */
+	if (basic == EXIT_REASON_CPUID)
+		v->stat_key = (uint32_t)v->regs.rax;
+	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		v->stat_key = (uint32_t)v->regs.rcx;
+	else if (basic == EXIT_REASON_IO_INSTRUCTION)
+		io_exit_marks(v);
+}
+
+/* Where an exit is recorded: its sub-key's slot (port range, CPUID leaf,
+ * MSR) or else its reason's. One record per exit. */
+static struct exit_stat *stat_slot(struct vcpu *v, uint32_t basic)
+{
+	struct guest *g = v->guest;
 	struct exit_stat *s = NULL;
-	if (basic == EXIT_REASON_IO_INSTRUCTION)
-		s = io_exit_marks(v);
-	else if (basic == EXIT_REASON_CPUID)
-		s = keyed(&g->cpuid_stats, (uint32_t)v->regs.rax);
+	if (basic == EXIT_REASON_IO_INSTRUCTION) {
+		const struct io_range *r = iobus_find(&g->io, IO_QUAL_PORT(v->exit_qual));
+		return &g->io_stats[r ? (unsigned)(r - g->io.ranges) : IOBUS_MAX_RANGES];
+	}
+	if (basic == EXIT_REASON_CPUID)
+		s = keyed(&g->cpuid_stats, v->stat_key);
 	else if (basic == EXIT_REASON_RDMSR)
-		s = keyed(&g->rdmsr_stats, (uint32_t)v->regs.rcx);
+		s = keyed(&g->rdmsr_stats, v->stat_key);
 	else if (basic == EXIT_REASON_WRMSR)
-		s = keyed(&g->wrmsr_stats, (uint32_t)v->regs.rcx);
-	if (!s && basic < EXIT_STATS_SLOTS)
-		s = &g->exit_stats[basic];
-	v->stat_slot = s;
+		s = keyed(&g->wrmsr_stats, v->stat_key);
+	return s ? s : &g->exit_stats[basic];
 }
 
 void exit_stats_end(struct vcpu *v, uint32_t basic, uint64_t now, uint64_t idle)
 {
 	struct guest *g = v->guest;
 	/* Not for a guest stopped, or stopped and restarted, meanwhile. */
-	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && v->stat_slot) {
+	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && basic < EXIT_STATS_SLOTS) {
 		uint64_t t = now - v->exit_tsc - idle;
-		stat_add(v->stat_slot, t);
+		stat_add(stat_slot(v, basic), t);
 		g->exit_ticks_total += t;
 	}
 }

@@ -198,14 +198,13 @@ void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 void guest_teardown(struct guest *g);
 /* Called by the scheduler on CPU `cpu` as time passes, holding no lock
  * (each takes one guest's lock at a time): guests_lifecycle tears down
- * stopped guests no CPU holds and restarts those due (guests_lifecycle_due:
- * whether there is any such work, for the scheduler, which first lets go
- * of its own vCPU, as a restart creates VMCSs on this CPU); guests_tick
+ * stopped guests no CPU holds and restarts those due; a restart creates
+ * VMCSs on this CPU, so it waits for a pass on which this CPU holds no
+ * vCPU (true: let go of yours and call again); guests_tick
  * runs every running guest's device timers, wakes the halted vCPUs that
  * now have an interrupt, counts the running guests into *running and
  * returns the nearest device deadline (ns, or NO_DEADLINE). */
-bool guests_lifecycle_due(void);
-void guests_lifecycle(unsigned cpu);
+bool guests_lifecycle(unsigned cpu);
 uint64_t guests_tick(uint64_t now_ns, unsigned *running, unsigned cpu);
 /* The serial control console (hvm/core/control.c): reads what was typed. */
 void console_poll(void);
@@ -221,7 +220,8 @@ static inline void guest_lock(struct guest *g, unsigned cpu) { spin_lock_counted
 static inline void guest_unlock(struct guest *g) { spin_unlock(&g->lock); }
 
 /* Scheduler (hvm/core/sched.c). sched_pick_next is called holding no lock
- * and returns the vCPU to enter, current on this CPU and prepared. */
+ * and returns the vCPU to enter, current on this CPU and prepared, with
+ * its guest's lock held (the caller drops it before the VM entry). */
 void sched_init_cpu(unsigned cpu);
 /* A new vCPU joins a CPU's run queue (the least loaded); it leaves when
  * its guest is torn down. */

@@ -7,7 +7,6 @@
 #include <keel/vlapic.h>
 
 struct guest;
-struct exit_stat;
 
 /* Guest GPRs not held in the VMCS (RSP, RIP, RFLAGS are). Offsets are
  * exported to entry.S by hvm/vmx/asm-offsets.c. */
@@ -66,7 +65,7 @@ struct vcpu {
 	uint64_t exit_tsc;
 	uint64_t entry_tsc;
 	uint64_t entry_deadline_tsc; /* the preemption timer armed at the last full entry ends here */
-	struct exit_stat *stat_slot; /* where the current exit is recorded (hvm/vmx/exit_stats.c) */
+	uint32_t stat_key;           /* the current exit's statistics sub-key (hvm/vmx/exit_stats.c) */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
