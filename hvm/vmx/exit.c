@@ -470,6 +470,15 @@ static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
 	return act;
 }
 
+/* The exits for which the CPU clears the exit qualification (SDM 28.2.1:
+ * only the reasons it lists have one), among the frequent ones: reading
+ * it for them would only cost a VMREAD. */
+static bool has_qualification(uint32_t basic)
+{
+	return basic != EXIT_REASON_CPUID && basic != EXIT_REASON_VMCALL && basic != EXIT_REASON_RDMSR &&
+	       basic != EXIT_REASON_WRMSR && basic != EXIT_REASON_HLT;
+}
+
 /* Every VM exit of every vCPU arrives here from entry.S, with the guest's
  * registers saved in v; the vCPU returned is entered next. The exit is
  * handled under its guest's lock only: exits of other guests, on other
@@ -481,12 +490,15 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	v->exit_tsc = rdtsc();
 	guest_lock(g, cpu);
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;
+	v->exit_qual = has_qualification(basic) ? vmread(VMCS_EXIT_QUALIFICATION) : 0;
 	vcpu_tpr_from_shadow(v); /* the guest may have written CR8 */
 	/* An event whose delivery the exit interrupted must be delivered again
-	 * on the next entry (SDM 27.2.4). */
-	vmx_intr_save_pending_event(v);
+	 * on the next entry (SDM 27.2.4); rarely one was. */
+	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	v->event_pending = false;
+	if (idt & INTR_INFO_VALID)
+		vmx_intr_requeue_event(v, idt);
 	exit_stats_begin(v, basic);
 
 	enum exit_action act = run_handler(v, basic);
