@@ -87,7 +87,7 @@ const char *exit_reason_name(uint32_t reason)
 	return "unknown";
 }
 
-static void trace_record(struct vcpu *v)
+void exit_trace_record(struct vcpu *v)
 {
 	struct exit_trace_entry *e = &v->trace[v->trace_pos];
 	e->tsc = v->exit_tsc;
@@ -128,7 +128,7 @@ static struct exit_stat *keyed(struct keyed_stats *t, uint32_t key)
 }
 
 /* Boot-timeline marks that I/O exits reveal. */
-static void io_exit_marks(struct vcpu *v)
+void exit_stats_io_marks(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 	uint16_t port = IO_QUAL_PORT(v->exit_qual);
@@ -145,24 +145,6 @@ static void io_exit_marks(struct vcpu *v)
 				timeline_mark(g, MARK_BOOT_SECTOR_COM1, now);
 		}
 	}
-}
-
-void exit_stats_begin(struct vcpu *v, uint32_t basic)
-{
-	struct guest *g = v->guest;
-	g->guest_mode_ticks += v->exit_tsc - v->entry_tsc;
-	v->run_ticks += v->exit_tsc - v->entry_tsc;
-	if (v->trace)
-		trace_record(v);
-	/* The sub-key, read before the handler changes the registers; what
-	 * it means is looked up at the end, once the vCPU's entry time is
-	 * taken. */
-	if (basic == EXIT_REASON_CPUID)
-		v->stat_key = (uint32_t)v->regs.rax;
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		v->stat_key = (uint32_t)v->regs.rcx;
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		io_exit_marks(v);
 }
 
 /* Where an exit is recorded: its sub-key's slot (port range, CPUID leaf,

@@ -3,10 +3,8 @@
 #ifndef KEEL_EXIT_STATS_H
 #define KEEL_EXIT_STATS_H
 
+#include <keel/guest.h>
 #include <keel/types.h>
-
-struct guest;
-struct vcpu;
 
 /* "CPUID", "EPT violation", ...; "unknown" for a reason Keel has no name for. */
 const char *exit_reason_name(uint32_t reason);
@@ -26,7 +24,26 @@ const char *timeline_mark_name(unsigned mark);
  * arrives (v->exit_tsc, reason and qualification read), end when the CPU
  * is about to enter a vCPU again, at TSC `now`, having spent `idle` ticks
  * of that time idle in the scheduler (not the exit's). */
-void exit_stats_begin(struct vcpu *v, uint32_t basic);
 void exit_stats_end(struct vcpu *v, uint32_t basic, uint64_t now, uint64_t idle);
+void exit_trace_record(struct vcpu *v);
+void exit_stats_io_marks(struct vcpu *v);
+/* Inline: every exit runs it, inside the time its statistics measure. */
+static inline void exit_stats_begin(struct vcpu *v, uint32_t basic)
+{
+	uint64_t ran = v->exit_tsc - v->entry_tsc;
+	v->guest->guest_mode_ticks += ran;
+	v->run_ticks += ran;
+	if (v->trace)
+		exit_trace_record(v);
+	/* The sub-key, read before the handler changes the registers; what
+	 * it means is looked up at the end, once the vCPU's entry time is
+	 * taken. */
+	if (basic == EXIT_REASON_CPUID)
+		v->stat_key = (uint32_t)v->regs.rax;
+	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		v->stat_key = (uint32_t)v->regs.rcx;
+	else if (basic == EXIT_REASON_IO_INSTRUCTION)
+		exit_stats_io_marks(v);
+}
 
 #endif
