@@ -14,6 +14,11 @@
  *              another TSS and back (registers kept, busy bits moved), a
  *              far CALL whose task returns with IRET (NT, back link), and
  *              #GP through a task gate with its error code on the new stack
+ *   s3         ACPI suspend to RAM (acpi=pm): the FACS waking vector set
+ *              to a real-mode stub, the RTC alarm enabled as the wake
+ *              event, SLP_TYP S3 + SLP_EN; the stub, run on the wake,
+ *              exits with status 0x5a (keel-run: 181)
+ *   poweroff   ACPI S5 (acpi=pm): the guest ends with status 0
  *   testdev    QEMU's pc-testdev (testdev:on): the data port, the MMIO
  *              page at 0xFF000000, an interrupt line seen in the 8259A's IRR
  *   step       single-stepping (EFLAGS.TF) over CPUID, which Keel completes
@@ -371,6 +376,70 @@ static void conform_task(void)
 	check(task_ran[2] == 1 && task_gp_error == 0x1234, "conform task: #GP through the task gate lost its error code");
 }
 
+/* A table the RSDT lists, found as an OS finds it (ACPI 5.2.5.1). */
+static const uint8_t *acpi_table(const char *sig)
+{
+	for (uint32_t a = 0xe0000; a < 0x100000; a += 16) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)a;
+		uint8_t sum = 0;
+		for (unsigned i = 0; i < 20; i++)
+			sum += p[i];
+		if (memcmp(p, "RSD PTR ", 8) || sum)
+			continue;
+		const uint8_t *rsdt = (const uint8_t *)(uintptr_t)*(const uint32_t *)(p + 16);
+		uint32_t n = (*(const uint32_t *)(rsdt + 4) - 36) / 4;
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *t = (const uint8_t *)(uintptr_t)((const uint32_t *)(rsdt + 36))[i];
+			if (!memcmp(t, sig, 4))
+				return t;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+static void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+
+#define S3_RESUME_AT 0x8000u
+
+static void conform_s3(bool poweroff)
+{
+	const uint8_t *fadt = acpi_table("FACP");
+	check(fadt != NULL, "conform s3: no FADT (is the guest's acpi:pm on?)");
+	if (!fadt)
+		return;
+	uint8_t *facs = (uint8_t *)(uintptr_t)*(const uint32_t *)(fadt + 36);
+	uint16_t evt = (uint16_t)*(const uint32_t *)(fadt + 56), cnt = (uint16_t)*(const uint32_t *)(fadt + 64);
+	say("mb1test: conform %s: FADT at %p, FACS at %p, PM1a event %#x, control %#x\n", poweroff ? "poweroff" : "s3",
+	    (const void *)fadt, (void *)facs, evt, cnt);
+	if (poweroff) {
+		outw(cnt, (1u << 13) | (0u << 10)); /* SLP_EN, SLP_TYP 0 = \_S5 */
+		for (volatile unsigned i = 0; i < 1000000; i++)
+			;
+		check(0, "conform poweroff: still running after S5");
+		return;
+	}
+	/* The wake runs this in real mode: mov $0x5a, %al; out %al, $0xf4; hlt. */
+	static const uint8_t stub[] = { 0xb0, 0x5a, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd };
+	memcpy((void *)(uintptr_t)S3_RESUME_AT, stub, sizeof(stub));
+	*(volatile uint32_t *)(facs + 12) = S3_RESUME_AT;
+	/* The RTC alarm at every second (don't-care bytes), interrupts on. */
+	static const uint8_t alarm_regs[] = { 1, 3, 5 };
+	for (unsigned i = 0; i < 3; i++) {
+		outb(0x70, alarm_regs[i]);
+		outb(0x71, 0xc0);
+	}
+	outb(0x70, 0x0b);
+	uint8_t b = inb(0x71);
+	outb(0x70, 0x0b);
+	outb(0x71, b | 0x20); /* AIE */
+	outw(evt + 2, 1u << 10);	   /* PM1_EN: RTC_EN */
+	outw(cnt, (1u << 13) | (1u << 10)); /* SLP_EN, SLP_TYP 1 = \_S3 */
+	for (volatile unsigned i = 0; i < 1000000; i++)
+		;
+	check(0, "conform s3: still running after S3");
+}
+
 static void conform_testdev(void)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(0x12345678u), "Nd"(0xe0));
@@ -415,7 +484,7 @@ static void conform_unclaimed(uint32_t ram_top)
 void conform_test(const char *what, uint32_t ram_top)
 {
 	idt_setup();
-	static const char *const names[] = { "misc", "rf", "nmi", "step", "stephlt", "task", "testdev", "unclaimed" };
+	static const char *const names[] = { "misc", "rf", "nmi", "step", "stephlt", "task", "testdev", "unclaimed", "s3", "poweroff" };
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		int asked = 0;
@@ -438,7 +507,9 @@ void conform_test(const char *what, uint32_t ram_top)
 		case 4: conform_stephlt(); break;
 		case 5: conform_task(); break;
 		case 6: conform_testdev(); break;
-		default: conform_unclaimed(ram_top); break;
+		case 7: conform_unclaimed(ram_top); break;
+		case 8: conform_s3(false); break;
+		default: conform_s3(true); break;
 		}
 		if (mb1test_failures() == before)
 			say("mb1test: conform %s ok\n", names[i]);

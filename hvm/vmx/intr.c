@@ -51,8 +51,7 @@ static bool pic_ready(struct vcpu *v)
 
 static void start_at_sipi(struct vcpu *v)
 {
-	uint8_t vec = v->start_vector;
-	vmcs_set_guest_real_mode(v, (uint16_t)(vec << 8), (uint64_t)vec << 12, 0);
+	vmcs_set_guest_real_mode(v, v->start_cs, (uint64_t)v->start_cs << 4, v->start_ip);
 	vcpu_state_init_signal(v); /* the rest of what INIT resets */
 	v->init_pending = false;
 	v->start_pending = false;
