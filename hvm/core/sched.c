@@ -155,7 +155,7 @@ static bool can_run_here(struct vcpu *v, unsigned cpu)
 /* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
  * next), under that vCPU's guest lock: a CPU that finds no CPU holding a
  * guest's vCPUs, under the same lock, may tear the guest down. */
-static void put_current(unsigned cpu)
+static inline __attribute__((always_inline)) void put_current(unsigned cpu)
 {
 	struct vcpu *cur = pcpus[cpu].current;
 	if (!cur)
