@@ -1,9 +1,9 @@
 # Issue #18 in Bochs: Keel on a machine with RAM above 4 GiB, with VMX.
 # Bochs 2.7 accepts up to 1048576 MiB of machine memory but backs at most
-# 2048 MiB with its own; its start-up time grows with the size (about
-# 3 minutes for 5 GiB here, and 8 GiB did not reach GRUB in 280 s), so this
-# uses 5 GiB (the whole test took 2.5 to 4.5 minutes here, depending on
-# the load, nearly all of it Bochs starting): its BIOS reports RAM to
+# 2048 MiB with its own; its start-up time grows with the size (up to
+# 4 minutes for 5 GiB here, and 8 GiB did not reach GRUB in 280 s), so this
+# uses 5 GiB (the whole test took 43 s on a quiet machine and up to
+# 4.5 minutes on a busy one, nearly all of it Bochs starting): its BIOS reports RAM to
 # 3 GiB and 4-5 GiB. Keel must map that GiB with a 1 GiB page (Skylake-X
 # has them) and give it to the allocator;
 # guest RAM comes from the top of memory, so both guests live above 4 GiB:
