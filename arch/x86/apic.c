@@ -174,18 +174,22 @@ static void delay_us(uint64_t us)
 
 /* The universal start-up algorithm (SDM 8.4.4.1): INIT, 10 ms, then two
  * start-up IPIs 200 us apart; the AP starts in real mode at vector << 12. */
-bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa)
+static bool start_up(uint32_t dest, uint32_t shorthand, uint32_t trampoline_pa)
 {
-	if (!apic_send(dest, ICR_INIT | ICR_LEVEL_ASSERT))
+	if (!apic_send(dest, shorthand | ICR_INIT | ICR_LEVEL_ASSERT))
 		return false;
 	delay_us(10000);
 	for (int i = 0; i < 2; i++) {
-		if (!apic_send(dest, ICR_STARTUP | ICR_LEVEL_ASSERT | (trampoline_pa >> 12)))
+		if (!apic_send(dest, shorthand | ICR_STARTUP | ICR_LEVEL_ASSERT | (trampoline_pa >> 12)))
 			return false;
 		delay_us(200);
 	}
 	return true;
 }
+
+bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa) { return start_up(dest, 0, trampoline_pa); }
+
+bool apic_start_all_other_cpus(uint32_t trampoline_pa) { return start_up(0, ICR_ALL_BUT_SELF, trampoline_pa); }
 
 bool apic_send_nmi_all_but_self(void)
 {

@@ -5,6 +5,7 @@
 #include <keel/console.h>
 #include <keel/spec.h>
 #include <keel/cpu.h>
+#include <keel/efi_rsdp.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
 #include <keel/string.h>
@@ -61,6 +62,26 @@ static void print_memory_and_modules(const struct bootinfo *bi)
 		pr_warn("boot information: %s\n", bi->warnings[i]);
 }
 
+static const void *firmware_map(void *ctx, uint64_t pa, uint64_t len) { return mm_map_firmware(pa, len); }
+
+/* GRUB on UEFI passes the RSDP in its ACPI tags when it finds one; when it
+ * does not (seen with OVMF in Bochs), the EFI system table it also passes
+ * lists the ACPI tables among its configuration tables. */
+static void find_rsdp_through_efi(struct bootinfo *bi)
+{
+	char err[160];
+	if (bi->rsdp_len || !bi->efi_systab)
+		return;
+	if (efi_find_rsdp(bi->efi_systab, firmware_map, NULL, bi->rsdp, &bi->rsdp_len, err, sizeof(err)) < 0) {
+		pr_warn("acpi: no RSDP from the boot loader, and none through the EFI system table at %#lx: %s\n",
+			bi->efi_systab, err);
+		return;
+	}
+	bi->rsdp_revision = bi->rsdp[15];
+	pr_info("acpi: RSDP revision %d from the EFI system table (the boot loader passed no ACPI tag)\n",
+		bi->rsdp_revision);
+}
+
 /* magic: boot.S has checked it is multiboot2's before coming here. */
 void kmain(uint32_t magic, uint32_t info_phys)
 {
@@ -91,9 +112,11 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	print_memory_and_modules(&bootinfo);
 	uint64_t free = mm_init(&bootinfo);
 	kprintf("keel: allocator: %lu MiB free for guests and Keel\n", free >> 20);
+	find_rsdp_through_efi(&bootinfo);
 
 	tsc_init();
 	host_rtc_read(&keel_boot_time);
+	smp_find_cpus(&bootinfo);
 	apic_init();
 
 	if (vmx_probe() < 0) {

@@ -21,6 +21,9 @@ uint32_t apic_id(void);
 /* INIT-SIPI-SIPI to APIC id `dest`, starting it at `trampoline_pa` (a page
  * below 1 MiB). False if the APIC did not accept the IPIs. */
 bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa);
+/* The same to every CPU but this one (destination shorthand "all
+ * excluding self"): for machines whose firmware lists no CPUs. */
+bool apic_start_all_other_cpus(uint32_t trampoline_pa);
 void apic_send_ipi(uint32_t dest, uint8_t vector);
 /* NMI to every other CPU (the panic path); false without an APIC or when
  * the APIC did not accept it. */
