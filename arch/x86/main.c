@@ -116,8 +116,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
 	tsc_init();
 	host_rtc_read(&keel_boot_time);
-	smp_find_cpus(&bootinfo);
-	apic_init();
+	apic_init(keel_config.apic, smp_find_cpus(&bootinfo));
 
 	if (vmx_probe() < 0) {
 		pr_err("no guest can run without VMX. Keel halted (nothing else to do).\n");

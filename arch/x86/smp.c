@@ -259,8 +259,8 @@ void smp_start_aps(const struct bootinfo *bi, unsigned max_cpus)
 			skipped++;
 			continue;
 		}
-		if (id > 0xff) {
-			pr_warn("smp: APIC id %u needs x2APIC mode, which Keel does not use; cpu not started\n", id);
+		if (id > XAPIC_MAX_ID && !apic_x2apic_mode()) {
+			pr_warn("smp: APIC id %u needs x2APIC mode, which this CPU does not offer; cpu not started\n", id);
 			continue;
 		}
 		/* CPUs 0..nr_cpus_online-1 run the scheduler, so stop at the
