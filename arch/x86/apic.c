@@ -13,6 +13,7 @@
 #include <keel/apic.h>
 #include <keel/apic_mode.h>
 #include <keel/console.h>
+#include <keel/screen.h>
 #include <keel/tsc.h>
 #include <x86/cpu.h>
 #include <x86/io.h>
@@ -162,6 +163,8 @@ void apic_init(enum apic_request request, const struct acpi_cpus *cpus)
 
 void apic_idle_until(uint64_t deadline_tsc)
 {
+	/* Idle time is when the screen gets drawn (never on a VM exit). */
+	screen_draw_pending(deadline_tsc);
 	uint64_t now = rdtsc();
 	if (deadline_tsc <= now)
 		return;

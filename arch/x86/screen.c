@@ -1,0 +1,133 @@
+/*
+ * Keel's console on the framebuffer; see include/keel/screen.h.
+ *
+ * The queue: the console hands every byte to screen_queue() under its own
+ * lock, on any CPU, VM exits included, so that only copies into a ring;
+ * when the ring is full the text is dropped and counted, and a note says
+ * so on the screen. Drawing takes the ring's bytes a chunk at a time and
+ * draws them with no lock held but its own "drawing" flag (one CPU at a
+ * time; another that finds it taken goes on with what it was doing).
+ *
+ * The framebuffer must lie below 4 GiB, in Keel's identity map. Its
+ * mapping keeps the page tables' write-back type: the firmware's MTRRs
+ * make video memory uncached or write-combining, and that type wins.
+ */
+#include <keel/console.h>
+#include <keel/fb_text.h>
+#include <keel/format.h>
+#include <keel/mm.h>
+#include <keel/screen.h>
+#include <keel/spinlock.h>
+#include <keel/string.h>
+#include <x86/io.h>
+
+#define RING_SIZE 32768
+#define CHUNK 256
+
+static struct fb_text text;
+static bool active;
+static char ring[RING_SIZE];
+static size_t ring_head, ring_len;
+static uint64_t dropped;
+static spinlock_t ring_lock = SPINLOCK_INIT;
+static int drawing; /* 1 while a CPU draws */
+
+static void screen_queue(const char *s, size_t n)
+{
+	spin_lock(&ring_lock);
+	if (ring_len + n > RING_SIZE) {
+		dropped += n;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			ring[(ring_head + ring_len + i) % RING_SIZE] = s[i];
+		ring_len += n;
+	}
+	spin_unlock(&ring_lock);
+}
+
+/* Takes up to CHUNK bytes from the ring (and the count of dropped bytes). */
+static size_t ring_take(char *buf, uint64_t *lost)
+{
+	spin_lock(&ring_lock);
+	size_t n = MIN(ring_len, (size_t)CHUNK);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = ring[(ring_head + i) % RING_SIZE];
+	ring_head = (ring_head + n) % RING_SIZE;
+	ring_len -= n;
+	*lost = dropped;
+	dropped = 0;
+	spin_unlock(&ring_lock);
+	return n;
+}
+
+void screen_draw_pending(uint64_t deadline_tsc)
+{
+	if (!active || !__atomic_load_n(&ring_len, __ATOMIC_RELAXED))
+		return;
+	if (__atomic_exchange_n(&drawing, 1, __ATOMIC_ACQUIRE))
+		return;
+	char buf[CHUNK];
+	uint64_t lost;
+	size_t n;
+	while ((n = ring_take(buf, &lost)) != 0) {
+		if (lost) {
+			char note[80];
+			int len = ksnprintf(note, sizeof(note), "\n[screen: %lu bytes not shown: too much output]\n", lost);
+			fb_text_write(&text, note, (size_t)len);
+		}
+		fb_text_write(&text, buf, n);
+		if (rdtsc() >= deadline_tsc)
+			break;
+	}
+	__atomic_store_n(&drawing, 0, __ATOMIC_RELEASE);
+}
+
+static void screen_flush(void) { screen_draw_pending(UINT64_MAX); }
+
+static const struct console_backend screen_backend = { .queue = screen_queue, .flush = screen_flush };
+
+void screen_init(const struct bootinfo *bi)
+{
+	char why[128];
+	if (!bi->fb.present) {
+		pr_info("screen: the boot loader set up no framebuffer; output on the serial port only\n");
+		return;
+	}
+	if (!fb_text_usable(&bi->fb, GiB(4), why, sizeof(why))) {
+		pr_warn("screen: cannot draw on the framebuffer: %s; output on the serial port only\n", why);
+		return;
+	}
+	fb_text_init(&text, &bi->fb, phys_to_virt(bi->fb.addr));
+	active = true;
+	console_set_mirror(&screen_backend);
+	if (bi->fb.type == MB2_FB_TYPE_EGA_TEXT)
+		pr_info("screen: console on the %ux%u text screen at %#lx too\n", bi->fb.width, bi->fb.height,
+			bi->fb.addr);
+	else
+		pr_info("screen: console on the %ux%u framebuffer at %#lx (%u bits per pixel, %ux%u characters) too\n",
+			bi->fb.width, bi->fb.height, bi->fb.addr, bi->fb.bpp, text.cols, text.rows);
+	/* What was printed before (the banner) is on COM1 only; say where
+	 * this screen starts. */
+	static const char hello[] = "Keel hypervisor " KEEL_VERSION ": console (output only; commands on COM1)\n";
+	screen_queue(hello, sizeof(hello) - 1);
+}
+
+void screen_print_readback(void)
+{
+	if (!active) {
+		kprintf("keel: screen: no screen in use\n");
+		return;
+	}
+	screen_flush();
+	/* Read while nobody draws, so the rows are one picture. */
+	while (__atomic_exchange_n(&drawing, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	kprintf("keel: screen: %u rows of %u characters, read back from video memory:\n", text.rows, text.cols);
+	char row[256];
+	for (unsigned r = 0; r < text.rows; r++) {
+		fb_text_read_row(&text, r, row, sizeof(row));
+		kprintf("keel: screen %2u|%s\n", r, row);
+	}
+	__atomic_store_n(&drawing, 0, __ATOMIC_RELEASE);
+	kprintf("keel: end of screen\n");
+}
