@@ -94,6 +94,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	idt_init();
 	idt_load();
 	console_init();
+	screen_capture_early();
 	print_banner();
 
 	char err[160];

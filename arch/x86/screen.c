@@ -86,14 +86,28 @@ static void screen_flush(void) { screen_draw_pending(UINT64_MAX); }
 
 static const struct console_backend screen_backend = { .queue = screen_queue, .flush = screen_flush };
 
+void screen_capture_early(void) { console_set_mirror(&screen_backend); }
+
+/* No screen after all: stop copying, forget what was kept. */
+static void screen_off(void)
+{
+	console_set_mirror(NULL);
+	spin_lock(&ring_lock);
+	ring_len = 0;
+	dropped = 0;
+	spin_unlock(&ring_lock);
+}
+
 void screen_init(const struct bootinfo *bi)
 {
 	char why[128];
 	if (!bi->fb.present) {
+		screen_off();
 		pr_info("screen: the boot loader set up no framebuffer; output on the serial port only\n");
 		return;
 	}
 	if (!fb_text_usable(&bi->fb, GiB(4), why, sizeof(why))) {
+		screen_off();
 		pr_warn("screen: cannot draw on the framebuffer: %s; output on the serial port only\n", why);
 		return;
 	}
@@ -106,10 +120,8 @@ void screen_init(const struct bootinfo *bi)
 	else
 		pr_info("screen: console on the %ux%u framebuffer at %#lx (%u bits per pixel, %ux%u characters) too\n",
 			bi->fb.width, bi->fb.height, bi->fb.addr, bi->fb.bpp, text.cols, text.rows);
-	/* What was printed before (the banner) is on COM1 only; say where
-	 * this screen starts. */
-	static const char hello[] = "Keel hypervisor " KEEL_VERSION ": console (output only; commands on COM1)\n";
-	screen_queue(hello, sizeof(hello) - 1);
+	static const char note[] = "keel: screen: output only; console commands are on COM1\n";
+	screen_queue(note, sizeof(note) - 1);
 }
 
 void screen_print_readback(void)

@@ -14,7 +14,11 @@
 #include <keel/bootinfo.h>
 #include <keel/types.h>
 
-/* Starts drawing on bi's framebuffer if Keel can (prints why not). */
+/* Keeps a copy of the console's output from the start (the banner comes
+ * before the boot information says whether there is a screen). */
+void screen_capture_early(void);
+/* Starts drawing on bi's framebuffer if Keel can, what was kept first;
+ * else stops keeping a copy (prints why). */
 void screen_init(const struct bootinfo *bi);
 /* Draws queued text until the queue is empty or the TSC passes deadline;
  * returns at once if another CPU is drawing. */
