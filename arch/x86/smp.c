@@ -5,16 +5,17 @@
  * in a multiboot2 tag, or through the EFI system table, arch/x86/main.c).
  * For each, the boot CPU copies the real-mode trampoline
  * (arch/x86/ap_boot.S) to a free page below 1 MiB taken from the memory map
- * (lib/ap_trampoline_page.c), leaves a stack and a
- * CPU number in ap_boot_stack/ap_boot_cpu, and sends INIT-SIPI-SIPI. The AP
+ * (lib/ap_trampoline_page.c), offers one slot (a stack and a CPU number,
+ * ap_boot_stacks/ap_boot_first_cpu) and sends INIT-SIPI-SIPI. The AP
  * switches itself to long mode on Keel's page tables and calls ap_main(),
  * which loads its own GDT/TSS/IDT, enables its APIC and VMX (its own VMXON
  * region) and reports back; APs start one at a time, so the one stack/number
  * slot is enough. Then each waits in sched_run() for the guests.
  *
- * Anything missing (no RSDP, a broken MADT, an AP that does not answer or
- * cannot enter VMX) leaves Keel on the CPUs it has, with a line that says
- * why: never a hang.
+ * A machine with no ACPI at all is started by broadcast instead
+ * (start_by_broadcast). Anything else missing (a broken MADT, no free page
+ * below 1 MiB, an AP that does not answer or cannot enter VMX) leaves Keel
+ * on the CPUs it has, with a line that says why: never a hang.
  */
 #include <keel/acpi.h>
 #include <keel/ap_trampoline_page.h>
@@ -164,7 +165,7 @@ static bool place_trampoline(const struct bootinfo *bi)
 	uint64_t page;
 	if (ap_trampoline_page_find(bi, &page, err, sizeof(err)) < 0) {
 		pr_warn("smp: no page below 1 MiB for the start-up code of the other CPUs: %s; running on the boot "
-			"CPU only (the firmware's memory map leaves none free)\n", err);
+			"CPU only\n", err);
 		return false;
 	}
 	trampoline_pa = (uint32_t)page;
