@@ -118,13 +118,30 @@ static void draw_cell(struct fb_text *t, unsigned col, unsigned row, char ch)
 	}
 	const uint8_t *glyph = font8x16[(uint8_t)ch - FONT_FIRST];
 	uint8_t *p = t->base + (size_t)row * row_bytes(t) + (size_t)col * FONT_WIDTH * t->bytes_pp;
-	for (unsigned y = 0; y < FONT_HEIGHT; y++, p += t->pitch)
+	for (unsigned y = 0; y < FONT_HEIGHT; y++, p += t->pitch) {
+		if (t->bytes_pp == 4) {
+			/* The usual case, kept to a store per pixel. */
+			uint32_t px[FONT_WIDTH];
+			for (unsigned x = 0; x < FONT_WIDTH; x++)
+				px[x] = glyph[y] & (0x80 >> x) ? t->fg : t->bg;
+			memcpy(p, px, sizeof(px));
+			continue;
+		}
 		for (unsigned x = 0; x < FONT_WIDTH; x++)
 			put_pixel(p + x * t->bytes_pp, t->bytes_pp, glyph[y] & (0x80 >> x) ? t->fg : t->bg);
+	}
 }
 
 static void clear_rows(struct fb_text *t, unsigned from, unsigned n)
 {
+	if (!t->ega && t->bg == 0) {
+		/* Black: one fill per pixel row (string stores), not a cell at
+		 * a time; the padding after each row is left alone. */
+		uint8_t *p = t->base + (size_t)from * row_bytes(t);
+		for (unsigned y = 0; y < n * FONT_HEIGHT; y++, p += t->pitch)
+			memset(p, 0, (size_t)t->cols * FONT_WIDTH * t->bytes_pp);
+		return;
+	}
 	for (unsigned r = from; r < from + n; r++)
 		for (unsigned c = 0; c < t->cols; c++)
 			draw_cell(t, c, r, ' ');

@@ -22,7 +22,10 @@
 #include <x86/io.h>
 
 #define RING_SIZE 32768
-#define CHUNK 256
+/* Bytes drawn between looks at the deadline: 64 characters are about
+ * 64 x 16 x 8 pixel stores; a scroll (a quarter screen's memmove) may come
+ * on top. */
+#define CHUNK 64
 
 static struct fb_text text;
 static bool active;
@@ -108,7 +111,8 @@ void screen_init(const struct bootinfo *bi)
 	}
 	if (!fb_text_usable(&bi->fb, GiB(4), why, sizeof(why))) {
 		screen_off();
-		pr_warn("screen: cannot draw on the framebuffer: %s; output on the serial port only\n", why);
+		pr_warn("screen: cannot draw on the framebuffer: %s; output on the serial port only ('set "
+			"gfxpayload=640x480x32' or '=text' in GRUB's entry picks another mode)\n", why);
 		return;
 	}
 	fb_text_init(&text, &bi->fb, phys_to_virt(bi->fb.addr));
