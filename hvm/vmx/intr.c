@@ -55,8 +55,7 @@ static bool pic_ready(struct vcpu *v)
 
 static void start_at_sipi(struct vcpu *v)
 {
-	uint8_t vec = v->start_vector;
-	vmcs_set_guest_real_mode(v, (uint16_t)(vec << 8), (uint64_t)vec << 12, 0);
+	vmcs_set_guest_real_mode(v, v->start_cs, (uint64_t)v->start_cs << 4, v->start_ip);
 	vcpu_state_init_signal(v); /* the rest of what INIT resets */
 	v->init_pending = false;
 	v->start_pending = false;
@@ -129,8 +128,12 @@ static void choose_injection(struct vcpu *v)
 		set_window_exiting(from_pic || vec >= 0 || nmi_waits);
 		return;
 	}
+	/* A pending single-step trap (priority 4, SDM Vol. 3A 6.9) goes
+	 * before an external interrupt (5); an injected event would make the
+	 * entry drop it. */
 	bool can_take = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+			!(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS);
 	if (!can_take) {
 		set_window_exiting(true);
 		return;
