@@ -41,9 +41,13 @@ static uint8_t byte_sum(const uint8_t *p, size_t n)
 static unsigned take_rsdp(uint64_t pa, acpi_map_fn map, void *ctx, uint8_t out[RSDP_V2_SIZE], char *why,
 			  size_t whylen)
 {
+	unsigned mapped = RSDP_V2_SIZE;
 	const uint8_t *r = pa ? map(ctx, pa, RSDP_V2_SIZE) : NULL;
-	if (!r)
+	if (!r) {
+		/* An ACPI 1.0 RSDP may end where readable memory does. */
+		mapped = RSDP_V1_SIZE;
 		r = pa ? map(ctx, pa, RSDP_V1_SIZE) : NULL;
+	}
 	if (!r) {
 		ksnprintf(why, whylen, "the RSDP at %#lx cannot be reached", pa);
 		return 0;
@@ -58,6 +62,10 @@ static unsigned take_rsdp(uint64_t pa, acpi_map_fn map, void *ctx, uint8_t out[R
 	}
 	unsigned n = RSDP_V1_SIZE;
 	if (r[15] >= 2) {
+		if (mapped < RSDP_V2_SIZE) {
+			ksnprintf(why, whylen, "the ACPI 2.0 RSDP at %#lx runs past readable memory", pa);
+			return 0;
+		}
 		uint32_t len = get32(r + 20);
 		if (len < RSDP_V2_SIZE || byte_sum(r, RSDP_V2_SIZE)) {
 			ksnprintf(why, whylen, "the ACPI 2.0 RSDP at %#lx has a bad length (%u) or extended checksum",

@@ -151,6 +151,16 @@ static void test_system_table_checks(void **state)
 	setup(NULL);
 	put64(mem + SYSTAB_PA + 104, 1); /* SMBIOS only */
 	expect_error("the 1 EFI configuration tables list no ACPI RSDP");
+	/* A revision-2 RSDP whose last 16 bytes are past the end of memory
+	 * (found by fuzz_efi_rsdp: the 20-byte fallback mapping was read as
+	 * 36 bytes). */
+	setup(NULL);
+	make_rsdp(MEM_SIZE - 20, 0, 0x1400);
+	mem[MEM_SIZE - 20 + 15] = 2;
+	fix_sum(mem + MEM_SIZE - 20, 20, 8);
+	set_entry(2, guid20, MEM_SIZE - 20);
+	set_entry(1, guid10, 0);
+	expect_error("runs past readable memory");
 	setup(NULL);
 	set_entry(2, guid20, MEM_SIZE + 0x1000);
 	set_entry(1, guid10, 0);
