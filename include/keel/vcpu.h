@@ -69,6 +69,7 @@ struct vcpu {
 	uint64_t stat_idle_before;   /* its CPU's idle ticks when it arrived */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
+	bool halted_nmi_blocked; /* inside its NMI handler then: a pending NMI does not end the halt */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness) */
