@@ -19,6 +19,7 @@
 #include <keel/screen.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
+#include <keel/tsc.h>
 #include <x86/io.h>
 
 #define RING_SIZE 32768
@@ -85,7 +86,17 @@ void screen_draw_pending(uint64_t deadline_tsc)
 	__atomic_store_n(&drawing, 0, __ATOMIC_RELEASE);
 }
 
-static void screen_flush(void) { screen_draw_pending(UINT64_MAX); }
+/* Before halting and in a panic: what is queued must reach the screen,
+ * the last lines most of all (there may be no serial port to read them
+ * on). Another CPU drawing finishes its chunk within microseconds; wait up
+ * to 50 ms for it rather than give up. */
+static void screen_flush(void)
+{
+	uint64_t t0 = rdtsc();
+	while (__atomic_load_n(&drawing, __ATOMIC_ACQUIRE) && rdtsc() - t0 < tsc_hz / 20)
+		cpu_relax();
+	screen_draw_pending(UINT64_MAX);
+}
 
 static const struct console_backend screen_backend = { .queue = screen_queue, .flush = screen_flush };
 
