@@ -35,6 +35,7 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
 # and the fuzzers. Hardware and global state live in arch/x86/, hvm/core/
 # (guests, scheduler, console) and hvm/vmx/ (but its pure EPT builder).
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/physmem.c lib/direct_map.c lib/cmdline.c lib/acpi.c lib/kernel_image.c \
+	lib/efi_rsdp.c lib/ap_trampoline_page.c lib/apic_mode.c lib/fb_text.c lib/font8x16.c \
 	$(wildcard hvm/*.c hvm/dev/*.c) hvm/vmx/ept.c \
 	loader/e820.c loader/seabios_info.c \
 	loader/mptable.c loader/acpi.c loader/start_info.c loader/multiboot1.c loader/linux.c

@@ -61,6 +61,8 @@ static void add_cpu(struct acpi_cpus *out, uint32_t apic_id, uint32_t flags)
 	for (unsigned i = 0; i < out->nr; i++)
 		if (out->apic_id[i] == apic_id)
 			return; /* listed as both LAPIC and x2APIC */
+	if (apic_id > out->max_apic_id)
+		out->max_apic_id = apic_id;
 	if (out->nr == ACPI_MAX_CPUS) {
 		out->nr_dropped++;
 		return;
@@ -90,8 +92,10 @@ static int parse_madt(const uint8_t *t, struct acpi_cpus *out, char *err, size_t
 		const uint8_t *e = t + off;
 		if (type == MADT_LOCAL_APIC && elen >= 8)
 			add_cpu(out, e[3], get32(e + 4));
-		else if (type == MADT_LOCAL_X2APIC && elen >= 16)
+		else if (type == MADT_LOCAL_X2APIC && elen >= 16) {
+			out->nr_x2apic_entries++;
 			add_cpu(out, get32(e + 4), get32(e + 8));
+		}
 		else if (type == MADT_IO_APIC && elen >= 12)
 			out->nr_ioapics++;
 		else if (type == MADT_LAPIC_ADDR_OVERRIDE && elen >= 12)

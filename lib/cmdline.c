@@ -413,8 +413,20 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg_error(cfg, "verw=%.*s must be auto, on or off", vl, v.p);
 		else
 			cfg->verw = mode;
+	} else if (slice_is(k, "apic")) {
+		/* The order of enum apic_request (include/keel/apic_mode.h). */
+		static const char *const modes[] = { "auto", "xapic", "x2apic" };
+		int mode = -1;
+		for (int i = 0; i < 3; i++)
+			if (slice_is(v, modes[i]))
+				mode = i;
+		if (mode < 0)
+			cfg_error(cfg, "apic=%.*s must be auto, xapic or x2apic", vl, v.p);
+		else
+			cfg->apic = mode;
 	} else {
-		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial verw)",
+		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial verw "
+			  "apic)",
 			  (int)MIN(k.len, SHOW), k.p);
 	}
 }

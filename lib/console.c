@@ -9,6 +9,11 @@
 
 int console_loglevel = LOG_INFO;
 static spinlock_t console_lock = SPINLOCK_INIT;
+/* Another place Keel's output goes besides COM1 (the screen,
+ * arch/x86/screen.c): given every byte queued, it must not wait. */
+static const struct console_backend *mirror;
+
+void console_set_mirror(const struct console_backend *b) { mirror = b; }
 
 void console_init(void) { serial_init(); }
 
@@ -62,6 +67,8 @@ static size_t queued_size(const char *s, size_t n)
 /* A serial terminal wants CR LF for a new line. */
 static void enqueue_text(const char *s, size_t n)
 {
+	if (mirror)
+		mirror->queue(s, n);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
 			enqueue('\r');
@@ -138,6 +145,8 @@ void console_flush(void)
 	spin_lock(&console_lock);
 	drain(true);
 	spin_unlock(&console_lock);
+	if (mirror)
+		mirror->flush();
 }
 
 static void vprint(const char *prefix, const char *fmt, va_list ap)

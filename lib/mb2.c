@@ -20,6 +20,8 @@
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MEMINFO 4
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
+#define MB2_TAG_EFI64_SYSTAB 12
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 
@@ -27,6 +29,11 @@
 #define MB2_TAG_HEADER 8    /* type, size */
 #define MB2_MIN_TOTAL 16    /* the fixed part and an end tag */
 #define MB2_MMAP_ENTRY 24   /* u64 base, u64 length, u32 type, u32 reserved */
+/* Framebuffer tag body: u64 address, u32 pitch, width, height, u8 bpp,
+ * u8 type, u16 reserved; then, for direct RGB colour, the position and
+ * size of the red, green and blue fields (one byte each). */
+#define MB2_FB_COMMON 24
+#define MB2_FB_RGB_INFO 6
 #define RSDP_V1_SIZE 20     /* ACPI 1.0 RSDP */
 #define RSDP_V2_SIZE 36     /* ACPI 2.0+ RSDP (XSDT address, extended checksum) */
 
@@ -121,6 +128,10 @@ static const char *tag_name(uint32_t type)
 		return "ACPI 1.0 RSDP";
 	case MB2_TAG_ACPI_NEW:
 		return "ACPI 2.0 RSDP";
+	case MB2_TAG_FRAMEBUFFER:
+		return "framebuffer";
+	case MB2_TAG_EFI64_SYSTAB:
+		return "EFI 64-bit system table";
 	default:
 		return "unknown";
 	}
@@ -313,6 +324,48 @@ static int parse_rsdp(struct mb2_parser *mp, uint32_t type, uint32_t off, const 
 	return 0;
 }
 
+/* Tag 12: u64 physical address of the EFI system table (GRUB passes it on
+ * UEFI machines; the RSDP may be found through it, lib/efi_rsdp.c). */
+static int parse_efi64_systab(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
+{
+	if (blen < 8)
+		return too_small(mp, MB2_TAG_EFI64_SYSTAB, off, blen, 8);
+	if (!mp->bi->efi_systab)
+		mp->bi->efi_systab = rd64(body);
+	return 0;
+}
+
+/* Tag 8: the framebuffer the loader set up. Copied as given; whether Keel
+ * can draw on it is decided by fb_text_check() (include/keel/fb_text.h). */
+static int parse_framebuffer(struct mb2_parser *mp, uint32_t off, const uint8_t *body, size_t blen)
+{
+	struct boot_framebuffer *fb = &mp->bi->fb;
+	if (blen < MB2_FB_COMMON)
+		return too_small(mp, MB2_TAG_FRAMEBUFFER, off, blen, MB2_FB_COMMON);
+	if (fb->present) {
+		warn(mp->bi, "a second framebuffer tag (offset %#x) was ignored", off);
+		return 0;
+	}
+	fb->present = true;
+	fb->addr = rd64(body);
+	fb->pitch = rd32(body + 8);
+	fb->width = rd32(body + 12);
+	fb->height = rd32(body + 16);
+	fb->bpp = body[20];
+	fb->type = body[21];
+	if (fb->type == MB2_FB_TYPE_RGB) {
+		/* Without its colour layout an RGB framebuffer cannot be drawn
+		 * on; that is no reason to refuse the rest of the block. */
+		if (blen < MB2_FB_COMMON + MB2_FB_RGB_INFO) {
+			warn(mp->bi, "the framebuffer tag (offset %#x) has no colour layout; no screen output", off);
+			fb->present = false;
+			return 0;
+		}
+		memcpy(fb->rgb, body + MB2_FB_COMMON, MB2_FB_RGB_INFO);
+	}
+	return 0;
+}
+
 static int parse_tags(struct mb2_parser *mp)
 {
 	uint32_t off = MB2_FIXED_SIZE;
@@ -352,8 +405,14 @@ static int parse_tags(struct mb2_parser *mp)
 		case MB2_TAG_ACPI_NEW:
 			r = parse_rsdp(mp, type, off, body, blen);
 			break;
+		case MB2_TAG_FRAMEBUFFER:
+			r = parse_framebuffer(mp, off, body, blen);
+			break;
+		case MB2_TAG_EFI64_SYSTAB:
+			r = parse_efi64_systab(mp, off, body, blen);
+			break;
 		default:
-			break; /* boot device, framebuffer, ELF sections, ...: Keel has no use for them */
+			break; /* boot device, ELF sections, EFI memory map, ...: Keel has no use for them */
 		}
 		if (r < 0)
 			return r;

@@ -7,19 +7,23 @@
  * It goes straight from real mode to long mode (SDM 9.8.5: PAE, LME, then PE
  * and PG together), using the page tables the BSP built in boot.S, which
  * identity-map the first 4 GiB, so the far jump can land in Keel's own text.
- * Everything the trampoline needs is a link-time constant: it has no data
- * filled in at run time. ap_long_entry then takes the stack and CPU number
- * the BSP left in smp.c's ap_boot_stack / ap_boot_cpu.
+ * The page is chosen at run time (UEFI firmware may keep 0x8000 for
+ * itself: lib/ap_trampoline_page.c), so the one absolute address inside,
+ * the GDT's base in ap_gdt_desc, is filled in by smp.c after the copy
+ * (ap_trampoline_gdt_base_off says where). ap_long_entry then takes a
+ * slot: an atomic ticket from ap_boot_next picks its stack from
+ * ap_boot_stacks[] and makes its CPU number ap_boot_first_cpu + ticket.
+ * A start-up IPI to one CPU offers one slot; a broadcast one (no ACPI
+ * MADT, arch/x86/smp.c) offers as many as Keel will use, and CPUs beyond
+ * those halt here.
  */
 #include <x86/cpu.h>
 #include "long_mode.inc"
 
-#define AP_TRAMPOLINE_PA 0x8000
-
 	.section .rodata
 	.balign 16
 	.code16
-	.globl ap_trampoline, ap_trampoline_end
+	.globl ap_trampoline, ap_trampoline_end, ap_trampoline_gdt_base_off, ap_trampoline_gdt_off
 ap_trampoline:
 	cli
 	cld
@@ -37,11 +41,18 @@ ap_gdt:
 ap_gdt_end:
 ap_gdt_desc:
 	.short ap_gdt_end - ap_gdt - 1
-	.long AP_TRAMPOLINE_PA + (ap_gdt - ap_trampoline)
+ap_gdt_base:
+	.long 0				/* page + ap_trampoline_gdt_off, set by smp.c */
 ap_far_target:
 	.long ap_long_entry
 	.short 0x08
 ap_trampoline_end:
+
+	.balign 4
+ap_trampoline_gdt_base_off:
+	.long ap_gdt_base - ap_trampoline
+ap_trampoline_gdt_off:
+	.long ap_gdt - ap_trampoline
 
 	.text
 	.code64
@@ -53,9 +64,15 @@ ap_long_entry:
 	xorw %ax, %ax
 	movw %ax, %fs
 	movw %ax, %gs
-	movq ap_boot_stack(%rip), %rsp
+	movl $1, %eax
+	lock xaddl %eax, ap_boot_next(%rip)
+	cmpl ap_boot_slots(%rip), %eax
+	jae 1f				/* no slot left: this CPU is not used */
+	leaq ap_boot_stacks(%rip), %rdx
+	movq (%rdx,%rax,8), %rsp
+	movl ap_boot_first_cpu(%rip), %edi
+	addl %eax, %edi
 	xorl %ebp, %ebp
-	movl ap_boot_cpu(%rip), %edi
 	call ap_main
 1:	cli
 	hlt

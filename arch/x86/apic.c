@@ -1,11 +1,19 @@
 /*
- * Host local APIC (xAPIC mode): a one-shot timer to wake a halted CPU at
- * the next guest deadline, and IPIs to start the other CPUs and kick them.
- * The APIC page must be uncached, so its 2 MiB identity mapping gets PCD|PWT (SDM 10.4.1: "the APIC registers
- * are mapped ... UC").
+ * Host local APIC: a one-shot timer to wake a halted CPU at the next guest
+ * deadline, and IPIs to start the other CPUs and kick them.
+ *
+ * Two ways to reach the same registers (SDM 10.12): in xAPIC mode through
+ * the MMIO page, which must be uncached, so its 2 MiB identity mapping
+ * gets PCD|PWT (SDM 10.4.1: "the APIC registers are mapped ... UC"); in
+ * x2APIC mode as MSRs 0x800 + (offset >> 4), where the ICR is one 64-bit
+ * MSR with the 32-bit destination in its high half and no delivery-status
+ * bit to wait for (SDM 10.12.9). Which mode: include/keel/apic_mode.h.
+ * Every CPU uses the same mode.
  */
 #include <keel/apic.h>
+#include <keel/apic_mode.h>
 #include <keel/console.h>
+#include <keel/screen.h>
 #include <keel/tsc.h>
 #include <x86/cpu.h>
 #include <x86/io.h>
@@ -28,21 +36,37 @@
 #define ICR_ALL_BUT_SELF (3u << 18) /* destination shorthand */
 #define ICR_LEVEL_ASSERT (1u << 14)
 #define ICR_DELIVERY_PENDING (1u << 12)
+#define MSR_X2APIC_BASE 0x800 /* x2APIC register = MSR_X2APIC_BASE + (xAPIC offset >> 4) */
+#define MSR_X2APIC_ICR (MSR_X2APIC_BASE + (APIC_ICR_LO >> 4))
 
 extern uint64_t boot_pd[];
 
-static volatile uint32_t *apic;
+static volatile uint32_t *apic; /* the MMIO page (xAPIC mode) */
+static bool x2apic;              /* registers are MSRs */
+static bool present;             /* apic_init found and set up an APIC */
 static uint64_t apic_ticks_per_tsc_q32; /* APIC timer ticks per TSC tick, 32.32 */
 static bool usable;
 
-static uint32_t apic_read(unsigned reg) { return apic[reg / 4]; }
-static void apic_write(unsigned reg, uint32_t v) { apic[reg / 4] = v; }
+static uint32_t apic_read(unsigned reg)
+{
+	return x2apic ? (uint32_t)rdmsr(MSR_X2APIC_BASE + (reg >> 4)) : apic[reg / 4];
+}
+
+static void apic_write(unsigned reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
+	else
+		apic[reg / 4] = v;
+}
 
 void apic_eoi(void)
 {
-	if (apic)
+	if (present)
 		apic_write(APIC_EOI, 0);
 }
+
+bool apic_x2apic_mode(void) { return x2apic; }
 
 bool apic_timer_usable(void) { return usable; }
 
@@ -63,15 +87,20 @@ static void legacy_pic_disable(void)
 	outb(0xa1, 0xff);
 }
 
-/* Keel drives the xAPIC MMIO page; firmware may have left this CPU in
- * x2APIC mode, and leaving it needs a full disable first (SDM 10.12.5). */
-static void apic_leave_x2apic(void)
+/* Puts this CPU's APIC in the chosen mode. Entering x2APIC from xAPIC is
+ * one write setting EXTD with EN; leaving it needs a full disable first
+ * (SDM 10.12.5, "x2APIC State Transitions"). */
+static void apic_set_mode_this_cpu(void)
 {
 	uint64_t base_msr = rdmsr(MSR_IA32_APIC_BASE);
-	if (base_msr & APIC_BASE_X2APIC) {
+	bool on = base_msr & APIC_BASE_X2APIC;
+	if (x2apic && !on) {
+		wrmsr(MSR_IA32_APIC_BASE, base_msr | APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+	} else if (!x2apic && on) {
 		wrmsr(MSR_IA32_APIC_BASE, base_msr & ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
 		wrmsr(MSR_IA32_APIC_BASE, (base_msr & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
-		pr_info("apic: firmware left x2APIC mode on; switched to xAPIC\n");
+	} else if (!(base_msr & APIC_BASE_ENABLE)) {
+		wrmsr(MSR_IA32_APIC_BASE, base_msr | APIC_BASE_ENABLE);
 	}
 }
 
@@ -82,7 +111,7 @@ static void apic_setup_this_cpu(void)
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED | APIC_TIMER_VECTOR);
 }
 
-void apic_init(void)
+void apic_init(enum apic_request request, const struct acpi_cpus *cpus)
 {
 	legacy_pic_disable();
 	uint32_t a, b, c, d;
@@ -91,15 +120,28 @@ void apic_init(void)
 		pr_info("apic: no local APIC; idle CPUs will spin\n");
 		return;
 	}
-	apic_leave_x2apic();
-	uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ULL;
-	if (base >= GiB(4)) {
-		pr_info("apic: APIC page above 4 GiB; idle CPUs will spin\n");
-		return;
+	struct apic_mode_facts facts = {
+		.cpu_has_x2apic = c & CPUID_1_ECX_X2APIC,
+		.firmware_x2apic = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC,
+		.madt_x2apic = cpus && cpus->nr_x2apic_entries,
+		.max_apic_id = cpus ? cpus->max_apic_id : 0,
+		.request = request,
+	};
+	char why[128];
+	x2apic = apic_mode_choose(&facts, why, sizeof(why)) == APIC_MODE_X2APIC;
+	if (!x2apic) {
+		uint64_t base = rdmsr(MSR_IA32_APIC_BASE) & 0xfffff000ULL;
+		if (base >= GiB(4)) {
+			pr_info("apic: APIC page above 4 GiB in xAPIC mode (%s); idle CPUs will spin\n", why);
+			return;
+		}
+		boot_pd[base >> 21] |= PTE_PCD | PTE_PWT;
+		write_cr3(read_cr3());
+		apic = (volatile uint32_t *)(uintptr_t)base;
 	}
-	boot_pd[base >> 21] |= PTE_PCD | PTE_PWT;
-	write_cr3(read_cr3());
-	apic = (volatile uint32_t *)(uintptr_t)base;
+	apic_set_mode_this_cpu();
+	present = true;
+	pr_info("apic: %s mode: %s\n", x2apic ? "x2APIC" : "xAPIC", why);
 	apic_setup_this_cpu();
 
 	/* Calibrate the timer against the TSC over ~1 ms. */
@@ -121,6 +163,8 @@ void apic_init(void)
 
 void apic_idle_until(uint64_t deadline_tsc)
 {
+	/* Idle time is when the screen gets drawn (never on a VM exit). */
+	screen_draw_pending(deadline_tsc);
 	uint64_t now = rdtsc();
 	if (deadline_tsc <= now)
 		return;
@@ -144,18 +188,29 @@ void apic_idle_until(uint64_t deadline_tsc)
 
 void apic_init_ap(void)
 {
-	if (!apic)
+	if (!present)
 		return;
-	apic_leave_x2apic();
+	apic_set_mode_this_cpu();
 	apic_setup_this_cpu();
 }
 
-bool apic_present(void) { return apic != NULL; }
+bool apic_present(void) { return present; }
 
-uint32_t apic_id(void) { return apic ? apic_read(APIC_ID) >> 24 : 0; }
+/* xAPIC: the id is bits 31:24 of the ID register; x2APIC: all 32 bits. */
+uint32_t apic_id(void)
+{
+	if (!present)
+		return 0;
+	return x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
 
 static bool apic_send(uint32_t dest, uint32_t icr)
 {
+	if (x2apic) {
+		/* One write sends it; nothing to wait for (SDM 10.12.9). */
+		wrmsr(MSR_X2APIC_ICR, (uint64_t)dest << 32 | icr);
+		return true;
+	}
 	apic_write(APIC_ICR_HI, dest << 24);
 	apic_write(APIC_ICR_LO, icr);
 	uint64_t t0 = rdtsc();
@@ -174,24 +229,28 @@ static void delay_us(uint64_t us)
 
 /* The universal start-up algorithm (SDM 8.4.4.1): INIT, 10 ms, then two
  * start-up IPIs 200 us apart; the AP starts in real mode at vector << 12. */
-bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa)
+static bool start_up(uint32_t dest, uint32_t shorthand, uint32_t trampoline_pa)
 {
-	if (!apic_send(dest, ICR_INIT | ICR_LEVEL_ASSERT))
+	if (!apic_send(dest, shorthand | ICR_INIT | ICR_LEVEL_ASSERT))
 		return false;
 	delay_us(10000);
 	for (int i = 0; i < 2; i++) {
-		if (!apic_send(dest, ICR_STARTUP | ICR_LEVEL_ASSERT | (trampoline_pa >> 12)))
+		if (!apic_send(dest, shorthand | ICR_STARTUP | ICR_LEVEL_ASSERT | (trampoline_pa >> 12)))
 			return false;
 		delay_us(200);
 	}
 	return true;
 }
 
+bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa) { return start_up(dest, 0, trampoline_pa); }
+
+bool apic_start_all_other_cpus(uint32_t trampoline_pa) { return start_up(0, ICR_ALL_BUT_SELF, trampoline_pa); }
+
 bool apic_send_nmi_all_but_self(void)
 {
 	/* NMI delivery ignores the vector and reaches a CPU with interrupts
 	 * off or running a guest (NMI exiting is on, hvm/vmx/vmx.c). */
-	return apic && apic_send(0, ICR_NMI | ICR_LEVEL_ASSERT | ICR_ALL_BUT_SELF);
+	return present && apic_send(0, ICR_NMI | ICR_LEVEL_ASSERT | ICR_ALL_BUT_SELF);
 }
 
 void apic_send_ipi(uint32_t dest, uint8_t vector) { apic_send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector); }

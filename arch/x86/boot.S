@@ -26,13 +26,24 @@ mb2_header:
 	.long MB2_ARCH_I386
 	.long mb2_header_end - mb2_header
 	.long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-	/* Information request: we need the memory map (6). The tag is marked
-	 * optional so an old loader that lacks one type still boots us; the
-	 * parser then reports what is missing. */
+	/* Information request: we need the memory map (6); the ACPI RSDP (14,
+	 * 15), the EFI system table (12, for the RSDP on UEFI) and the
+	 * framebuffer (8) are used when given. The tag is marked optional so
+	 * an old loader that lacks one type still boots us; the parser then
+	 * reports what is missing. */
 	.balign 8
 	.short 1, 1
-	.long 8 + 4 * 4
-	.long 1, 3, 6, 14
+	.long 8 + 4 * 7
+	.long 1, 3, 6, 8, 12, 14, 15
+	/* Framebuffer request (tag 5), optional: 640x480 at 32 bits per
+	 * pixel if the loader can set a graphics mode (GRUB needs its video
+	 * drivers loaded: 'insmod all_video'), else whatever it has (EGA
+	 * text on a legacy BIOS). Keel's console is drawn there too
+	 * (arch/x86/screen.c), for machines without a serial port. */
+	.balign 8
+	.short 5, 1
+	.long 20
+	.long 640, 480, 32
 	/* End tag. */
 	.balign 8
 	.short 0, 0

@@ -5,8 +5,10 @@
 #include <keel/console.h>
 #include <keel/spec.h>
 #include <keel/cpu.h>
+#include <keel/efi_rsdp.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
+#include <keel/screen.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
 #include <keel/vmx.h>
@@ -61,6 +63,26 @@ static void print_memory_and_modules(const struct bootinfo *bi)
 		pr_warn("boot information: %s\n", bi->warnings[i]);
 }
 
+static const void *firmware_map(void *ctx, uint64_t pa, uint64_t len) { return mm_map_firmware(pa, len); }
+
+/* GRUB on UEFI passes the RSDP in its ACPI tags when it finds one; when it
+ * does not (seen with OVMF in Bochs), the EFI system table it also passes
+ * lists the ACPI tables among its configuration tables. */
+static void find_rsdp_through_efi(struct bootinfo *bi)
+{
+	char err[160];
+	if (bi->rsdp_len || !bi->efi_systab)
+		return;
+	if (efi_find_rsdp(bi->efi_systab, firmware_map, NULL, bi->rsdp, &bi->rsdp_len, err, sizeof(err)) < 0) {
+		pr_warn("acpi: no RSDP from the boot loader, and none through the EFI system table at %#lx: %s\n",
+			bi->efi_systab, err);
+		return;
+	}
+	bi->rsdp_revision = bi->rsdp[15];
+	pr_info("acpi: RSDP revision %d from the EFI system table (the boot loader passed no ACPI tag)\n",
+		bi->rsdp_revision);
+}
+
 /* magic: boot.S has checked it is multiboot2's before coming here. */
 void kmain(uint32_t magic, uint32_t info_phys)
 {
@@ -72,6 +94,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	idt_init();
 	idt_load();
 	console_init();
+	screen_capture_early();
 	print_banner();
 
 	char err[160];
@@ -87,15 +110,17 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kprintf("keel: command line: %s\n", bootinfo.cmdline[0] ? bootinfo.cmdline : "(empty)");
 	for (unsigned i = 0; i < keel_config.nr_errors; i++)
 		pr_err("command line: %s\n", keel_config.errors[i]);
+	screen_init(&bootinfo);
 
 	print_memory_and_modules(&bootinfo);
 	uint64_t free = mm_init(&bootinfo);
 	kprintf("keel: allocator: %lu MiB free for guests and Keel (RAM up to %#lx, %lu MiB above 4 GiB)\n",
 		free >> 20, mm_ram_top(), mm_ram_above_4g() >> 20);
+	find_rsdp_through_efi(&bootinfo);
 
 	tsc_init();
 	host_rtc_read(&keel_boot_time);
-	apic_init();
+	apic_init(keel_config.apic, smp_find_cpus(&bootinfo));
 
 	if (vmx_probe() < 0) {
 		pr_err("no guest can run without VMX. Keel halted (nothing else to do).\n");

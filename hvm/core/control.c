@@ -24,6 +24,7 @@
 #include <keel/hvmloader_abi.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
+#include <keel/screen.h>
 #include <keel/string.h>
 #include <keel/top.h>
 #include <keel/tsc.h>
@@ -395,7 +396,8 @@ static void run_command(char *cmd)
 	if (!*cmd)
 		return;
 	if (!strcmp(cmd, "help")) {
-		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | stop NAME | restart NAME | help\n");
+		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | stop NAME | restart NAME | screen | "
+			"help\n");
 	} else if (!strcmp(cmd, "list")) {
 		cmd_list();
 	} else if (!strcmp(cmd, "stats")) {
@@ -418,6 +420,8 @@ static void run_command(char *cmd)
 		cmd_trace(arg);
 	} else if (!strcmp(cmd, "top")) {
 		cmd_top(arg);
+	} else if (!strcmp(cmd, "screen")) {
+		screen_print_readback();
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
 		struct guest *g = arg && *arg ? find_guest(arg) : NULL;
 		if (!g) {

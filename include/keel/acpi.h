@@ -25,6 +25,8 @@ struct acpi_cpus {
 	uint64_t lapic_base;            /* from the MADT (or its 64-bit override) */
 	bool pcat_compat;               /* MADT flag: the machine also has 8259s */
 	unsigned nr_ioapics;
+	unsigned nr_x2apic_entries;     /* type-9 entries, usable or not (the firmware uses 32-bit ids) */
+	uint32_t max_apic_id;           /* the largest id among the usable ones */
 };
 
 /* Finds the MADT from an RSDP copy (the multiboot2 tag's 20 or 36 bytes)

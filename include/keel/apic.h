@@ -1,15 +1,22 @@
-/* The host local APIC: its timer, to sleep until the next guest deadline
+/* The host local APIC (xAPIC or x2APIC mode): its timer, to sleep until the next guest deadline
  * instead of spinning, and IPIs to start and wake the other CPUs
  * (arch/x86/apic.c). */
 #ifndef KEEL_APIC_H
 #define KEEL_APIC_H
 
+#include <keel/acpi.h>
+#include <keel/apic_mode.h>
 #include <keel/types.h>
 
 #define APIC_TIMER_VECTOR 0x20
 #define APIC_KICK_VECTOR 0x21 /* another CPU wants this one to look at its run queue */
 
-void apic_init(void);
+/* Sets up the boot CPU's APIC in the mode apic_mode_choose() picks from
+ * the CPU, the firmware's hand-over state, the MADT (`cpus`, NULL when it
+ * could not be read) and the command line's apic= (`request`). */
+void apic_init(enum apic_request request, const struct acpi_cpus *cpus);
+/* True when Keel drives the APICs in x2APIC mode. */
+bool apic_x2apic_mode(void);
 bool apic_timer_usable(void);
 /* Halts this CPU until `deadline_tsc` (or an earlier interrupt). */
 void apic_idle_until(uint64_t deadline_tsc);
@@ -21,6 +28,9 @@ uint32_t apic_id(void);
 /* INIT-SIPI-SIPI to APIC id `dest`, starting it at `trampoline_pa` (a page
  * below 1 MiB). False if the APIC did not accept the IPIs. */
 bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa);
+/* The same to every CPU but this one (destination shorthand "all
+ * excluding self"): for machines whose firmware lists no CPUs. */
+bool apic_start_all_other_cpus(uint32_t trampoline_pa);
 void apic_send_ipi(uint32_t dest, uint8_t vector);
 /* NMI to every other CPU (the panic path); false without an APIC or when
  * the APIC did not accept it. */

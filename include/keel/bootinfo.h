@@ -42,6 +42,22 @@ struct boot_module {
 	char args[96];       /* the rest, leading blanks removed */
 };
 
+/* Multiboot2 framebuffer types. */
+#define MB2_FB_TYPE_INDEXED 0
+#define MB2_FB_TYPE_RGB 1
+#define MB2_FB_TYPE_EGA_TEXT 2
+
+/* The framebuffer tag (8), as the loader gave it. */
+struct boot_framebuffer {
+	bool present;
+	uint64_t addr;
+	uint32_t pitch, width, height; /* pitch in bytes, width and height in pixels */
+	uint8_t bpp, type;
+	/* Direct RGB only: red position, red size, green position, green
+	 * size, blue position, blue size (bits within a pixel). */
+	uint8_t rgb[6];
+};
+
 struct bootinfo {
 	uint64_t info_start, info_end; /* physical range of the MBI itself */
 	char cmdline[1024];            /* the words after the kernel's path */
@@ -55,6 +71,8 @@ struct bootinfo {
 	uint8_t rsdp[36];  /* tag 15 (ACPI 2.0+) if present, else tag 14 */
 	unsigned rsdp_len; /* 0: no RSDP tag; 20 (tag 14) or 36 (tag 15) */
 	int rsdp_revision; /* the RSDP's own revision byte */
+	uint64_t efi_systab; /* tag 12: the EFI system table (0: not a UEFI boot, or not passed) */
+	struct boot_framebuffer fb; /* tag 8 */
 	unsigned nr_warnings;
 	char warnings[BOOTINFO_MAX_WARNINGS][96];
 	unsigned warnings_dropped; /* warnings beyond BOOTINFO_MAX_WARNINGS */

@@ -16,6 +16,8 @@
  *                      auto (default) where the CPU is affected and offers
  *                      it (include/keel/spec.h); on: always (it also runs
  *                      the path on CPUs that do not need it); off: never
+ *   apic=auto|xapic|x2apic  the host local APICs' mode (include/keel/apic_mode.h):
+ *                      auto (default) follows the firmware and the MADT
  *   guest=SPEC         one guest; repeat for more (at most 16)
  *
  * MODULE is the first word of a module2 line's arguments, 1-31 characters.
@@ -131,6 +133,7 @@ struct keel_config {
 	char hvmloader[32];
 	bool serial;
 	int verw; /* enum spec_verw_mode: 0 auto, 1 on, 2 off */
+	int apic; /* enum apic_request: 0 auto, 1 xapic, 2 x2apic */
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
 	unsigned guests_ignored; /* guest= words past MAX_GUESTS */

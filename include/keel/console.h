@@ -42,6 +42,16 @@ bool panic_in_progress(void);
 #define pr_info(...) klog(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) klog(LOG_DEBUG, __VA_ARGS__)
 
+/* A second output for everything queued (the screen, arch/x86/screen.c).
+ * queue() is called under the console lock, on VM exits too: it only
+ * copies. flush() runs from console_flush() (before halting, panics) and
+ * may take its time. */
+struct console_backend {
+	void (*queue)(const char *s, size_t n);
+	void (*flush)(void);
+};
+void console_set_mirror(const struct console_backend *b);
+
 /* Hardware backend (arch/x86/serial.c). */
 void serial_init(void);
 void serial_write(const char *s, size_t n);

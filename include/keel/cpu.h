@@ -49,6 +49,10 @@ extern unsigned nr_cpus_online; /* CPUs 0..nr-1 run the scheduler */
 /* Starts the other CPUs listed in the ACPI MADT (arch/x86/smp.c), at most
  * max_cpus in all; each enables VMX and waits in sched_run(). */
 struct bootinfo;
+struct acpi_cpus;
+/* Reads the CPU list from the ACPI MADT (through bi's RSDP); NULL, with the
+ * reason kept for smp_start_aps() to print, when there is none. */
+const struct acpi_cpus *smp_find_cpus(const struct bootinfo *bi);
 void smp_start_aps(const struct bootinfo *bi, unsigned max_cpus);
 /* Index of the CPU this runs on (0 until the APs are up). */
 unsigned this_cpu(void);

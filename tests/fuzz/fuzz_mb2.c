@@ -20,6 +20,7 @@
 
 #include <keel/bootinfo.h>
 #include <keel/physmem.h>
+#include <keel/fb_text.h>
 
 static void require(int cond)
 {
@@ -58,6 +59,30 @@ static void check_plan(const struct bootinfo *bi, unsigned bits)
 	require(p.nr_warnings <= PHYSMEM_MAX_WARNINGS);
 	for (unsigned i = 0; i < p.nr_warnings; i++)
 		require_string(p.warnings[i], sizeof(p.warnings[i]));
+}
+
+/* A framebuffer the screen console accepts is drawn on, in a heap buffer
+ * of exactly its size: text, wrapping and scrolling stay inside it. */
+static void draw_on(const struct boot_framebuffer *fb)
+{
+	char why[128];
+	if (!fb_text_usable(fb, 1ULL << 32, why, sizeof(why))) {
+		require(why[0] != 0);
+		return;
+	}
+	uint64_t bytes = fb_text_bytes(fb);
+	if (bytes > (1u << 20))
+		return; /* keep each run fast */
+	uint8_t *mem = malloc(bytes);
+	struct fb_text t;
+	fb_text_init(&t, fb, mem);
+	static const char text[] = "keel: a line\n\ta tab, then a line long enough to wrap on a narrow screen\r\n";
+	for (unsigned i = 0; i < t.rows + 2; i++)
+		fb_text_write(&t, text, sizeof(text) - 1);
+	char row[64];
+	fb_text_read_row(&t, 0, row, sizeof(row));
+	require_string(row, sizeof(row));
+	free(mem);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -103,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < bi.nr_mmap; i++)
 			require(mem_region_type_name(bi.mmap[i].type) != NULL);
 		check_plan(&bi, size ? 30u + data[0] % 26u : 36); /* widths 30-55, absurd ones included */
+		draw_on(&bi.fb);
 	}
 	free(copy);
 	return 0;

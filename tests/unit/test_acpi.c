@@ -135,6 +135,8 @@ static void test_rsdt_lapics(void **state)
 	assert_int_equal(c.nr_ioapics, 1);
 	assert_int_equal(c.lapic_base, 0xfee00000);
 	assert_true(c.pcat_compat);
+	assert_int_equal(c.nr_x2apic_entries, 0);
+	assert_int_equal(c.max_apic_id, 6); /* the disabled one does not count */
 }
 
 static void test_xsdt_x2apic_and_override(void **state)
@@ -153,6 +155,10 @@ static void test_xsdt_x2apic_and_override(void **state)
 	assert_int_equal(c.apic_id[0], 1);
 	assert_int_equal(c.apic_id[1], 300);
 	assert_int_equal(c.lapic_base, 0x1fee00000ULL);
+	/* What chooses the host APIC mode (include/keel/apic_mode.h): the
+	 * type-9 entries, and the largest id. */
+	assert_int_equal(c.nr_x2apic_entries, 2);
+	assert_int_equal(c.max_apic_id, 300);
 }
 
 static void test_xsdt_bad_checksum_falls_back_to_rsdt(void **state)
