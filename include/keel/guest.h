@@ -117,6 +117,10 @@ struct guest {
 	unsigned nr_vcpus;
 
 	uint64_t hypercall_page_gpa;
+	/* The firmware handed over to the boot sector (hvm/vmx/boot_sector_trap.c):
+	 * CPUID shows Keel's leaf instead of Xen's until the guest is reset. */
+	bool boot_sector_trap_armed;
+	bool os_started;
 	bool reset_requested;
 	bool warm_restart;    /* the restart is the guest's own reset: CMOS NVRAM survives */
 	bool restart_pending; /* the scheduler restarts it */
