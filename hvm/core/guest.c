@@ -88,8 +88,8 @@ static void guest_free_memory(struct guest *g)
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
 	guest_arch_destroy(g);
-	if (g->disk_private)
-		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
+	/* The private disk copy stays (g->persist.disk): the guest's writes
+	 * must survive its restart. */
 	g->disk = NULL;
 	if (g->testdev_mem)
 		page_free(g->testdev_mem, TESTDEV_MMIO_SIZE / PAGE_SIZE);
@@ -399,13 +399,17 @@ static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
 			users++;
 	g->disk_bytes = bytes;
 	if (users > 1) {
-		g->disk = page_alloc(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
-		if (!g->disk) {
-			pr_err("guest %s: not enough memory for a private copy of disk '%s' (%lu KiB)\n", g->name,
-			       disk->name, bytes >> 10);
-			return -1;
+		/* Made once, kept across restarts (guest_persist). */
+		if (!g->persist.disk) {
+			g->persist.disk = page_alloc(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+			if (!g->persist.disk) {
+				pr_err("guest %s: not enough memory for a private copy of disk '%s' (%lu KiB)\n",
+				       g->name, disk->name, bytes >> 10);
+				return -1;
+			}
+			memcpy(g->persist.disk, phys_to_virt(disk->start), bytes);
 		}
-		memcpy(g->disk, phys_to_virt(disk->start), bytes);
+		g->disk = g->persist.disk;
 		g->disk_private = true;
 	} else {
 		g->disk = phys_to_virt(disk->start);
@@ -501,12 +505,13 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->created_tsc = rdtsc();
 	g->state = GUEST_STOPPED;
 	uint64_t free_before = mm_free_bytes();
+	bool had_disk_copy = g->persist.disk != NULL; /* a restart reuses it */
 	if (guest_build(g, gc) < 0) {
 		guest_free_memory(g);
 		return -1;
 	}
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
-				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
+				(g->disk_private && !had_disk_copy ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
 	if (g->persist.restart_unlogged)
 		return 0;

@@ -86,7 +86,9 @@ struct guest {
 	uint8_t *msr_bitmap; /* 4 KiB, 1 = exit */
 
 	/* Disk image: the module itself, or a private copy when several guests
-	 * name the same module (writes must not leak between guests). */
+	 * name the same module (writes must not leak between guests). Either
+	 * way it is the guest's for its whole life: a restart keeps it (and
+	 * what was written to it); see persist.disk. */
 	uint8_t *disk;
 	uint64_t disk_bytes;
 	bool disk_private;
@@ -151,6 +153,11 @@ struct guest {
 		bool restart_unlogged;
 		struct restart_backoff backoff; /* a guest resetting in a loop waits */
 		uint64_t restart_not_before_ns;
+		/* Its private disk copy, made at its first creation and never
+		 * reloaded from the module: writes last across restarts, as
+		 * on a real disk (NULL: it uses the module itself, which
+		 * nothing reloads either). */
+		uint8_t *disk;
 	} persist;
 };
 
