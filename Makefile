@@ -36,7 +36,7 @@ KERNEL_OBJS := $(patsubst %,$(BUILD)/k/%.o,$(KERNEL_SRCS))
 # (guests, scheduler, console) and hvm/vmx/ (but its pure EPT builder).
 PURE_SRCS := lib/format.c lib/string.c lib/mb2.c lib/palloc.c lib/cmdline.c lib/acpi.c lib/kernel_image.c \
 	$(wildcard hvm/*.c hvm/dev/*.c) hvm/vmx/ept.c \
-	loader/e820.c loader/seabios_info.c \
+	loader/e820.c loader/seabios_info.c loader/pci_setup.c \
 	loader/mptable.c loader/acpi.c loader/start_info.c loader/multiboot1.c loader/linux.c
 
 .DEFAULT_GOAL := all

@@ -172,3 +172,10 @@ $(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c firmware/linux-init/linu
 
 $(BUILD)/linux/initramfs-regcheck.cpio: $(BUILD)/linux/regcheck firmware/linux-init/mkcpio
 	firmware/linux-init/mkcpio $< $@
+
+# The PCI/IDE/DMA test guest (firmware/pci/pcidisk.S; tests/boot/t-pci-disk.sh).
+$(BUILD)/firmware/%.o: firmware/pci/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(FW_ASFLAGS) -c $< -o $@
+FW_BYTES_pcidisk := 4096
+TEST_IMAGES += $(BUILD)/pcidisk.img

@@ -329,8 +329,22 @@ int seabios_check_size(uint64_t size, char *why, size_t len)
 
 struct vrtc_time keel_boot_time;
 
+static bool guest_dma_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
+{
+	return guest_read_phys(ctx, gpa, dst, len);
+}
+static bool guest_dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
+{
+	return guest_write_phys(ctx, gpa, src, len);
+}
+static void guest_dma_complain(void *ctx, const char *text)
+{
+	guest_log(ctx, GLOG_DEVICE_PROGRAMMING, LOG_WARN, "%s", text);
+}
+
 static int guest_init_devices(struct guest *g)
 {
+	g->dma = (struct dma_mem){ guest_dma_read, guest_dma_write, guest_dma_complain, g };
 	g->clock = (struct vclock){ guest_clock_ns, g };
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, g };
 	guest_output_init(&g->out, g->prefix, guest_console_emit, g);

@@ -4,6 +4,7 @@
 
 #include <keel/config.h>
 #include <keel/debugport.h>
+#include <keel/dma_mem.h>
 #include <keel/ept.h>
 #include <keel/fwcfg.h>
 #include <keel/guest_events.h>
@@ -98,6 +99,7 @@ struct guest {
 	struct guest_output out;     /* COM1 */
 	struct guest_output dbg_out; /* debug ports 0xE9/0x402 */
 	struct guest_events events;
+	struct dma_mem dma; /* its RAM as the IDE bus master reaches it */
 	struct vpic pic;
 	struct vpit pit;
 	struct vrtc rtc;
