@@ -211,7 +211,7 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	g->disk_bytes = (uint64_t)f->sectors * 512;
 	g->disk = disk_get(f);
 	g->clock = (struct vclock){ clock_now, f };
-	g->events = (struct guest_events){ request_reset, request_exit, f };
+	g->events = (struct guest_events){ .request_reset = request_reset, .request_exit = request_exit, .ctx = f };
 	g->dma = (struct dma_mem){ dma_read, dma_write, dma_complain, f };
 	for (unsigned i = 0; i < DMA_RAM_SIZE; i++)
 		dma_ram[i] = (uint8_t)(i * 37 + (i >> 8));
