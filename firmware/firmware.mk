@@ -9,7 +9,7 @@ MBR_IMG_SIZE := 4194304
 FW_ASFLAGS := -m32 -Ifirmware/common -MMD -MP
 
 # Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling),
-# resetter (reset and exit conventions).
+# resetter (reset and exit conventions), cpuidsig (the CPUID leaf an OS sees).
 $(BUILD)/firmware/%.o: firmware/mbr/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(FW_ASFLAGS) -c $< -o $@
@@ -27,7 +27,8 @@ $(BUILD)/%.img: $(BUILD)/firmware/%.bin
 	cp $< $@
 	truncate -s $(MBR_IMG_SIZE) $@
 
-TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img $(BUILD)/resetter.img
+TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img $(BUILD)/resetter.img \
+	$(BUILD)/cpuidsig.img
 
 # A disk carrying a real boot loader: the hybrid image grub-mkrescue makes
 # (its first sector is an MBR that loads GRUB from the same disk).
@@ -171,3 +172,10 @@ $(BUILD)/linux/regcheck: firmware/linux-init/regcheck.c firmware/linux-init/linu
 
 $(BUILD)/linux/initramfs-regcheck.cpio: $(BUILD)/linux/regcheck firmware/linux-init/mkcpio
 	firmware/linux-init/mkcpio $< $@
+
+# The PCI/IDE/DMA test guest (firmware/pci/pcidisk.S; tests/boot/t-pci-disk.sh).
+$(BUILD)/firmware/%.o: firmware/pci/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(FW_ASFLAGS) -c $< -o $@
+FW_BYTES_pcidisk := 4096
+TEST_IMAGES += $(BUILD)/pcidisk.img

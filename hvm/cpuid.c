@@ -9,7 +9,8 @@
  * exactly the offered components. The hypervisor bit is set, and leaves
  * 0x40000000-2 carry the Xen signature SeaBIOS's Xen path requires
  * (SeaBIOS src/fw/xen.c: signature, >= 2 more leaves, hypercall page count
- * and MSR).
+ * and MSR) while the firmware runs; from the boot sector on (and for a
+ * kernel booted directly) leaf 0x40000000 is Keel's own, claiming nothing.
  */
 #include <keel/cpuid.h>
 #include <keel/xstate.h>
@@ -107,11 +108,15 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 {
 	struct cpuid_regs z = { 0, 0, 0, 0 };
 
-	/* Only SeaBIOS's Xen path needs the Xen leaves; a kernel booted
-	 * directly would take them for a real Xen and use PV interfaces Keel
-	 * does not have (Linux: "Hypervisor detected: Xen HVM", then BUG). */
+	/* Only SeaBIOS's Xen path needs the Xen leaves; an OS would take them
+	 * for a real Xen and use PV interfaces Keel does not have (Linux:
+	 * "Hypervisor detected: Xen HVM", then memory_op hypercalls and a
+	 * BUG). It sees Keel's leaf instead: a name and no further leaves,
+	 * which no OS knows, so it runs as on bare metal. */
 	if (gi->no_xen && leaf >= CPUID_XEN_BASE && leaf <= CPUID_XEN_BASE + 2)
-		return z;
+		return leaf == CPUID_XEN_BASE ? (struct cpuid_regs){ CPUID_KEEL_BASE, CPUID_KEEL_SIGNATURE,
+								     CPUID_KEEL_SIGNATURE, CPUID_KEEL_SIGNATURE }
+					      : z;
 	switch (leaf) {
 	case 0:
 		if (h.eax > 0x16 || gi->tsc_hz)

@@ -30,6 +30,10 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	vata_init(&g->ata, &disk, irq, 14);
 	debugport_init(&g->dbg, &g->dbg_out, &g->events);
 	vpci_init(&g->pci, &g->events);
+	/* A disk comes with the PCI platform: the PIIX3 IDE function is the
+	 * ATA channel above, with a bus master for DMA (hvm/dev/vpci.c). */
+	if (g->disk)
+		vpci_add_piix(&g->pci, &g->ata, &g->dma);
 
 	/* fw_cfg: no boot menu, SeaBIOS's screen on COM1 (see hvm/dev/fwcfg.c). */
 	fwcfg_init(&g->fwcfg);

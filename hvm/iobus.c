@@ -118,3 +118,21 @@ uint32_t iobus_write_string(struct io_bus *bus, uint16_t port, unsigned size, co
 	}
 	return count;
 }
+
+int iobus_move(struct io_bus *bus, const void *dev, uint16_t old_base, uint16_t new_base)
+{
+	struct io_range *r = NULL;
+	for (unsigned i = 0; i < bus->nr_ranges; i++)
+		if (bus->ranges[i].dev == dev && bus->ranges[i].base == old_base)
+			r = &bus->ranges[i];
+	if (!r || (uint32_t)new_base + r->count > 0x10000)
+		return -1;
+	for (unsigned i = 0; i < bus->nr_ranges; i++) {
+		const struct io_range *o = &bus->ranges[i];
+		if (o != r && new_base < o->base + o->count && o->base < new_base + r->count)
+			return -1;
+	}
+	r->base = new_base;
+	bus->last_miss = 0; /* the ports it left and took change hands */
+	return 0;
+}

@@ -3,7 +3,7 @@ LOADER_CFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parame
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx \
 	-Iinclude -Iloader -DKEEL_VERSION=\"$(VERSION)\"
 LOADER_SRCS := loader/start.S loader/main.c loader/e820.c loader/seabios_info.c loader/start_info.c \
-	loader/mptable.c loader/acpi.c loader/smp_tables.c loader/divdi3.c \
+	loader/mptable.c loader/acpi.c loader/pci_setup.c loader/smp_tables.c loader/divdi3.c \
 	loader/direct_boot.c loader/trampoline.S loader/multiboot1.c loader/linux.c \
 	lib/format.c lib/string.c lib/kernel_image.c
 LOADER_OBJS := $(patsubst %,$(BUILD)/loader/%.o,$(LOADER_SRCS))

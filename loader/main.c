@@ -8,12 +8,14 @@
  */
 #include <keel/format.h>
 #include <keel/hvmloader_abi.h>
+#include <keel/pci_regs.h>
 #include <keel/string.h>
 #include <stdarg.h>
 
 #include "direct_boot.h"
 #include "e820.h"
 #include "loader.h"
+#include "pci_setup.h"
 #include "seabios_info.h"
 #include "smp_tables.h"
 #include "start_info.h"
@@ -36,6 +38,26 @@
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si);
 
 static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
 
 void print(const char *fmt, ...)
 {
@@ -95,6 +117,53 @@ static void build_smp_tables(const struct hvmloader_start_info *si, struct seabi
 	seabios_info_add_table(info, tables, SCRATCH_RSDP);
 }
 
+/* Configuration mechanism #1: address to 0xCF8, data at 0xCFC + the
+ * register's low two bits. */
+static uint32_t pci_port_read(void *ctx, unsigned devfn, unsigned reg, unsigned size)
+{
+	outl(PCI_CONFIG_ADDRESS, PCI_CONFIG_ENABLE | devfn << 8 | (reg & 0xfc));
+	uint16_t port = (uint16_t)(PCI_CONFIG_DATA + (reg & 3));
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static void pci_port_write(void *ctx, unsigned devfn, unsigned reg, unsigned size, uint32_t v)
+{
+	outl(PCI_CONFIG_ADDRESS, PCI_CONFIG_ENABLE | devfn << 8 | (reg & 0xfc));
+	uint16_t port = (uint16_t)(PCI_CONFIG_DATA + (reg & 3));
+	if (size == 1)
+		outb(port, (uint8_t)v);
+	else if (size == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
+
+static void setup_pci(void)
+{
+	static struct pci_setup_result r;
+	struct pci_config_ops ops = { pci_port_read, pci_port_write, NULL };
+	pci_setup(&ops, &r);
+	if (!r.nr_functions) {
+		print("hvmloader: pci: no devices (ISA-only platform)\n");
+		return;
+	}
+	for (unsigned i = 0; i < r.nr_functions; i++) {
+		const struct pci_setup_function *f = &r.fn[i];
+		print("hvmloader: pci 00:%02x.%x %04x:%04x class %04x", f->devfn >> 3, f->devfn & 7, f->vendor, f->device,
+		      f->class);
+		for (unsigned b = 0; b < PCI_SETUP_BARS; b++)
+			if (f->bar[b])
+				print(" bar%u %s %#x size %#x", b, (f->bar[b] & 1) ? "io" : "mem", f->bar[b] & ~0xfu,
+				      f->bar_size[b]);
+		if (f->line)
+			print(" irq %u", f->line);
+		print("\n");
+	}
+	print("hvmloader: pci: PIRQ A-D -> IRQ %u, %u, %u, %u\n", r.pirq[0], r.pirq[1], r.pirq[2], r.pirq[3]);
+	if (r.unassigned)
+		print("hvmloader: pci: warning: %u BAR(s) left unassigned (no room in the windows)\n", r.unassigned);
+}
+
 void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 {
 	char err[200];
@@ -114,6 +183,7 @@ void loader_main(uint32_t magic, const struct hvmloader_start_info *si)
 	}
 	uint64_t fw = si->firmware_paddr, fsize = si->firmware_size;
 	check_xen_signature();
+	setup_pci();
 
 	struct e820_entry *e820 = (struct e820_entry *)SCRATCH_E820;
 	unsigned n = e820_build(e820, E820_MAX, si->ram_below_4g, si->ram_above_4g, bios_start, ACPI_AREA_BYTES);

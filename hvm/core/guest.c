@@ -93,8 +93,8 @@ static void guest_free_memory(struct guest *g)
 	if (g->ept.pml4)
 		ept_destroy(&g->ept);
 	guest_arch_destroy(g);
-	if (g->disk_private)
-		page_free(g->disk, ALIGN_UP(g->disk_bytes, PAGE_SIZE) / PAGE_SIZE);
+	/* The private disk copy stays (g->persist.disk): the guest's writes
+	 * must survive its restart. */
 	g->disk = NULL;
 	if (g->testdev_mem)
 		page_free(g->testdev_mem, TESTDEV_MMIO_SIZE / PAGE_SIZE);
@@ -439,8 +439,22 @@ int seabios_check_size(uint64_t size, char *why, size_t len)
 
 struct vrtc_time keel_boot_time;
 
+static bool guest_dma_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
+{
+	return guest_read_phys(ctx, gpa, dst, len);
+}
+static bool guest_dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
+{
+	return guest_write_phys(ctx, gpa, src, len);
+}
+static void guest_dma_complain(void *ctx, const char *text)
+{
+	guest_log(ctx, GLOG_DEVICE_PROGRAMMING, LOG_WARN, "%s", text);
+}
+
 static int guest_init_devices(struct guest *g)
 {
+	g->dma = (struct dma_mem){ guest_dma_read, guest_dma_write, guest_dma_complain, g };
 	g->clock = (struct vclock){ guest_clock_ns, g };
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, guest_request_suspend,
 					    guest_request_wake, g };
@@ -511,13 +525,17 @@ static int guest_setup_disk(struct guest *g, const struct boot_module *disk)
 			users++;
 	g->disk_bytes = bytes;
 	if (users > 1) {
-		g->disk = page_alloc(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
-		if (!g->disk) {
-			pr_err("guest %s: not enough memory for a private copy of disk '%s' (%lu KiB)\n", g->name,
-			       disk->name, bytes >> 10);
-			return -1;
+		/* Made once, kept across restarts (guest_persist). */
+		if (!g->persist.disk) {
+			g->persist.disk = page_alloc(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+			if (!g->persist.disk) {
+				pr_err("guest %s: not enough memory for a private copy of disk '%s' (%lu KiB)\n",
+				       g->name, disk->name, bytes >> 10);
+				return -1;
+			}
+			memcpy(g->persist.disk, phys_to_virt(disk->start), bytes);
 		}
-		memcpy(g->disk, phys_to_virt(disk->start), bytes);
+		g->disk = g->persist.disk;
 		g->disk_private = true;
 	} else {
 		g->disk = phys_to_virt(disk->start);
@@ -616,12 +634,13 @@ static int guest_create(struct guest *g, const struct guest_config *gc, unsigned
 	g->created_tsc = rdtsc();
 	g->state = GUEST_STOPPED;
 	uint64_t free_before = mm_free_bytes();
+	bool had_disk_copy = g->persist.disk != NULL; /* a restart reuses it */
 	if (guest_build(g, gc) < 0) {
 		guest_free_memory(g);
 		return -1;
 	}
 	g->ram_overhead_bytes = free_before - mm_free_bytes() - g->ram_size -
-				(g->disk_private ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
+				(g->disk_private && !had_disk_copy ? ALIGN_UP(g->disk_bytes, PAGE_SIZE) : 0);
 	g->state = GUEST_RUNNING;
 	if (g->persist.restart_unlogged)
 		return 0;

@@ -1,8 +1,9 @@
 /*
- * ATA PIO device model (ATA/ATAPI-7 vol. 1 and 2). The command set is what
- * BIOSes and boot loaders use: IDENTIFY, READ/WRITE SECTORS (and EXT),
- * READ/WRITE MULTIPLE, SET MULTIPLE MODE, and the housekeeping commands
- * they send. Every transfer is checked against the image size before any
+ * ATA device model (ATA/ATAPI-7 vol. 1 and 2). The command set is what
+ * BIOSes, boot loaders and Linux's ata_piix use: IDENTIFY, READ/WRITE
+ * SECTORS (and EXT), READ/WRITE MULTIPLE, SET MULTIPLE MODE, READ/WRITE DMA
+ * (and EXT, through the PIIX3 bus master, hvm/dev/piix_ide.c), SET FEATURES
+ * (transfer mode), FLUSH CACHE, and the housekeeping commands they send. Every transfer is checked against the image size before any
  * byte moves: an out-of-range request ends in IDNF|ABRT, never in an access
  * outside the image.
  */
@@ -99,6 +100,16 @@ static void build_identify(struct vata *a)
 	w[47] = 0x8000 | VATA_MAX_MULTIPLE;
 	w[49] = 0x0200; /* LBA supported */
 	w[53] = 0x0001; /* words 54-58 valid */
+	if (a->mem) {
+		/* DMA: multiword modes 0-2 and Ultra DMA modes 0-5, with the
+		 * one SET FEATURES selected marked (ATA-7 vol. 1, 6.16.15). */
+		w[49] |= 0x0100;
+		w[53] |= 0x0006; /* words 64-70 and 88 valid */
+		w[63] = 0x0007 | ((a->xfer_mode & 0xf8) == 0x20 ? 0x100u << (a->xfer_mode & 7) : 0);
+		w[64] = 0x0003; /* PIO modes 3 and 4 */
+		w[65] = w[66] = w[67] = w[68] = 120; /* ns: the fastest cycle times */
+		w[88] = 0x003f | ((a->xfer_mode & 0xf8) == 0x40 ? 0x100u << (a->xfer_mode & 7) : 0);
+	}
 	w[54] = (uint16_t)c;
 	w[55] = (uint16_t)h;
 	w[56] = (uint16_t)s;
@@ -232,6 +243,74 @@ static void start_rw(struct vata *a, bool write, bool lba48, bool multiple)
 		raise_irq(a); /* data ready; writes wait for the first block */
 }
 
+/* READ/WRITE DMA (EXT): checked like PIO, then the data moves when the bus
+ * master is started, which the guest may do before or after this command
+ * (Linux's libata: command, then start). */
+static void start_dma(struct vata *a, bool write, bool lba48)
+{
+	uint64_t lba, count;
+	if (!a->mem) {
+		a->unknown_commands++;
+		abort_cmd(a, ER_ABRT); /* no bus master: an ISA-only platform */
+		return;
+	}
+	if (!get_lba(a, lba48, &lba, &count) || lba >= a->disk.sectors || count > a->disk.sectors - lba) {
+		abort_cmd(a, ER_IDNF | ER_ABRT);
+		return;
+	}
+	a->lba = lba;
+	a->remaining = count;
+	a->writing = write;
+	a->identify = false;
+	a->dma_pending = true;
+	a->dma_commands++;
+	a->status = ST_IDLE | ST_DRQ; /* ready for the transfer */
+	vata_dma_kick(a);
+}
+
+void vata_dma_kick(struct vata *a)
+{
+	if (!a->dma_pending || !(a->bm_cmd[0] & BM_CMD_START))
+		return;
+	a->dma_pending = false;
+	uint64_t n = a->remaining;
+	if (piix_ide_dma_transfer(a, a->disk.data + a->lba * 512, n * 512, !a->writing) < 0) {
+		a->dma_errors++;
+		abort_cmd(a, ER_ABRT);
+		return;
+	}
+	if (a->writing)
+		a->sectors_written += n;
+	else
+		a->sectors_read += n;
+	a->lba += n;
+	a->remaining = 0;
+	complete(a);
+}
+
+void vata_attach_dma(struct vata *a, const struct dma_mem *mem) { a->mem = mem; }
+
+/* SET FEATURES (ATA-7 vol. 1, 6.49). */
+static void set_features(struct vata *a)
+{
+	switch (a->feature) {
+	case 0x03: { /* set transfer mode, from the sector count */
+		uint8_t m = a->nsector;
+		bool ok = m <= 0x01 || (m >= 0x08 && m <= 0x0c) ||
+			  (a->mem && ((m >= 0x20 && m <= 0x22) || (m >= 0x40 && m <= 0x45)));
+		if (!ok) {
+			abort_cmd(a, ER_ABRT);
+			return;
+		}
+		a->xfer_mode = m;
+		break;
+	}
+	default: /* write cache, look-ahead, reverting to defaults: nothing to change */
+		break;
+	}
+	complete(a);
+}
+
 static void command(struct vata *a, uint8_t cmd)
 {
 	a->commands++;
@@ -245,6 +324,7 @@ static void command(struct vata *a, uint8_t cmd)
 	a->irq_pending = false;
 	set_irq(a);
 	a->end = a->pos = 0;
+	a->dma_pending = false; /* a new command replaces one that never started */
 	switch (cmd) {
 	case 0xec: /* IDENTIFY DEVICE */
 		build_identify(a);
@@ -309,9 +389,25 @@ static void command(struct vata *a, uint8_t cmd)
 		a->status = ST_IDLE;
 		raise_irq(a);
 		break;
+	case 0xc8:
+	case 0xc9:
+		start_dma(a, false, false);
+		break;
+	case 0x25:
+		start_dma(a, false, true);
+		break;
+	case 0xca:
+	case 0xcb:
+		start_dma(a, true, false);
+		break;
+	case 0x35:
+		start_dma(a, true, true);
+		break;
+	case 0xef:
+		set_features(a);
+		break;
 	case 0x91: /* INITIALIZE DEVICE PARAMETERS */
-	case 0xef: /* SET FEATURES */
-	case 0xe7: /* FLUSH CACHE */
+	case 0xe7: /* FLUSH CACHE: writes reach the image at once */
 	case 0xea: /* FLUSH CACHE EXT */
 	case 0xe0:
 	case 0xe1:
@@ -339,7 +435,7 @@ static bool dev1(const struct vata *a) { return a->select & SEL_DEV1; }
 static uint32_t data_read(struct vata *a, unsigned size)
 {
 	uint32_t v = 0;
-	if (!(a->status & ST_DRQ) || a->writing)
+	if (!(a->status & ST_DRQ) || a->writing || a->dma_pending)
 		return size == 4 ? 0xffffffffu : 0xffff;
 	for (unsigned i = 0; i < size && a->pos < a->end; i++)
 		v |= (uint32_t)a->buf[a->pos++] << (8 * i);
@@ -350,7 +446,7 @@ static uint32_t data_read(struct vata *a, unsigned size)
 
 static void data_write(struct vata *a, unsigned size, uint32_t v)
 {
-	if (!(a->status & ST_DRQ) || !a->writing)
+	if (!(a->status & ST_DRQ) || !a->writing || a->dma_pending)
 		return;
 	for (unsigned i = 0; i < size && a->pos < a->end; i++)
 		a->buf[a->pos++] = (uint8_t)(v >> (8 * i));
@@ -399,6 +495,7 @@ static void ata_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 		if (v & DC_SRST) {
 			a->status = ST_BSY;
 			a->in_reset = true;
+			a->dma_pending = false; /* a reset ends any command, DMA included */
 		} else if (was_reset) {
 			/* End of software reset: idle, with the signature. */
 			a->in_reset = false;
@@ -406,6 +503,7 @@ static void ata_write(void *dev, uint16_t port, unsigned size, uint32_t val)
 			a->end = a->pos = 0;
 			a->remaining = 0;
 			a->identify = false;
+			a->dma_pending = false;
 			signature(a);
 		}
 		set_irq(a);
@@ -454,7 +552,7 @@ static uint32_t ata_read_string(void *dev, uint16_t port, unsigned size, void *b
 	uint32_t done = 0;
 	if (port != 0x1f0)
 		return 0;
-	while (done < count && (a->status & ST_DRQ) && !a->writing) {
+	while (done < count && (a->status & ST_DRQ) && !a->writing && !a->dma_pending) {
 		uint32_t n = (a->end - a->pos) / size;
 		if (n == 0)
 			break;
@@ -476,7 +574,7 @@ static uint32_t ata_write_string(void *dev, uint16_t port, unsigned size, const 
 	uint32_t done = 0;
 	if (port != 0x1f0)
 		return 0;
-	while (done < count && (a->status & ST_DRQ) && a->writing) {
+	while (done < count && (a->status & ST_DRQ) && a->writing && !a->dma_pending) {
 		uint32_t n = (a->end - a->pos) / size;
 		if (n == 0)
 			break;

@@ -4,8 +4,10 @@
  * leaves again and again (a kernel's feature checks, firmware's probing,
  * timing loops), so the answer is kept per vCPU after the first time: a
  * cached leaf costs neither the host's CPUID nor the policy. Leaves 1
- * (OSXSAVE follows CR4, the APIC bit follows IA32_APIC_BASE) and 0xD
- * (sizes follow XCR0) are computed every time.
+ * (OSXSAVE follows CR4, the APIC bit follows IA32_APIC_BASE), 0xD
+ * (sizes follow XCR0) and the hypervisor range 0x400000xx (Xen's leaves
+ * become Keel's when the boot sector starts, hvm/vmx/boot_sector_trap.c)
+ * are computed every time.
  */
 #include <keel/cpuid.h>
 #include <keel/tsc.h>
@@ -28,7 +30,7 @@ static struct cpuid_regs cpuid_for_guest(struct vcpu *v, uint32_t leaf, uint32_t
 		.osxsave = leaf == 1 && (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE), /* only leaf 1 shows it */
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
-		.no_xen = v->guest->cfg->kernel[0] != 0,
+		.no_xen = v->guest->cfg->kernel[0] != 0 || v->guest->os_started,
 		.tsc_hz = tsc_hz,
 		.host_tsc_leaves = cpuid_leaf15_states_rate(tsc_host_leaf15),
 	};
@@ -41,7 +43,7 @@ enum exit_action exit_cpuid(struct vcpu *v)
 {
 	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
 	struct cpuid_regs r;
-	if (leaf == 1 || leaf == 0xd) {
+	if (leaf == 1 || leaf == 0xd || (leaf & 0xffffff00u) == CPUID_XEN_BASE) {
 		r = cpuid_for_guest(v, leaf, sub);
 	} else {
 		struct cpuid_cache_entry *e = &v->cpuid_cache[(leaf ^ (leaf >> 28) ^ (sub * 5)) % CPUID_CACHE_SLOTS];

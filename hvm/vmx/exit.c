@@ -14,6 +14,7 @@
 #include <x86/cpu.h>
 #include <x86/io.h>
 
+#include "boot_sector_trap.h"
 #include "exit.h"
 #include "vcpu_state.h"
 #include "vmcs.h"
@@ -211,6 +212,8 @@ static enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
 	struct guest *g = v->guest;
 	enum exit_action act;
+	if (boot_sector_trap_hit(v, gpa, q))
+		return g->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
 	/* The local APIC and I/O APIC pages are emulated, and loads and
 	 * stores where nothing answers complete (hvm/vmx/mmio.c). */
 	if (vmx_mmio_handle(v, gpa, q, &act))

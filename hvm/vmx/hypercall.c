@@ -13,6 +13,7 @@
 #include <keel/tsc.h>
 #include <x86/io.h>
 
+#include "boot_sector_trap.h"
 #include "exit.h"
 #include "vmx.h"
 
@@ -95,6 +96,8 @@ static int64_t hc_keel_mark(struct vcpu *v)
 	if (g->marks[m])
 		return 0; /* a timeline mark is set, and logged, once per boot */
 	timeline_mark(g, m, rdtsc());
+	if (m == MARK_HANDOVER)
+		boot_sector_trap_arm(g);
 	if (m == MARK_HANDOVER && !g->persist.restart_unlogged)
 		guest_log(g, GLOG_HANDOVER, LOG_INFO, "hvmloader hands over to %s (%lu us after guest creation)",
 			  g->cfg->kernel[0] ? "the kernel" : "SeaBIOS at F000:FFF0",

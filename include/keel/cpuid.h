@@ -17,7 +17,7 @@ struct cpuid_guest_info {
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
 	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */
-	bool no_xen;   /* hide the Xen leaves (guests that do not boot SeaBIOS) */
+	bool no_xen;   /* Keel's leaf, not Xen's: a kernel booted directly, or the boot sector has run */
 	uint64_t tsc_hz;       /* the TSC rate Keel uses (0: leaves 0x15/0x16 pass as they are) */
 	bool host_tsc_leaves;  /* the host's leaf 0x15 stated that rate: its leaf 0x16 is right too */
 };
@@ -27,6 +27,10 @@ struct cpuid_guest_info {
 #define CPUID_XEN_HYPERCALL_MSR 0x40000000u
 #define XEN_VERSION_MAJOR 4
 #define XEN_VERSION_MINOR 17
+/* Keel's own leaf, shown to the OS: "KeelKeelKeel" in EBX, ECX, EDX and
+ * EAX = 0x40000000 (no further hypervisor leaves, no PV interface). */
+#define CPUID_KEEL_BASE 0x40000000u
+#define CPUID_KEEL_SIGNATURE 0x6c65654bu /* "Keel" */
 
 /* Leaf 0x15 gives the TSC rate only with all three of EAX, EBX, ECX. */
 static inline bool cpuid_leaf15_states_rate(struct cpuid_regs r) { return r.eax && r.ebx && r.ecx; }

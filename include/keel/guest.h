@@ -5,6 +5,7 @@
 #include <keel/config.h>
 #include <keel/cpu.h>
 #include <keel/debugport.h>
+#include <keel/dma_mem.h>
 #include <keel/ept.h>
 #include <keel/guest_ram.h>
 #include <keel/fwcfg.h>
@@ -103,7 +104,9 @@ struct guest {
 	uint8_t *msr_bitmap; /* 4 KiB, 1 = exit */
 
 	/* Disk image: the module itself, or a private copy when several guests
-	 * name the same module (writes must not leak between guests). */
+	 * name the same module (writes must not leak between guests). Either
+	 * way it is the guest's for its whole life: a restart keeps it (and
+	 * what was written to it); see persist.disk. */
 	uint8_t *disk;
 	uint64_t disk_bytes;
 	bool disk_private;
@@ -113,6 +116,7 @@ struct guest {
 	struct guest_output out;     /* COM1 */
 	struct guest_output dbg_out; /* debug ports 0xE9/0x402 */
 	struct guest_events events;
+	struct dma_mem dma; /* its RAM as the IDE bus master reaches it */
 	struct vpic pic;
 	struct vpit pit;
 	struct vrtc rtc;
@@ -137,6 +141,10 @@ struct guest {
 	unsigned nr_vcpus;
 
 	uint64_t hypercall_page_gpa;
+	/* The firmware handed over to the boot sector (hvm/vmx/boot_sector_trap.c):
+	 * CPUID shows Keel's leaf instead of Xen's until the guest is reset. */
+	bool boot_sector_trap_armed;
+	bool os_started;
 	bool reset_requested;
 	bool warm_restart;    /* the restart is the guest's own reset: CMOS NVRAM survives */
 	bool restart_pending; /* the scheduler restarts it */
@@ -170,6 +178,11 @@ struct guest {
 		bool restart_unlogged;
 		struct restart_backoff backoff; /* a guest resetting in a loop waits */
 		uint64_t restart_not_before_ns;
+		/* Its private disk copy, made at its first creation and never
+		 * reloaded from the module: writes last across restarts, as
+		 * on a real disk (NULL: it uses the module itself, which
+		 * nothing reloads either). */
+		uint8_t *disk;
 	} persist;
 };
 

@@ -13,7 +13,7 @@
 /*
  * Creates every device model of g and registers its ports. Reads
  * g->ram_size and g->ram, g->nr_vcpus, g->disk, g->disk_bytes; g->clock, g->events,
- * g->out and g->dbg_out must be set up by the caller. boot_time is the RTC's
+ * g->dma, g->out and g->dbg_out must be set up by the caller. boot_time is the RTC's
  * date at clock time 0; apic_ops connects the guest's APIC bus to its vCPUs
  * (INIT, start-up, wake-ups; NULL in the fuzzers, which have no vCPUs).
  * Returns 0, or -1 if a port range could not be

@@ -26,6 +26,7 @@ enum guest_log_kind {
 	GLOG_HALT_CLI,          /* cli; hlt */
 	GLOG_RESTART,           /* a reset it asked for */
 	GLOG_UNCLAIMED,         /* a load or store where no RAM or device answers */
+	GLOG_DEVICE_PROGRAMMING, /* a device programmed to do the impossible (DMA outside RAM...) */
 	GLOG_NR
 };
 

@@ -59,6 +59,10 @@ struct io_bus {
 void iobus_init(struct io_bus *bus);
 /* Returns 0, or -1 if the range overlaps another or the table is full. */
 int iobus_register(struct io_bus *bus, const struct io_range *r);
+/* Moves dev's range at old_base to new_base (a PCI BAR the guest
+ * reprogrammed). Returns 0, or -1 if there is no such range or the new
+ * place overlaps another range (then nothing moved). */
+int iobus_move(struct io_bus *bus, const void *dev, uint16_t old_base, uint16_t new_base);
 /* The range that claims port, or NULL. Firmware hits one port many times
  * in a row, so the cached answers are checked inline. */
 const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port);

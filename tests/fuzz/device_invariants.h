@@ -29,7 +29,16 @@ static inline void check_ata(const struct vata *a)
 	require(a->multiple <= VATA_MAX_MULTIPLE && (a->multiple & (a->multiple - 1)) == 0);
 	/* The interrupt line follows "pending and not masked by nIEN". */
 	require(a->irq_level == (a->irq_pending && !(a->devctl & ATA_DC_NIEN)));
-	if ((a->status & ATA_ST_DRQ) && !a->identify) {
+	for (unsigned ch = 0; ch < 2; ch++) {
+		require((a->bm_cmd[ch] & ~(BM_CMD_START | BM_CMD_READ)) == 0);
+		require((a->bm_prd[ch] & 3) == 0);
+	}
+	if (a->dma_pending) {
+		/* A DMA command waiting for the bus master: its sectors lie
+		 * inside the image, and no PIO block is in flight. */
+		require(a->mem && (a->status & ATA_ST_DRQ) && a->end == 0 && a->remaining >= 1);
+		require(a->lba <= a->disk.sectors && a->remaining <= a->disk.sectors - a->lba);
+	} else if ((a->status & ATA_ST_DRQ) && !a->identify) {
 		/* A data block in flight lies inside the image. */
 		require(a->block >= 1 && a->block <= VATA_MAX_MULTIPLE);
 		require(a->end >= 512 && a->end <= a->block * 512u);
@@ -90,7 +99,15 @@ static inline void check_fwcfg(const struct fwcfg *f)
 		require((unsigned)f->items[i].off + f->items[i].len <= f->store_used);
 }
 
-static inline void check_pci(const struct vpci *p) { require((p->address & ~0x80fffffcu) == 0); }
+static inline void check_pci(const struct vpci *p)
+{
+	require((p->address & ~0x80fffffcu) == 0);
+	require(p->nr_functions == 0 || p->nr_functions == 3);
+	/* BAR4 keeps its type bit; the bus master sits where it was put. */
+	if (p->nr_functions)
+		require((p->fn[2].cfg[0x20] & 0x0f) == 0x01);
+	require(p->bm_base % 16 == 0);
+}
 
 static inline void check_output(const struct guest_output *o) { require(o->len < GUEST_LINE_MAX); }
 

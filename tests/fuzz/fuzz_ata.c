@@ -1,13 +1,15 @@
 /*
- * libFuzzer harness for the ATA disk model alone (hvm/dev/vata.c): task-file
- * values, commands, PIO data transfers in every width, software resets,
- * with a small disk image and a shadow copy of what the disk must hold.
+ * libFuzzer harness for the ATA disk model (hvm/dev/vata.c) and its PIIX3
+ * bus master (hvm/dev/piix_ide.c): task-file values, commands, PIO data
+ * transfers in every width, software resets, bus-master registers and PRD
+ * tables for DMA, with a small disk image and a shadow copy of what the
+ * disk must hold.
  *
  * Input: a 1-byte header, then operations.
  *   header[0]  disk size: disk_sectors[b % N]; the image is a heap block of
  *              exactly that size, so AddressSanitizer reports any access
  *              outside it
- *   then each operation is an opcode byte (taken % 8) and its operands:
+ *   then each operation is an opcode byte (taken % 10) and its operands:
  *     0 F R[6]   task file: R = feature, count, sector, cyl low, cyl high,
  *                select, written to 0x1F1-0x1F6; with F bit 0 each of the
  *                first five is written twice (the first value becomes the
@@ -20,13 +22,21 @@
  *     5 S N16 [data]  one string write (rep outs)
  *     6 V        device control 0x3F6 (nIEN, SRST, HOB)
  *     7 P        read a register: 0x1F1-0x1F7 or 0x3F6 (P % 8)
+ *     8 R V32    bus-master register write: offset R % 16, size 1/2/4 by
+ *                (R >> 4) % 3, value V32 (start, direction, status, PRD)
+ *     9 I A32 C16 F  PRD entry I % 16 of the table at 0x1000 in the 64 KiB
+ *                of "guest RAM": address A32 (mostly inside RAM: F bit 1
+ *                clear takes A32 % 64 KiB), byte count C16, end of table
+ *                when F bit 0
  *
  * Checked after every operation, besides the model's own invariants
  * (tests/fuzz/device_invariants.h):
  *   - a data block ready to be read holds the disk's sectors at the LBA
  *     being read, as the shadow copy has them;
  *   - the only sectors that change are the ones a write command completed;
- *   - IDENTIFY data has its signature, checksum and the disk's capacity.
+ *   - IDENTIFY data has its signature, checksum and the disk's capacity;
+ *   - DMA reaches guest RAM only through the accessor, which refuses any
+ *     byte outside it (AddressSanitizer watches the 64 KiB block).
  *
  *   make build/fuzz/fuzz_ata
  *   build/fuzz/fuzz_ata -max_total_time=60 tests/fuzz/corpus/ata
@@ -57,6 +67,29 @@ static uint32_t sectors;
 
 static void irq_set(void *ctx, unsigned irq, int level) { require(irq == 14); }
 
+#define RAM_SIZE 0x10000u
+static uint8_t *ram;
+
+static bool ram_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
+{
+	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+		return false;
+	memcpy(dst, ram + gpa, len);
+	return true;
+}
+
+static bool ram_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
+{
+	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+		return false;
+	memcpy(ram + gpa, src, len);
+	return true;
+}
+
+static void complain(void *ctx, const char *text) { require(text[0] && !strchr(text, '\n')); }
+
+static const struct dma_mem dma = { ram_read, ram_write, complain, NULL };
+
 /* IDENTIFY DEVICE data as the model holds it when the command completes. */
 static void check_identify(const struct vata *a)
 {
@@ -80,7 +113,7 @@ static void check_transfer(const struct vata *a, unsigned op, uint64_t lba_befor
 		require(lba_before + n <= sectors);
 		memcpy(shadow + lba_before * 512, disk + lba_before * 512, n * 512);
 	}
-	if (op == 1 || op == 4 || op == 5) /* the operations that could write */
+	if (op == 1 || op == 4 || op == 5 || op == 8) /* the operations that could write */
 		require(memcmp(disk, shadow, (size_t)sectors * 512) == 0);
 	/* A read block that has not been touched yet is the disk's data. */
 	if ((a->status & ATA_ST_DRQ) && !a->writing && !a->identify && a->pos == 0)
@@ -149,10 +182,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vata_disk d = { disk, sectors, "FUZZ DISK" };
 	vata_init(&ata, &d, (struct irq_line){ irq_set, NULL }, 14);
 	require(vata_register(&ata, &bus) == 0);
+	ram = calloc(1, RAM_SIZE);
+	vata_attach_dma(&ata, &dma);
 
 	while (in.left) {
 		uint64_t lba_before = ata.lba, written_before = ata.sectors_written;
-		unsigned op = fin_u8(&in) % 8;
+		unsigned op = fin_u8(&in) % 10;
 		switch (op) {
 		case 0: {
 			bool twice = fin_u8(&in) & 1;
@@ -186,6 +221,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			require(iobus_read(&bus, regs[fin_u8(&in) % 8], 1) <= 0xff);
 			break;
 		}
+		case 8: {
+			uint8_t r = fin_u8(&in);
+			uint32_t v = fin_u32(&in);
+			unsigned off = r % 16, size = 1u << ((r >> 4) % 3);
+			if (off + size > 16)
+				size = 1;
+			piix_ide_bm_write(&ata, off, size, v);
+			require(piix_ide_bm_read(&ata, off, size) <= (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1));
+			break;
+		}
+		case 9: {
+			unsigned i = fin_u8(&in) % 16;
+			uint32_t a = fin_u32(&in), c = fin_u16(&in);
+			uint8_t fl = fin_u8(&in);
+			if (!(fl & 2))
+				a %= RAM_SIZE;
+			uint32_t e[2] = { a, c | ((fl & 1) ? PRD_EOT : 0) };
+			memcpy(ram + 0x1000 + 8 * i, e, 8);
+			break;
+		}
 		}
 		trace("op %u: status %#x error %#x lba %llu remaining %llu pos %u/%u\n", op, ata.status, ata.error,
 		      (unsigned long long)ata.lba, (unsigned long long)ata.remaining, ata.pos, ata.end);
@@ -194,5 +249,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(disk);
 	free(shadow);
+	free(ram);
 	return 0;
 }

@@ -29,6 +29,11 @@
  * After each operation the time-driven devices are updated as the scheduler
  * does before every VM entry, and every device's invariants are checked.
  *
+ * The PCI bus is set up as hvmloader does it (loader/pci_setup.c: the IDE
+ * bus master at 0xC000), and the bus master's DMA reaches a 64 KiB block
+ * standing for guest RAM at 0-0xFFFF (anything else is outside RAM), filled
+ * with a pattern, so PRD tables read from it point everywhere.
+ *
  * A reset or exit request (ports 0xCF9, 0x64, 0x92, 0xF4) stops the guest as
  * guest_stop() does: the port registry is closed and the guest's RAM and
  * private disk are freed at once. The harness frees the string transfer's
@@ -43,10 +48,12 @@
 #include <string.h>
 
 #include <keel/guest_devices.h>
+#include <keel/pci_regs.h>
 #include <sanitizer/asan_interface.h>
 
 #include "device_invariants.h"
 #include "fuzz_input.h"
+#include "pci_setup.h"
 
 static const uint16_t ports[] = {
 	0x20,  0x21,  0xa0,  0xa1,  0x4d0, 0x4d1, 0x40,  0x41,  0x42,  0x43,  0x61,  0x70,  0x71,
@@ -54,6 +61,7 @@ static const uint16_t ports[] = {
 	0x1f2, 0x1f3, 0x1f4, 0x1f5, 0x1f6, 0x1f7, 0x3f6, 0x3f7, 0xcf8, 0xcf9, 0xcfa, 0xcfb, 0xcfc,
 	0xcfd, 0xcfe, 0xcff, 0x510, 0x511, 0x512, 0xe9,  0x402, 0x80,  0xf4,  0x170, 0x177, 0x376,
 	0x1ef, 0x3f5, 0x50f, 0xcf7, 0x4cf, 0x4d2, 0x44,  0x72,  0x62,  0x91,  0x93,  0xe8,  0xea,
+	0xc000, 0xc002, 0xc004, 0xc006, 0xc008, 0xc00a, 0xc00c, 0xc00f, 0xc010, 0xbfff,
 };
 
 static const uint32_t disk_sectors[] = { 1, 2, 16, 17, 63, 64, 65, 128, 1008, 1009, 2048, 4096 };
@@ -120,6 +128,45 @@ static void disk_put(struct fuzz_platform *f)
 
 static uint64_t clock_now(void *ctx) { return ((struct fuzz_platform *)ctx)->now; }
 
+#define DMA_RAM_SIZE 0x10000u
+static uint8_t dma_ram[DMA_RAM_SIZE];
+
+static bool dma_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
+{
+	if (gpa >= DMA_RAM_SIZE || len > DMA_RAM_SIZE - gpa)
+		return false;
+	memcpy(dst, dma_ram + gpa, len);
+	return true;
+}
+
+static bool dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
+{
+	if (gpa >= DMA_RAM_SIZE || len > DMA_RAM_SIZE - gpa)
+		return false;
+	memcpy(dma_ram + gpa, src, len);
+	return true;
+}
+
+static void dma_complain(void *ctx, const char *text)
+{
+	trace("complaint: %s\n", text);
+	require(text[0] && !strchr(text, '\n'));
+}
+
+static uint32_t cfg_read(void *ctx, unsigned devfn, unsigned reg, unsigned size)
+{
+	struct io_bus *io = ctx;
+	iobus_write(io, PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | devfn << 8 | (reg & 0xfc));
+	return iobus_read(io, (uint16_t)(PCI_CONFIG_DATA + (reg & 3)), size);
+}
+
+static void cfg_write(void *ctx, unsigned devfn, unsigned reg, unsigned size, uint32_t v)
+{
+	struct io_bus *io = ctx;
+	iobus_write(io, PCI_CONFIG_ADDRESS, 4, PCI_CONFIG_ENABLE | devfn << 8 | (reg & 0xfc));
+	iobus_write(io, (uint16_t)(PCI_CONFIG_DATA + (reg & 3)), size, v);
+}
+
 /* What guest_stop() does to memory: RAM and a private disk go back to the
  * allocator while the device call that asked for the stop is still running. */
 static void stop(struct fuzz_platform *f)
@@ -165,10 +212,18 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	g->disk = disk_get(f);
 	g->clock = (struct vclock){ clock_now, f };
 	g->events = (struct guest_events){ .request_reset = request_reset, .request_exit = request_exit, .ctx = f };
+	g->dma = (struct dma_mem){ dma_read, dma_write, dma_complain, f };
+	for (unsigned i = 0; i < DMA_RAM_SIZE; i++)
+		dma_ram[i] = (uint8_t)(i * 37 + (i >> 8));
 	guest_output_init(&g->out, g->prefix, emit, f);
 	guest_output_init(&g->dbg_out, g->prefix, emit, f);
 	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };
 	require(guest_devices_init(g, &boot, NULL) == 0);
+	/* What hvmloader does before the guest's own code runs. */
+	static struct pci_setup_result pr;
+	struct pci_config_ops ops = { cfg_read, cfg_write, &g->io };
+	pci_setup(&ops, &pr);
+	require(pr.nr_functions == 3 && pr.fn[2].bar[4] == (PCI_IO_START | PCI_BASE_ADDRESS_SPACE_IO));
 	/* vCPU 0's local APIC, as guest creation sets it up (its timer takes
 	 * part in guest_devices_update). */
 	vlapic_init(&g->vcpus[0].lapic, &g->apic_bus, 0, &g->clock);
