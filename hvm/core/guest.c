@@ -564,6 +564,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	kvsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
 	g->state = GUEST_STOPPED;
+	timeline_mark(g, MARK_STOPPED, rdtsc()); /* the end of a benchmarked run (tools/bench) */
 	/* Its RAM is freed below, maybe while a string I/O instruction is
 	 * still moving data from it: the port registry takes nothing more. */
 	iobus_close(&g->io);

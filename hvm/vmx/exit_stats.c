@@ -258,6 +258,7 @@ static const char *const mark_names[NR_MARKS] = {
 	[MARK_BOOT_SECTOR] = "boot sector running (0x7C00)",
 	[MARK_BOOT_SECTOR_COM1] = "boot sector's first COM1 byte",
 	[MARK_HALTED] = "boot vCPU halted (cli; hlt)",
+	[MARK_STOPPED] = "guest stopped",
 };
 
 const char *timeline_mark_name(unsigned mark) { return mark < NR_MARKS ? mark_names[mark] : "?"; }

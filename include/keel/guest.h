@@ -65,6 +65,7 @@ enum timeline_mark {
 	MARK_BOOT_SECTOR,      /* first exit from code at 0x7C00-0x7DFF */
 	MARK_BOOT_SECTOR_COM1, /* the boot sector's first COM1 byte */
 	MARK_HALTED,           /* the boot vCPU halted with interrupts off */
+	MARK_STOPPED,          /* the guest stopped (exited through port 0xF4, or was stopped) */
 	NR_MARKS
 };
 
