@@ -22,6 +22,14 @@ enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_cpuid(struct vcpu *v);
+/* APIC virtualization (apicv.c). */
+enum exit_action exit_apic_write(struct vcpu *v);
+enum exit_action exit_virtualized_eoi(struct vcpu *v);
+enum exit_action exit_apic_access(struct vcpu *v);
+/* Its VMCS fields of a new vCPU; RVI, SVI and the EOI-exit bitmap before
+ * an entry. No-ops without APIC virtualization. */
+void apicv_vmcs_init(struct vcpu *v);
+void apicv_prepare_entry(struct vcpu *v);
 
 void vcpu_skip_instruction(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);

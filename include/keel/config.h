@@ -112,6 +112,7 @@ struct keel_config {
 	char hvmloader[32];
 	bool serial;
 	int verw; /* enum spec_verw_mode: 0 auto, 1 on, 2 off */
+	bool no_apicv; /* apicv=off: no APIC virtualization even where offered */
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
 	unsigned guests_ignored; /* guest= words past MAX_GUESTS */

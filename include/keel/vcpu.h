@@ -84,10 +84,13 @@ struct vcpu {
 	uint64_t xcr0;
 	uint64_t dr[4], dr6;
 	int regs_cpu;       /* CPU whose registers were last loaded with this state, -1 none */
-	/* Virtual-APIC page of the TPR shadow (SDM 29.1): the guest's MOV
-	 * CR8 reads and writes its TPR byte there, never the host's APIC. */
+	/* Virtual-APIC page (SDM 29.1): the home of the local APIC model's
+	 * registers (lapic.regs points here), which the CPU reads and writes
+	 * itself with the TPR shadow (MOV CR8, never the host's APIC) and APIC
+	 * virtualization (hvm/vmx/apicv.c). */
 	uint8_t *vapic;
 	uint8_t tpr_threshold; /* as last written to the VMCS */
+	uint64_t eoi_exit[4];  /* EOI-exit bitmap as last written to the VMCS (apicv.c) */
 	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
 	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SLOTS];
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */

@@ -44,6 +44,7 @@ static struct fake_clock clk;
 static struct platform plat;
 static struct vlapic_bus bus;
 static struct vlapic lapic[4];
+static uint32_t pages[4][1024];
 
 static void setup(unsigned n)
 {
@@ -51,7 +52,7 @@ static void setup(unsigned n)
 	memset(&plat, 0, sizeof(plat));
 	vlapic_bus_init(&bus, &ops, &plat);
 	for (unsigned i = 0; i < n; i++)
-		vlapic_init(&lapic[i], &bus, i, &clk.vc);
+		vlapic_init(&lapic[i], &bus, i, &clk.vc, pages[i]);
 }
 
 static uint32_t rd(struct vlapic *l, uint32_t r) { return (uint32_t)vlapic_mmio_read(l, r, 4); }
