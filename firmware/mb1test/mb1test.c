@@ -10,6 +10,8 @@
  *                  kvm-unit-tests restored (conform.c), before irqtest=
  *   irqtest=ioapic-logical|ioapic-physical|pic   count PIT interrupts
  *                  through that path (irqtest.c), before exit=
+ *   apictest=1     the local APIC: self-IPIs, priorities, TPR, EOI, timer
+ *                  modes, a level-triggered I/O APIC input (apictest.c)
  *
  * Each check prints "mb1test: FAIL <what>" and ends with exit code 0x7f
  * (status 255) when it does not hold; the boot tests assert on the lines.
@@ -239,6 +241,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	cmdline_arg(cmdline, "irqtest", irq, sizeof(irq));
 	if (irq[0]) {
 		irq_test(irq);
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
+	char apic[4];
+	cmdline_arg(cmdline, "apictest", apic, sizeof(apic));
+	if (apic[0]) {
+		apic_test();
 		if (failures)
 			exit_with(FAIL_CODE);
 	}

@@ -23,5 +23,7 @@ void conform_test(const char *what, uint32_t ram_top);
 
 /* irqtest.c: PIT interrupts through the I/O APIC or the 8259A. */
 void irq_test(const char *mode);
+/* apictest.c: the local APIC's IPIs, priorities, TPR, EOI and timer. */
+void apic_test(void);
 
 #endif
