@@ -10,10 +10,18 @@
  *   nmi        an NMI sent to itself inside its NMI handler waits for the
  *              handler's IRET and is delivered right after it (not lost,
  *              not nested, not late)
+ *   task       hardware task switches, which Keel emulates: a far JMP to
+ *              another TSS and back (registers kept, busy bits moved), a
+ *              far CALL whose task returns with IRET (NT, back link), and
+ *              #GP through a task gate with its error code on the new stack
  *   testdev    QEMU's pc-testdev (testdev:on): the data port, the MMIO
  *              page at 0xFF000000, an interrupt line seen in the 8259A's IRR
  *   step       single-stepping (EFLAGS.TF) over CPUID, which Keel completes
  *              for the guest, traps right after CPUID, as on hardware
+ *   stephlt    single-stepping over STI;HLT with the local APIC timer armed:
+ *              the trap after HLT comes first, at the instruction after
+ *              HLT, before the timer interrupt that ends the halt takes
+ *              TF away (kvm-unit-tests' debug test)
  *   unclaimed  a load where no RAM or device answers reads all ones and a
  *              store is dropped: above RAM, and at 0xFEE00000 once the
  *              local APIC is globally disabled (IA32_APIC_BASE bit 11)
@@ -34,6 +42,10 @@
 #define EFLAGS_RF (1u << 16)
 
 volatile uint32_t conform_gp, conform_gp_eflags, conform_nmis, conform_nmi_nested, conform_dbs, conform_db_eip;
+/* stephlt: the #DB handler keeps TF when conform_db_keep_tf is set and
+ * records the first eight trap addresses; the timer counts its interrupts. */
+volatile uint32_t conform_db_keep_tf, conform_db_eips[8], conform_timer_irqs;
+#define CONFORM_TIMER_VECTOR 0x30
 
 /* #GP: count it, keep the EFLAGS image the CPU pushed, and skip the
  * faulting instruction (every one this file provokes is 2 or 3 bytes long:
@@ -66,21 +78,33 @@ __asm__(".text\n"
 	"	jnz 1b\n"
 	"2:	popl %eax\n"
 	"	iret\n"
-	"conform_db_stub:\n" /* count, keep EIP, stop stepping (TF off in the image) */
+	"conform_db_stub:\n" /* count, keep EIP, stop stepping (TF off in the image) unless told to keep it */
 	"	incl conform_dbs\n"
 	"	pushl %eax\n"
-	"	movl 4(%esp), %eax\n"
+	"	pushl %ebx\n"
+	"	movl 8(%esp), %eax\n"
 	"	movl %eax, conform_db_eip\n"
+	"	movl conform_dbs, %ebx\n"
+	"	cmpl $8, %ebx\n"
+	"	ja 5f\n"
+	"	movl %eax, conform_db_eips-4(,%ebx,4)\n"
+	"5:	popl %ebx\n"
+	"	cmpl $0, conform_db_keep_tf\n"
+	"	jne 6f\n"
 	"	andl $~0x100, 12(%esp)\n"
-	"	popl %eax\n"
+	"6:	popl %eax\n"
+	"	iret\n"
+	"conform_timer_stub:\n" /* count, EOI */
+	"	incl conform_timer_irqs\n"
+	"	movl $0, 0xfee000b0\n"
 	"	iret\n"
 	"conform_other_stub:\n"
 	"	cli\n"
 	"4:	hlt\n"
 	"	jmp 4b\n");
-extern char conform_gp_stub[], conform_nmi_stub[], conform_db_stub[], conform_other_stub[];
+extern char conform_gp_stub[], conform_nmi_stub[], conform_db_stub[], conform_timer_stub[], conform_other_stub[];
 
-static uint64_t idt[32];
+static uint64_t idt[CONFORM_TIMER_VECTOR + 1];
 
 static uint64_t gate(void *handler)
 {
@@ -92,11 +116,12 @@ static uint64_t gate(void *handler)
 
 static void idt_setup(void)
 {
-	for (unsigned v = 0; v < 32; v++)
-		idt[v] = gate(v == 1	? conform_db_stub
-			      : v == 2	? conform_nmi_stub
-			      : v == 13 ? conform_gp_stub
-					: conform_other_stub);
+	for (unsigned v = 0; v < sizeof(idt) / sizeof(idt[0]); v++)
+		idt[v] = gate(v == 1			      ? conform_db_stub
+			      : v == 2			      ? conform_nmi_stub
+			      : v == 13			      ? conform_gp_stub
+			      : v == CONFORM_TIMER_VECTOR ? conform_timer_stub
+							      : conform_other_stub);
 	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 }
@@ -187,6 +212,165 @@ static void conform_step(void)
 	check(conform_dbs == 1 && conform_db_eip == after_cpuid, "conform step: no single-step #DB right after CPUID");
 }
 
+static void conform_stephlt(void)
+{
+	/* The timer fires while the vCPU sits in HLT. Expected traps: after
+	 * STI (at the HLT: STI blocking does not hold back #DB), after HLT
+	 * (at the instruction after it), after PUSHF, AND and POPF. */
+	mmio_write32(LAPIC + LAPIC_SVR, 0x1ff);
+	mmio_write32(LAPIC + 0x3e0, 0xb);			/* divide by 1 */
+	mmio_write32(LAPIC + 0x320, CONFORM_TIMER_VECTOR); /* one-shot */
+	conform_dbs = 0;
+	conform_timer_irqs = 0;
+	conform_db_keep_tf = 1;
+	/* Where each trap must point: the HLT, and the end of HLT, PUSHF, AND, POPF. */
+	static volatile uint32_t at[5];
+	__asm__ volatile("cli\n\t"
+			 "movl $200000, 0xfee00380\n\t" /* TMICT: arm it */
+			 "pushfl\n\t"
+			 "orl $0x100, (%%esp)\n\t"
+			 "popfl\n\t"
+			 "sti\n\t"
+			 "1: hlt\n\t"
+			 "2: pushfl\n\t"
+			 "3: andl $~0x100, (%%esp)\n\t"
+			 "4: popfl\n\t"
+			 "5: movl $1b, %0\n\t"
+			 "movl $2b, %1\n\t"
+			 "movl $3b, %2\n\t"
+			 "movl $4b, %3\n\t"
+			 "movl $5b, %4"
+			 : "=m"(at[0]), "=m"(at[1]), "=m"(at[2]), "=m"(at[3]), "=m"(at[4])
+			 :
+			 : "memory");
+	conform_db_keep_tf = 0;
+	for (volatile unsigned i = 0; i < 1000000 && !conform_timer_irqs; i++)
+		;
+	__asm__ volatile("cli");
+	say("mb1test: conform stephlt: %u #DB at %#x %#x %#x %#x %#x (expected %#x %#x %#x %#x %#x), %u timer interrupt(s)\n",
+	    conform_dbs, conform_db_eips[0], conform_db_eips[1], conform_db_eips[2], conform_db_eips[3],
+	    conform_db_eips[4], at[0], at[1], at[2], at[3], at[4], conform_timer_irqs);
+	bool where = conform_dbs == 5;
+	for (unsigned i = 0; i < 5; i++)
+		where = where && conform_db_eips[i] == at[i];
+	check(where, "conform stephlt: the single-step traps around STI;HLT are not where the architecture puts them");
+	check(conform_timer_irqs == 1, "conform stephlt: the timer interrupt did not arrive");
+}
+
+/* Task switching: the GDT extended with three TSS descriptors. */
+struct tss32 {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt, iomap;
+};
+static struct tss32 tss_main, tss_jmp, tss_call, tss_gp;
+static uint64_t task_gdt[32];
+static uint8_t task_stack[3][1024] __attribute__((aligned(16)));
+static uint16_t sel_main, sel_jmp, sel_call, sel_gp;
+volatile uint32_t task_ran[3], task_link, task_eflags, task_gp_error;
+
+static uint64_t tss_desc(struct tss32 *t, unsigned type)
+{
+	uint32_t base = (uint32_t)(uintptr_t)t, limit = sizeof(*t) - 1;
+	return (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)(0x80 | type) << 40) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+
+static bool tss_busy(uint16_t sel) { return task_gdt[sel >> 3] & (1ULL << 41); }
+
+/* The tasks' code. Each records that it ran and goes back: the JMP task
+ * by a far JMP to the main TSS, the others by IRET through their link. */
+__asm__(".text\n"
+	"task_jmp_entry:\n"
+	"	incl task_ran\n"
+	"	ljmp *task_back\n"
+	"task_call_entry:\n"
+	"	incl task_ran+4\n"
+	"	movzwl tss_call, %eax\n"
+	"	movl %eax, task_link\n"
+	"	pushfl\n"
+	"	popl task_eflags\n"
+	"	iret\n"
+	"	jmp task_call_entry\n"
+	"task_gp_entry:\n"
+	"	incl task_ran+8\n"
+	"	popl task_gp_error\n"
+	"	addl $2, tss_main+32\n" /* past the faulting 2-byte MOV to ES */
+	"	iret\n"
+	"	jmp task_gp_entry\n");
+extern char task_jmp_entry[], task_call_entry[], task_gp_entry[];
+struct { uint32_t off; uint16_t sel; } __attribute__((packed)) task_back;
+
+static void task_init(struct tss32 *t, void *entry, unsigned stack)
+{
+	uint16_t cs, ds;
+	uint32_t cr3;
+	__asm__ volatile("movw %%cs, %0; movw %%ds, %1; mov %%cr3, %2" : "=r"(cs), "=r"(ds), "=r"(cr3));
+	memset(t, 0, sizeof(*t));
+	t->eip = (uint32_t)(uintptr_t)entry;
+	t->eflags = 0x2;
+	t->esp = (uint32_t)(uintptr_t)(task_stack[stack] + sizeof(task_stack[stack]));
+	t->cs = cs;
+	t->es = t->ss = t->ds = t->fs = t->gs = ds;
+	t->cr3 = cr3;
+	t->iomap = sizeof(*t);
+}
+
+static void conform_task(void)
+{
+	/* A copy of the loader's GDT with the TSSes after it. */
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr;
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	unsigned n = (gdtr.limit + 1) / 8;
+	if (n + 4 > sizeof(task_gdt) / sizeof(task_gdt[0])) {
+		check(0, "conform task: the loader's GDT is too large to extend");
+		return;
+	}
+	memcpy(task_gdt, (void *)(uintptr_t)gdtr.base, n * 8);
+	sel_main = n * 8, sel_jmp = sel_main + 8, sel_call = sel_main + 16, sel_gp = sel_main + 24;
+	memset(&tss_main, 0, sizeof(tss_main));
+	tss_main.iomap = sizeof(tss_main);
+	task_init(&tss_jmp, task_jmp_entry, 0);
+	task_init(&tss_call, task_call_entry, 1);
+	task_init(&tss_gp, task_gp_entry, 2);
+	task_gdt[sel_main >> 3] = tss_desc(&tss_main, 0x9);
+	task_gdt[sel_jmp >> 3] = tss_desc(&tss_jmp, 0x9);
+	task_gdt[sel_call >> 3] = tss_desc(&tss_call, 0x9);
+	task_gdt[sel_gp >> 3] = tss_desc(&tss_gp, 0x9);
+	gdtr.limit = (uint16_t)((n + 4) * 8 - 1);
+	gdtr.base = (uint32_t)(uintptr_t)task_gdt;
+	__asm__ volatile("lgdt %0; ltr %1" ::"m"(gdtr), "r"(sel_main) : "memory");
+	task_back.sel = sel_main;
+
+	/* JMP there and back: EBX and ESI survive in the main TSS. */
+	uint32_t ebx = 0x5eed1234, esi = 0xfeedbeef, ebx_after, esi_after;
+	struct { uint32_t o; uint16_t s; } __attribute__((packed)) jmp_to = { 0, sel_jmp };
+	__asm__ volatile("ljmp *%4" : "=b"(ebx_after), "=S"(esi_after) : "b"(ebx), "S"(esi), "m"(jmp_to) : "memory");
+	say("mb1test: conform task: JMP task ran %u time(s), EBX %#x ESI %#x after, busy main %d jmp %d\n", task_ran[0],
+	    ebx_after, esi_after, tss_busy(sel_main), tss_busy(sel_jmp));
+	check(task_ran[0] == 1 && ebx_after == ebx && esi_after == esi, "conform task: the JMP round trip lost state");
+	check(tss_busy(sel_main) && !tss_busy(sel_jmp), "conform task: busy bits wrong after JMP and back");
+
+	/* CALL: the task sees NT and its link, IRET comes back. */
+	struct { uint32_t o; uint16_t s; } __attribute__((packed)) call_to = { 0, sel_call };
+	__asm__ volatile("lcall *%0" ::"m"(call_to) : "memory");
+	say("mb1test: conform task: CALL task ran %u time(s), link %#x (main %#x), EFLAGS %#x, busy %d\n", task_ran[1],
+	    task_link, sel_main, task_eflags, tss_busy(sel_call));
+	check(task_ran[1] == 1 && task_link == sel_main && (task_eflags & (1u << 14)),
+	      "conform task: the called task did not run nested (NT, back link)");
+	check(!tss_busy(sel_call) && tss_busy(sel_main), "conform task: busy bits wrong after IRET");
+
+	/* #GP through a task gate: its error code on the new task's stack. */
+	uint64_t saved = idt[13];
+	idt[13] = ((uint64_t)sel_gp << 16) | (0x85ULL << 40);
+	__asm__ volatile("movw %w0, %%es" ::"r"(0x1234) : "memory");
+	idt[13] = saved;
+	uint16_t es;
+	__asm__ volatile("movw %%es, %0" : "=r"(es));
+	say("mb1test: conform task: #GP task ran %u time(s), error code %#x, ES %#x\n", task_ran[2], task_gp_error, es);
+	check(task_ran[2] == 1 && task_gp_error == 0x1234, "conform task: #GP through the task gate lost its error code");
+}
+
 static void conform_testdev(void)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(0x12345678u), "Nd"(0xe0));
@@ -231,7 +415,7 @@ static void conform_unclaimed(uint32_t ram_top)
 void conform_test(const char *what, uint32_t ram_top)
 {
 	idt_setup();
-	static const char *const names[] = { "misc", "rf", "nmi", "step", "testdev", "unclaimed" };
+	static const char *const names[] = { "misc", "rf", "nmi", "step", "stephlt", "task", "testdev", "unclaimed" };
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		int asked = 0;
@@ -251,7 +435,9 @@ void conform_test(const char *what, uint32_t ram_top)
 		case 1: conform_rf(); break;
 		case 2: conform_nmi(); break;
 		case 3: conform_step(); break;
-		case 4: conform_testdev(); break;
+		case 4: conform_stephlt(); break;
+		case 5: conform_task(); break;
+		case 6: conform_testdev(); break;
 		default: conform_unclaimed(ram_top); break;
 		}
 		if (mb1test_failures() == before)

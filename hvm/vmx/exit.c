@@ -26,6 +26,14 @@ void vcpu_skip_instruction(struct vcpu *v)
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	/* Single-stepping: the instruction Keel completed owes the guest its
+	 * trap. An exit caused by the instruction need not record it (some
+	 * CPUs do, in the pending debug exceptions); set it so the VM entry
+	 * delivers the #DB before anything else (vmx_intr_prepare_entry
+	 * holds back interrupts while it is pending). */
+	if (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
 }
 
 /* Fault-class exceptions (table 6-1): the saved RIP is the faulting
@@ -91,6 +99,11 @@ static uint64_t guest_rip(void) { return vmread(VMCS_GUEST_RIP); }
 static enum exit_action exit_hlt(struct vcpu *v)
 {
 	vcpu_skip_instruction(v);
+	/* A single-step trap after HLT comes before the halt can end (and
+	 * before the interrupt that would end it clears TF): deliver it now,
+	 * as the instruction after HLT is where the trap returns to. */
+	if (vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS)
+		return EXIT_RESUME;
 	v->halted_if = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
 	if (!v->halted_if) {
 		guest_log(v->guest, GLOG_HALT_CLI, LOG_INFO,
@@ -294,12 +307,6 @@ static enum exit_action exit_cr_access(struct vcpu *v)
 	}
 	vcpu_skip_instruction(v);
 	return EXIT_RESUME;
-}
-
-static enum exit_action exit_task_switch(struct vcpu *v)
-{
-	guest_stop(v->guest, "hardware task switch at RIP %#lx (not supported by Keel)", guest_rip());
-	return EXIT_STOPPED;
 }
 
 static enum exit_action exit_xsetbv(struct vcpu *v)

@@ -22,6 +22,7 @@ enum exit_action exit_rdmsr(struct vcpu *v);
 enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_cpuid(struct vcpu *v);
+enum exit_action exit_task_switch(struct vcpu *v); /* task_switch_exit.c */
 /* APIC virtualization (apicv.c). */
 enum exit_action exit_apic_write(struct vcpu *v);
 enum exit_action exit_virtualized_eoi(struct vcpu *v);
@@ -45,6 +46,9 @@ unsigned vcpu_cpl(void);
  * guest's #PF, with *pf_error its error code (nothing injected yet). */
 enum page_walk_status vcpu_translate(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
 				     uint32_t *pf_error);
+/* The same for the CPU's implicit supervisor accesses (GDT, TSS) at any CPL. */
+enum page_walk_status vcpu_translate_implicit(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
+					      uint32_t *pf_error);
 /* #PF with CR2 = la. */
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t la, uint32_t error);
 

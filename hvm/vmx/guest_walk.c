@@ -30,20 +30,35 @@ static unsigned maxphyaddr(void)
 	return width;
 }
 
-enum page_walk_status vcpu_translate(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
-				     uint32_t *pf_error)
+static enum page_walk_status translate(struct vcpu *v, uint64_t la, enum page_access acc, bool implicit,
+				      uint64_t *gpa, uint32_t *pf_error)
 {
 	struct page_walk_mode m = {
 		.cr0 = vmread(VMCS_GUEST_CR0),
 		.cr3 = vmread(VMCS_GUEST_CR3),
 		.cr4 = vmread(VMCS_GUEST_CR4),
 		.efer = vmread(VMCS_GUEST_IA32_EFER),
-		.cpl = vcpu_cpl(),
-		.ac = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_AC,
+		/* The CPU's own accesses to descriptor tables and TSSes are
+		 * supervisor accesses at any CPL, and SMAP applies to them as
+		 * to an explicit access with AC clear (SDM 4.6). */
+		.cpl = implicit ? 0 : vcpu_cpl(),
+		.ac = !implicit && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_AC),
 		.maxphyaddr = maxphyaddr(),
 	};
 	*pf_error = 0;
 	return page_walk(&m, la, acc, read_entry, v->guest, gpa, pf_error);
+}
+
+enum page_walk_status vcpu_translate(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
+				     uint32_t *pf_error)
+{
+	return translate(v, la, acc, false, gpa, pf_error);
+}
+
+enum page_walk_status vcpu_translate_implicit(struct vcpu *v, uint64_t la, enum page_access acc, uint64_t *gpa,
+					      uint32_t *pf_error)
+{
+	return translate(v, la, acc, true, gpa, pf_error);
 }
 
 void vcpu_inject_page_fault(struct vcpu *v, uint64_t la, uint32_t error)

@@ -134,8 +134,12 @@ static void choose_injection(struct vcpu *v)
 		set_window_exiting(from_pic || vec >= 0 || nmi_waits);
 		return;
 	}
+	/* A pending single-step trap (priority 4, SDM Vol. 3A 6.9) goes
+	 * before an external interrupt (5); an injected event would make the
+	 * entry drop it. */
 	bool can_take = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+			!(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS);
 	if (!can_take) {
 		set_window_exiting(true);
 		return;

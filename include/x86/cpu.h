@@ -55,6 +55,8 @@
 /* Debug registers after power-up, reset or INIT (SDM Vol. 3A 17.2). */
 #define DR6_INIT 0xffff0ff0UL
 #define DR7_INIT 0x400UL
+/* DR7's local enables L0-L3 and LE: a task switch clears them (SDM Vol. 3A 18.2.4). */
+#define DR7_LOCAL_ENABLES 0x155UL
 
 #define RFLAGS_CF (1UL << 0)
 #define RFLAGS_RESERVED1 (1UL << 1) /* always 1 */
@@ -64,6 +66,7 @@
 #define RFLAGS_RF (1UL << 16)
 #define RFLAGS_DF (1UL << 10)
 #define RFLAGS_IOPL (3UL << 12)
+#define RFLAGS_NT (1UL << 14)
 #define RFLAGS_VM (1UL << 17)
 #define RFLAGS_AC (1UL << 18)
 

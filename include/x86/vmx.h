@@ -330,6 +330,8 @@
 /* Guest interruptibility state (SDM 25.4.2). */
 #define INTERRUPTIBILITY_STI (1U << 0)
 #define INTERRUPTIBILITY_MOV_SS (1U << 1)
+/* Pending debug exceptions field (SDM Vol. 3C 25.4.2): a single-step trap. */
+#define PENDING_DBG_BS (1UL << 14)
 #define INTERRUPTIBILITY_SMI (1U << 2)
 #define INTERRUPTIBILITY_NMI (1U << 3)
 
