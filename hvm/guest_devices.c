@@ -80,6 +80,12 @@ static bool pit_tick_pending(const struct guest *g)
 	return vpic_irq_requested(&g->pic, 0) && vioapic_pin_masked(&g->ioapic, 2);
 }
 
+void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
+{
+	if (deadline_ns < g->next_deadline_ns)
+		g->next_deadline_ns = deadline_ns;
+}
+
 uint64_t guest_devices_update(struct guest *g, uint64_t now)
 {
 	if (!g->devices_dirty && now < g->next_deadline_ns)

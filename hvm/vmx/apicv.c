@@ -25,7 +25,9 @@
 #include <keel/ept.h>
 #include <keel/guest.h>
 #include <keel/mm.h>
+#include <keel/guest_devices.h>
 #include <keel/string.h>
+#include <keel/tsc.h>
 #include <keel/vlapic.h>
 #include <keel/vmx.h>
 #include <x86/cpu.h>
@@ -99,12 +101,37 @@ void apicv_prepare_entry(struct vcpu *v)
 	}
 }
 
+/* A write to the timer's registers only moves its deadline: the guest's
+ * cached device deadline and this entry's preemption timer are brought
+ * forward if it is earlier, and the exit may resume directly (exit.c).
+ * An OS reprograms its one-shot timer at every tick (Linux at HZ=250
+ * while busy): that is most of its APIC writes. */
+static bool timer_register(uint32_t off)
+{
+	return off == APIC_REG_TIMER_ICR || off == APIC_REG_TIMER_DCR || off == APIC_REG_LVT_TIMER;
+}
+
+static void timer_rearmed(struct vcpu *v)
+{
+	uint64_t ns = vlapic_next_deadline_ns(&v->lapic);
+	if (ns == NO_DEADLINE)
+		return;
+	guest_devices_deadline_at(v->guest, ns);
+	uint64_t tsc = tsc_boot + ns_to_tsc(ns);
+	if (tsc < v->entry_deadline_tsc)
+		v->entry_deadline_tsc = tsc; /* resume_directly arms the timer for it */
+}
+
 enum exit_action exit_apic_write(struct vcpu *v)
 {
 	/* Trap-like (SDM 29.4.3.3): the write is in the page and RIP is past
 	 * the instruction; the model completes it. */
-	vlapic_apic_write(&v->lapic, (uint32_t)APIC_ACCESS_QUAL_OFFSET(v->exit_qual));
-	v->guest->devices_dirty = true; /* an IPI, a timer, a mask: re-evaluate */
+	uint32_t off = (uint32_t)APIC_ACCESS_QUAL_OFFSET(v->exit_qual) & ~15u;
+	vlapic_apic_write(&v->lapic, off);
+	if (timer_register(off))
+		timer_rearmed(v);
+	else
+		v->guest->devices_dirty = true; /* an IPI, a mask, an enable: re-evaluate */
 	return v->guest->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
 }
 

@@ -421,7 +421,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 static bool may_resume_directly(uint32_t basic)
 {
 	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
-	       basic == EXIT_REASON_IO_INSTRUCTION;
+	       basic == EXIT_REASON_IO_INSTRUCTION || basic == EXIT_REASON_APIC_WRITE; /* apicv.c: timer writes */
 }
 
 /* After a quiet exit the scheduler has nothing to decide until the
