@@ -5,7 +5,8 @@
  * it when lowered, ISR and IRR as the handler and the waiting code see
  * them, the EOI, the timer in one-shot and periodic mode (its current
  * count counting down), and a level-triggered I/O APIC input whose remote
- * IRR only the EOI clears (so a lost EOI would leave one interrupt only).
+ * IRR only the EOI clears (so a lost EOI would leave one interrupt only),
+ * and an IPI to an APIC id no vCPU has.
  */
 #include <keel/string.h>
 
@@ -248,6 +249,14 @@ void apic_test(void)
 	ioapic_write(0x10 + 2 * 2, V_PIT | (1u << 16));
 	uint32_t level = pit_count;
 	check(level >= 5, "apictest: level-triggered PIT interrupts stopped (the EOI did not reach the I/O APIC)");
+
+	/* 7. An IPI to an APIC id nobody has goes nowhere (Keel logs it),
+	 * and nothing comes back here. */
+	n_got = 0;
+	wr(REG_ICR_HI, 0x55u << 24);
+	wr(REG_ICR_LO, V_MID);
+	__asm__ volatile("sti; nop; nop; cli");
+	check(n_got == 0, "apictest: an IPI to APIC id 0x55 came back");
 
 	check(!exception, "apictest: an exception");
 	say("mb1test: apictest: self-IPI, priority order, TPR, one-shot, periodic %u in 20 ms, level-triggered %u "

@@ -122,12 +122,27 @@ static void timer_rearmed(struct vcpu *v)
 		v->entry_deadline_tsc = tsc; /* resume_directly arms the timer for it */
 }
 
+void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before)
+{
+	/* An IPI to an APIC id no vCPU has is dropped, as on an APIC bus
+	 * where nobody accepts the message; the guest hears nothing of it,
+	 * its owner gets a line (a probe, or a kernel that counted CPUs
+	 * wrong). */
+	struct guest *g = v->guest;
+	if (g->apic_bus.undeliverable != undeliverable_before)
+		guest_log(g, GLOG_IPI_NOWHERE, LOG_INFO,
+			  "vCPU %u: IPI (ICR %#x, destination %#x) matched no local APIC: dropped", v->id,
+			  v->lapic.regs[APIC_REG_ICR_LO >> 2], v->lapic.regs[APIC_REG_ICR_HI >> 2] >> 24);
+}
+
 enum exit_action exit_apic_write(struct vcpu *v)
 {
 	/* Trap-like (SDM 29.4.3.3): the write is in the page and RIP is past
 	 * the instruction; the model completes it. */
 	uint32_t off = (uint32_t)APIC_ACCESS_QUAL_OFFSET(v->exit_qual) & ~15u;
+	uint64_t undeliverable = v->guest->apic_bus.undeliverable;
 	vlapic_apic_write(&v->lapic, off);
+	vcpu_apic_written(v, undeliverable);
 	if (timer_register(off))
 		timer_rearmed(v);
 	else

@@ -42,7 +42,9 @@ static uint64_t lapic_read(struct vcpu *v, uint32_t off, unsigned size)
 }
 static void lapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
 {
+	uint64_t undeliverable = v->guest->apic_bus.undeliverable;
 	vlapic_mmio_write(&v->lapic, off, size, val);
+	vcpu_apic_written(v, undeliverable);
 	v->guest->devices_dirty = true; /* the timer may have a new deadline */
 }
 

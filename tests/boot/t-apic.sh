@@ -16,6 +16,8 @@ run() { # NAME EXPECTED-APICV-LINE KEEL-RUN-ARGS...
 	local rc=$?
 	[ "$rc" -eq 19 ] || { echo "$name: keel-run returned $rc, expected 19"; return 1; }
 	grep -F "mb1test: apictest:" "$LOG_DIR/t-apic-$name.serial"
+	grep -q "guest apic: vCPU 0: IPI (ICR 0x81, destination 0x55) matched no local APIC: dropped" \
+		"$LOG_DIR/t-apic-$name.serial" || { echo "$name: no line about the IPI to APIC id 0x55"; return 1; }
 	grep -E "^keel:     (APIC access|APIC write|virtualized EOI|EPT violation) " "$LOG_DIR/t-apic-$name.serial" || true
 }
 run apicv "keel: vmx: apic-virtualization yes" --send-after "guest apic stopped" "stats apic" --expect "keel: end of stats" || exit 1
