@@ -66,8 +66,40 @@ int guest_arch_map_apic(struct guest *g)
 		return 0;
 	/* Readable and writable, never executable: a fetch from the APIC's
 	 * page stays an EPT violation, which stops the guest with its name. */
-	return ept_map_range(&g->ept, VLAPIC_DEFAULT_BASE, virt_to_phys(apic_access_page), PAGE_SIZE,
-			     EPT_READ | EPT_WRITE);
+	if (ept_map_range(&g->ept, VLAPIC_DEFAULT_BASE, virt_to_phys(apic_access_page), PAGE_SIZE,
+			  EPT_READ | EPT_WRITE) < 0)
+		return -1;
+	g->apic_page_mapped = true;
+	return 0;
+}
+
+void apicv_apic_base_written(struct vcpu *v)
+{
+	/* A globally disabled APIC does not decode its page (SDM 10.4.3):
+	 * loads and stores there go to the bus, where nothing answers. The
+	 * CPU would still virtualize them, so while any vCPU of the guest has
+	 * its APIC off the page leaves the EPT: every access is then an EPT
+	 * violation, emulated for the vCPUs whose APIC is on (hvm/vmx/mmio.c)
+	 * and unclaimed for the others. */
+	struct guest *g = v->guest;
+	if (!vmx_caps.apicv)
+		return;
+	bool all_on = true;
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		all_on = all_on && vlapic_hw_enabled(&g->vcpus[i].lapic);
+	if (all_on == g->apic_page_mapped)
+		return;
+	if (all_on)
+		g->apic_page_mapped = ept_map_range(&g->ept, VLAPIC_DEFAULT_BASE, virt_to_phys(apic_access_page),
+						    PAGE_SIZE, EPT_READ | EPT_WRITE) == 0;
+	else
+		g->apic_page_mapped = ept_unmap_range(&g->ept, VLAPIC_DEFAULT_BASE, PAGE_SIZE) != 0;
+	/* Translations of the page cached on this CPU go; another CPU's vCPUs
+	 * of the guest have their APIC on and are virtualized either way. */
+	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept_single(ept_pointer(&g->ept));
+	else
+		invept_all();
 }
 
 void apicv_vmcs_init(struct vcpu *v)

@@ -31,6 +31,9 @@ enum exit_action exit_apic_access(struct vcpu *v);
  * an entry. No-ops without APIC virtualization. */
 void apicv_vmcs_init(struct vcpu *v);
 void apicv_prepare_entry(struct vcpu *v);
+/* After a write to IA32_APIC_BASE: the APIC-access page is in the EPT
+ * only while every vCPU's APIC is globally enabled. */
+void apicv_apic_base_written(struct vcpu *v);
 /* After a guest write to its local APIC: logs (rate-limited) an IPI that
  * reached no APIC, given the bus's count of such messages before it. */
 void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before);

@@ -131,6 +131,7 @@ struct guest {
 	uint64_t exit_ticks_total;
 	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
+	bool apic_page_mapped;     /* the APIC-access page is in its EPT (hvm/vmx/apicv.c) */
 	bool devices_dirty;
 	uint64_t created_tsc;
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
