@@ -90,8 +90,8 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 {
 	if (!g->devices_dirty && now < g->next_deadline_ns)
 		return g->next_deadline_ns;
-	g->devices_dirty = false;
 	if (guest_deaf(g)) {
+		g->devices_dirty = false;
 		g->next_deadline_ns = NO_DEADLINE;
 		return NO_DEADLINE;
 	}
@@ -104,6 +104,12 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 		vlapic_update(&g->vcpus[i].lapic);
 		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
 	}
+	/* Clean only now: an interrupt raised above wakes its vCPU through
+	 * the APIC bus, which marks the guest dirty (sched_wake), for what
+	 * this update has just taken into account. Left dirty, the next exit
+	 * of the vCPU (Linux rearming its timer right after the tick) could
+	 * never resume directly. */
+	g->devices_dirty = false;
 	g->next_deadline_ns = d;
 	return d;
 }
