@@ -651,10 +651,8 @@ uint64_t guests_tick(uint64_t now, unsigned *running)
 		/* A device may have raised what a halted vCPU waits for. */
 		for (unsigned i = 0; i < g->nr_vcpus; i++) {
 			struct vcpu *v = &g->vcpus[i];
-			if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v)) {
+			if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
 				v->state = VCPU_RUNNABLE;
-				v->woken = true; /* sched.c: it gets the CPU now */
-			}
 		}
 	}
 	return next;

@@ -131,29 +131,6 @@ static void panic_test_hook(struct vcpu *v, unsigned cpu)
 
 static bool can_run_here(struct vcpu *v, unsigned cpu);
 
-/* Whether a vCPU of this CPU's queue other than v left HLT for an
- * interrupt and waits to run: it takes the CPU from v before v's slice
- * ends. A halted vCPU is woken by its timer or an IPI and halts again
- * soon after; made to wait for the other's 10 ms slice, it would miss
- * the ticks of a 4 ms timer (which then coalesce), and a Linux guest with
- * two vCPUs on one CPU lost so many that its clocksource watchdog called
- * the TSC unstable and fell back to jiffies for good. Only a vCPU that
- * has had less time in guest mode than v may do so, or a guest could halt
- * just before its slice ends and take every CPU back at once. */
-static bool may_preempt(struct vcpu *w, const struct vcpu *v, unsigned cpu)
-{
-	return w != v && w->woken && can_run_here(w, cpu) && (!v || w->run_ticks < v->run_ticks);
-}
-
-static bool woken_waiting(const struct vcpu *v, unsigned cpu)
-{
-	const struct runqueue *q = &runqueues[cpu];
-	for (unsigned i = 0; i < q->n; i++)
-		if (may_preempt(q->v[i], v, cpu))
-			return true;
-	return false;
-}
-
 /* Whether a vCPU other than v could run on this CPU now. */
 static bool others_waiting(const struct vcpu *v, unsigned cpu)
 {
@@ -173,7 +150,6 @@ static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 	panic_test_hook(v, cpu);
 #endif
 	vcpu_arch_load(v, cpu);
-	v->woken = false;
 	uint64_t stop = v->slice_end;
 	if (!others_waiting(v, cpu))
 		stop = rdtsc() + ns_to_tsc(SLICE_ALONE_NS);
@@ -220,10 +196,8 @@ void sched_wake(struct vcpu *v)
 	v->guest->devices_dirty = true; /* it may no longer be deaf to its timers */
 	if (v->state == VCPU_WAIT_SIPI && __atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
 		v->state = VCPU_RUNNABLE;
-	else if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v)) {
+	else if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
 		v->state = VCPU_RUNNABLE;
-		v->woken = true;
-	}
 	if (nr_cpus_online > 1) {
 		if (v->state == VCPU_RUNNABLE)
 			kick_idle_cpus(this_cpu());
@@ -276,22 +250,6 @@ static struct vcpu *pick(unsigned cpu)
 	return other;
 }
 
-/* A woken vCPU of this CPU's queue (woken_waiting), in queue order after
- * the last one picked, or NULL. */
-static struct vcpu *pick_woken(unsigned cpu, const struct vcpu *cur)
-{
-	struct runqueue *q = &runqueues[cpu];
-	for (unsigned k = 1; k <= q->n; k++) {
-		unsigned i = (q->pos + k) % q->n;
-		struct vcpu *v = q->v[i];
-		if (may_preempt(v, cur, cpu)) {
-			q->pos = i;
-			return v;
-		}
-	}
-	return NULL;
-}
-
 struct vcpu *sched_pick_next(unsigned cpu)
 {
 	struct pcpu *pc = &pcpus[cpu];
@@ -313,11 +271,9 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		uint64_t next_deadline = guests_tick(now_ns(), &running);
 
 		struct vcpu *cur = pc->current;
-		if (cur && can_run_here(cur, cpu) && now < cur->slice_end && !woken_waiting(cur, cpu))
+		if (cur && can_run_here(cur, cpu) && now < cur->slice_end)
 			return run_here(cur, cpu, next_deadline);
-		struct vcpu *next = pick_woken(cpu, cur && can_run_here(cur, cpu) ? cur : NULL);
-		if (!next)
-			next = pick(cpu);
+		struct vcpu *next = pick(cpu);
 		if (next) {
 			next->slice_end = now + ns_to_tsc(SLICE_NS);
 			return run_here(next, cpu, next_deadline);

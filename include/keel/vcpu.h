@@ -71,7 +71,6 @@ struct vcpu {
 	uint64_t migrations;
 	enum vcpu_state state;
 	bool queued;    /* on its home CPU's run queue (hvm/core/sched.c) */
-	bool woken;     /* left HLT for an interrupt and has not run since (sched.c) */
 
 	/* Current exit, read once by the dispatcher. */
 	uint32_t exit_reason;
