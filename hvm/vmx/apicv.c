@@ -123,6 +123,13 @@ void apicv_prepare_entry(struct vcpu *v)
 		irr = -1; /* a disabled APIC delivers nothing (its IRR stays) */
 	uint16_t status = (uint16_t)((irr < 0 ? 0 : irr) | (isr < 0 ? 0 : isr) << 8);
 	vmwrite(VMCS_GUEST_INTR_STATUS, status);
+	/* The EOI-exit bitmap is the TMR as it is now. A level-triggered
+	 * request set from another host CPU while this vCPU runs reaches
+	 * the bitmap at the exit its kick causes; should the CPU deliver it
+	 * before that exit (it re-reads the IRR after delivering another
+	 * vector), its EOI would not exit and the I/O APIC's remote IRR would
+	 * stay set. A small window, on several host CPUs only; closing it
+	 * means adding the I/O APIC's level-triggered vectors here. */
 	uint64_t bitmap[4];
 	vlapic_eoi_exit_bitmap(&v->lapic, bitmap);
 	for (unsigned i = 0; i < 4; i++) {
