@@ -1,7 +1,8 @@
 /*
  * A guest's device set (see include/keel/guest_devices.h). The wiring is
  * that of a PC: the 8259 pair takes every ISA IRQ line, the PIT is IRQ 0,
- * the 8042 IRQ 1, COM1 IRQ 4, the RTC IRQ 8 and the ATA channel IRQ 14.
+ * the 8042 IRQ 1, COM1 IRQ 4, the RTC IRQ 8, the ACPI SCI IRQ 9 and the ATA
+ * channel IRQ 14.
  */
 #include <keel/guest_devices.h>
 
@@ -20,6 +21,8 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	vpit_init(&g->pit, &g->clock, irq);
 	vrtc_init(&g->rtc, &g->clock, irq, boot_time);
 	vrtc_set_memory(&g->rtc, g->ram_size, 0);
+	g->rtc_alarms_seen = 0;
+	vpm_init(&g->pm, &g->clock, irq, &g->events);
 	vuart_init(&g->uart, 0x3f8, 4, irq, &g->out);
 	vkbc_init(&g->kbc, irq, &g->events);
 	/* A guest booted from a kernel has no disk: no ATA device at all. */
@@ -44,6 +47,7 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	       vuart_register(&g->uart, &g->io) | vkbc_register(&g->kbc, &g->io) |
 	       (g->disk ? vata_register(&g->ata, &g->io) : 0) |
 	       debugport_register(&g->dbg, &g->io) | vpci_register(&g->pci, &g->io) |
+	       (g->acpi_pm ? vpm_register(&g->pm, &g->io) : 0) |
 	       fwcfg_register(&g->fwcfg, &g->io);
 	if (g->testdev_mem) {
 		testdev_init(&g->testdev, irq, g->testdev_mem);
@@ -86,17 +90,35 @@ void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
 		g->next_deadline_ns = deadline_ns;
 }
 
+/* ACPI sees the RTC's alarms (RTC_STS, and the wake from S3). */
+static void rtc_alarm_to_pm(struct guest *g)
+{
+	if (g->rtc.alarms != g->rtc_alarms_seen) {
+		g->rtc_alarms_seen = g->rtc.alarms;
+		vpm_rtc_alarm(&g->pm);
+	}
+}
+
 uint64_t guest_devices_update(struct guest *g, uint64_t now)
 {
 	if (!g->devices_dirty && now < g->next_deadline_ns)
 		return g->next_deadline_ns;
 	if (guest_deaf(g)) {
 		g->devices_dirty = false;
-		g->next_deadline_ns = NO_DEADLINE;
-		return NO_DEADLINE;
+		/* Suspended to RAM with its RTC alarm as a wake event: only
+		 * the RTC needs watching. */
+		uint64_t d = NO_DEADLINE;
+		if (vpm_wake_armed(&g->pm)) {
+			vrtc_update(&g->rtc);
+			rtc_alarm_to_pm(g);
+			d = vrtc_next_deadline_ns(&g->rtc);
+		}
+		g->next_deadline_ns = d;
+		return d;
 	}
 	vpit_update(&g->pit);
 	vrtc_update(&g->rtc);
+	rtc_alarm_to_pm(g);
 	uint64_t d = pit_tick_pending(g) ? NO_DEADLINE : vpit_next_deadline_ns(&g->pit);
 	d = MIN(d, vrtc_next_deadline_ns(&g->rtc));
 	/* The local APIC timers (a write to one marks the guest dirty). */

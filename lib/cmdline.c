@@ -128,7 +128,7 @@ static bool valid_guest_name(struct slice v)
 
 /* The keys of a guest spec, in the order of the bits in `seen`. */
 static const char *const guest_keys[] = { "name",    "disk",     "kernel",   "ramdisk",   "mem",    "vcpus",
-					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev" };
+					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev", "acpi" };
 enum {
 	K_NAME,
 	K_DISK,
@@ -141,6 +141,7 @@ enum {
 	K_SELFTEST,
 	K_UNCLAIMED,
 	K_TESTDEV,
+	K_ACPI,
 	K_COUNT
 };
 
@@ -235,6 +236,14 @@ static void guest_item(struct guest_config *g, int key, struct slice v)
 		else
 			guest_error(g, "testdev:%.*s must be on or off", vl, v.p);
 		break;
+	case K_ACPI:
+		if (slice_is(v, "pm"))
+			g->acpi_pm = true;
+		else if (slice_is(v, "basic"))
+			g->acpi_pm = false;
+		else
+			guest_error(g, "acpi:%.*s must be pm or basic", vl, v.p);
+		break;
 	case K_SELFTEST:
 		if (slice_is(v, "bad-vmcs"))
 			g->selftest_bad_vmcs = true;
@@ -308,7 +317,7 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 		i++; /* the ',' */
 		if (key < 0) {
 			guest_error(g, "unknown key '%.*s' (known: name disk kernel ramdisk mem vcpus cmdline on_reset "
-				       "unclaimed testdev selftest)", (int)MIN(k.len, SHOW), k.p);
+				       "unclaimed testdev acpi selftest)", (int)MIN(k.len, SHOW), k.p);
 			continue;
 		}
 		if (seen & (1u << key)) {

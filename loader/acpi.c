@@ -3,10 +3,15 @@
  * has one processor local APIC entry per vCPU (ACPI UID = APIC id = vCPU
  * number), the I/O APIC with GSI base 0, the usual interrupt source
  * override ISA IRQ 0 -> GSI 2 (bus default polarity and trigger), and the
- * local APIC NMI on LINT1 of every processor. No FADT or DSDT: Keel offers
- * no ACPI power management.
+ * local APIC NMI on LINT1 of every processor.
+ *
+ * With power management (acpi:pm), also a FADT naming the PM1a registers
+ * of hvm/dev/vpm.c, a FACS (the OS's waking vector for S3) and the DSDT of
+ * loader/dsdt.asl. The FADT names no PM timer: SeaBIOS would take it as its
+ * clock and read it, one VM exit each time, wherever it waits.
  */
 #include "acpi.h"
+#include "dsdt_aml.h"
 
 static void put(void *dst, const void *src, size_t n)
 {
@@ -71,29 +76,94 @@ static uint8_t *madt_build(uint8_t *p, const struct topology *t)
 	return e;
 }
 
-size_t acpi_build(struct acpi_rsdp *rsdp, void *tables, uint32_t tables_pa, size_t max, const struct topology *t)
+/* A Generic Address Structure for system I/O ports (ACPI 5.2.3.2). */
+static void gas_io(uint8_t *p, uint16_t port, uint8_t bits, uint8_t access_size)
+{
+	uint8_t g[12] = { 1 /* system I/O */, bits, 0, access_size };
+	uint64_t a = port;
+	put(g + 4, &a, 8);
+	put(p, g, 12);
+}
+
+static void put32_at(uint8_t *p, size_t off, uint32_t v) { put(p + off, &v, 4); }
+
+/* FADT revision 3 (ACPI 2.0 layout, 244 bytes: 5.2.9). */
+static void fadt_build(uint8_t *p, uint32_t facs_pa, uint32_t dsdt_pa)
+{
+	for (size_t i = 0; i < ACPI_FADT_LENGTH; i++)
+		p[i] = 0;
+	put32_at(p, 36, facs_pa); /* FIRMWARE_CTRL (X_FIRMWARE_CTRL stays 0) */
+	put32_at(p, 40, dsdt_pa);
+	uint16_t sci = VPM_SCI_IRQ;
+	put(p + 46, &sci, 2);
+	/* SMI_CMD 0: no SMI handler; the platform is in ACPI mode from reset. */
+	put32_at(p, 56, VPM_PM1A_EVT);
+	put32_at(p, 64, VPM_PM1A_CNT);
+	p[88] = 4; /* PM1_EVT_LEN */
+	p[89] = 2; /* PM1_CNT_LEN */
+	uint16_t no_c2 = 101, no_c3 = 1001; /* above the maximum: C2 and C3 not supported */
+	put(p + 96, &no_c2, 2);
+	put(p + 98, &no_c3, 2);
+	p[108] = 0x32; /* CENTURY: the CMOS byte (hvm/dev/vrtc.c) */
+	uint16_t boot_arch = ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042;
+	put(p + 109, &boot_arch, 2);
+	put32_at(p, 112, ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 | ACPI_FADT_PWR_BUTTON | ACPI_FADT_SLP_BUTTON |
+				 ACPI_FADT_RESET_REG_SUP);
+	gas_io(p + 116, 0xcf9, 8, 1); /* RESET_REG: the PCI reset control port (hvm/dev/vpci.c) */
+	p[128] = 0x06;		      /* RESET_VALUE: hard reset */
+	uint64_t dsdt64 = dsdt_pa;
+	put(p + 140, &dsdt64, 8); /* X_DSDT */
+	gas_io(p + 148, VPM_PM1A_EVT, 32, 2);
+	gas_io(p + 172, VPM_PM1A_CNT, 16, 2);
+	header((struct acpi_header *)p, "FACP", ACPI_FADT_LENGTH, 3);
+	finish(p);
+}
+
+/* FACS (5.2.10): 64 bytes, no checksum. */
+static void facs_build(uint8_t *p)
+{
+	for (size_t i = 0; i < ACPI_FACS_LENGTH; i++)
+		p[i] = 0;
+	put(p, "FACS", 4);
+	put32_at(p, 4, ACPI_FACS_LENGTH);
+	p[32] = 1; /* version: X_FIRMWARE_WAKING_VECTOR exists */
+}
+
+size_t acpi_build(struct acpi_rsdp *rsdp, void *tables, uint32_t tables_pa, size_t max, const struct topology *t,
+		  bool power_management)
 {
 	if (t->nr_cpus == 0 || t->nr_cpus > TOPO_MAX_CPUS)
 		return 0;
 	const size_t hdr = sizeof(struct acpi_header);
+	const unsigned n = power_management ? 2 : 1; /* tables the RSDT and XSDT list */
 	size_t madt_len = hdr + 8 + 8 * t->nr_cpus + 12 + 10 + 6;
-	size_t rsdt_off = 0, xsdt_off = (hdr + 4 + 7) & ~(size_t)7, madt_off = xsdt_off + hdr + 8;
-	if (madt_off + madt_len > max)
+	size_t rsdt_off = 0, xsdt_off = (hdr + 4 * n + 7) & ~(size_t)7, madt_off = xsdt_off + hdr + 8 * n;
+	size_t fadt_off = madt_off + madt_len;
+	size_t facs_off = (fadt_off + ACPI_FADT_LENGTH + 63) & ~(size_t)63; /* 64-byte aligned */
+	size_t dsdt_off = facs_off + ACPI_FACS_LENGTH, end = power_management ? dsdt_off + sizeof(dsdt_aml) : fadt_off;
+	if (end > max)
 		return 0;
 	uint8_t *base = tables;
-	uint32_t madt_pa = tables_pa + (uint32_t)madt_off;
+	uint32_t pa[2] = { tables_pa + (uint32_t)madt_off, tables_pa + (uint32_t)fadt_off };
 
 	madt_build(base + madt_off, t);
+	if (power_management) {
+		fadt_build(base + fadt_off, tables_pa + (uint32_t)facs_off, tables_pa + (uint32_t)dsdt_off);
+		facs_build(base + facs_off);
+		put(base + dsdt_off, dsdt_aml, sizeof(dsdt_aml));
+	}
 
 	struct acpi_header *rsdt = (struct acpi_header *)(base + rsdt_off);
-	header(rsdt, "RSDT", (uint32_t)(hdr + 4), 1);
-	put(base + rsdt_off + hdr, &madt_pa, 4);
+	header(rsdt, "RSDT", (uint32_t)(hdr + 4 * n), 1);
+	put(base + rsdt_off + hdr, pa, 4 * n);
 	finish(rsdt);
 
 	struct acpi_header *xsdt = (struct acpi_header *)(base + xsdt_off);
-	uint64_t madt_pa64 = madt_pa;
-	header(xsdt, "XSDT", (uint32_t)(hdr + 8), 1);
-	put(base + xsdt_off + hdr, &madt_pa64, 8);
+	header(xsdt, "XSDT", (uint32_t)(hdr + 8 * n), 1);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t pa64 = pa[i];
+		put(base + xsdt_off + hdr + 8 * i, &pa64, 8);
+	}
 	finish(xsdt);
 
 	struct acpi_rsdp r = { { 'R', 'S', 'D', ' ', 'P', 'T', 'R', ' ' }, 0, { 'K', 'E', 'E', 'L', ' ', ' ' }, 2,
@@ -102,5 +172,5 @@ size_t acpi_build(struct acpi_rsdp *rsdp, void *tables, uint32_t tables_pa, size
 	put(rsdp, &r, sizeof(r));
 	rsdp->checksum = (uint8_t)-sum(rsdp, 20);
 	rsdp->ext_checksum = (uint8_t)-sum(rsdp, sizeof(*rsdp));
-	return madt_off + madt_len;
+	return end;
 }

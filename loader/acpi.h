@@ -5,8 +5,11 @@
 #ifndef LOADER_ACPI_H
 #define LOADER_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <keel/vpm.h>
 
 #include "topology.h"
 
@@ -38,9 +41,22 @@ struct acpi_header {
 enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_NMI = 4 };
 #define MADT_PCAT_COMPAT 1 /* the 8259A pair is present */
 
+#define ACPI_FADT_LENGTH 244
+#define ACPI_FACS_LENGTH 64
+/* FADT IAPC_BOOT_ARCH and flags (ACPI 5.2.9.3, 5.2.9). */
+#define ACPI_IAPC_LEGACY_DEVICES (1u << 0)
+#define ACPI_IAPC_8042 (1u << 1)
+#define ACPI_FADT_WBINVD (1u << 0)
+#define ACPI_FADT_PROC_C1 (1u << 2)
+#define ACPI_FADT_PWR_BUTTON (1u << 4) /* set: no fixed-feature power button */
+#define ACPI_FADT_SLP_BUTTON (1u << 5) /* set: no fixed-feature sleep button */
+#define ACPI_FADT_RESET_REG_SUP (1u << 10)
+
 /* Builds the RSDP at rsdp and the RSDT, XSDT and MADT in [tables,
- * tables + max), whose guest-physical address is tables_pa. Returns the
- * bytes used in `tables`, or 0 if they do not fit or nr_cpus is wrong. */
-size_t acpi_build(struct acpi_rsdp *rsdp, void *tables, uint32_t tables_pa, size_t max, const struct topology *t);
+ * tables + max), whose guest-physical address is tables_pa; with
+ * power_management also the FADT, FACS and DSDT. Returns the bytes used in
+ * `tables`, or 0 if they do not fit or nr_cpus is wrong. */
+size_t acpi_build(struct acpi_rsdp *rsdp, void *tables, uint32_t tables_pa, size_t max, const struct topology *t,
+		  bool power_management);
 
 #endif

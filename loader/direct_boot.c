@@ -276,7 +276,7 @@ void direct_boot(const struct hvmloader_start_info *si, char *err, unsigned errl
 	}
 	e820_print(e820, e820_nr);
 
-	if (smp_tables_build(&direct_tables_at, si->nr_vcpus) < 0) {
+	if (smp_tables_build(&direct_tables_at, si->nr_vcpus, si->flags & HVMLOADER_FLAG_ACPI_PM) < 0) {
 		ksnprintf(err, errlen, "cannot build the MP/ACPI tables for %u vCPUs (1 to 8 supported)", si->nr_vcpus);
 		return;
 	}

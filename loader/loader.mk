@@ -22,3 +22,13 @@ $(BUILD)/hvmloader.elf: $(LOADER_OBJS) loader/loader.ld
 $(BUILD)/hvmloader.bin: $(BUILD)/hvmloader.elf
 	$(OBJCOPY) -O binary $< $@
 	@echo "hvmloader.bin: $$(stat -c %s $@) bytes"
+
+# The DSDT's AML, regenerated from loader/dsdt.asl with iasl (acpica-tools)
+# and committed: building Keel needs no iasl.
+.PHONY: dsdt
+dsdt:
+	@command -v iasl >/dev/null || { echo "dsdt: iasl not found (apt-get install acpica-tools)"; exit 2; }
+	@mkdir -p $(BUILD)/dsdt
+	iasl -p $(BUILD)/dsdt/dsdt -tc loader/dsdt.asl >/dev/null
+	{ echo "/* Generated from loader/dsdt.asl by 'make dsdt' (iasl); do not edit. */"; \
+	  sed -n '/^unsigned char/,/^};/p' $(BUILD)/dsdt/dsdt.hex | sed 's/^unsigned char dsdt_aml_code/static const unsigned char dsdt_aml/'; } >loader/dsdt_aml.h

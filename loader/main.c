@@ -88,7 +88,7 @@ static void build_smp_tables(const struct hvmloader_start_info *si, struct seabi
 	uint32_t acpi_pa = (uint32_t)si->ram_below_4g - ACPI_AREA_BYTES;
 	struct smp_tables_at at = { SCRATCH_MP_FLOAT, SCRATCH_MP_CONFIG, SCRATCH_RSDP - SCRATCH_MP_CONFIG,
 				    SCRATCH_RSDP,     acpi_pa,           ACPI_AREA_BYTES };
-	if (smp_tables_build(&at, si->nr_vcpus) < 0)
+	if (smp_tables_build(&at, si->nr_vcpus, si->flags & HVMLOADER_FLAG_ACPI_PM) < 0)
 		fail("cannot build the MP/ACPI tables for this vCPU count (1 to 8 supported)");
 	uint32_t *tables = (uint32_t *)SCRATCH_TABLES;
 	seabios_info_add_table(info, tables, SCRATCH_MP_FLOAT);

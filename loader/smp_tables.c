@@ -7,7 +7,7 @@
 #include "loader.h"
 #include "mptable.h"
 
-int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus)
+int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus, bool acpi_power_management)
 {
 	uint32_t a, b, c, d;
 	cpuid(1, &a, &b, &c, &d);
@@ -15,11 +15,12 @@ int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus)
 	size_t mp = mptable_build((struct mp_float *)(uintptr_t)at->mp_float, (void *)(uintptr_t)at->mp_config,
 				  at->mp_config, at->mp_config_max, &t);
 	size_t acpi = acpi_build((struct acpi_rsdp *)(uintptr_t)at->rsdp, (void *)(uintptr_t)at->acpi, at->acpi,
-				 at->acpi_max, &t);
+				 at->acpi_max, &t, acpi_power_management);
 	if (!mp || !acpi)
 		return -1;
-	print("hvmloader: MP table (%u bytes) at %#x, ACPI RSDP at %#x, RSDT/XSDT/MADT at %#x: %u CPU(s), "
+	print("hvmloader: MP table (%u bytes) at %#x, ACPI RSDP at %#x, RSDT/XSDT/MADT%s at %#x: %u CPU(s), "
 	      "I/O APIC %u\n",
-	      (unsigned)mp, at->mp_float, at->rsdp, at->acpi, t.nr_cpus, TOPO_IOAPIC_ID);
+	      (unsigned)mp, at->mp_float, at->rsdp, acpi_power_management ? "/FADT/FACS/DSDT" : "", at->acpi, t.nr_cpus,
+	      TOPO_IOAPIC_ID);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef LOADER_SMP_TABLES_H
 #define LOADER_SMP_TABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct smp_tables_at {
@@ -15,6 +16,6 @@ struct smp_tables_at {
 /* Builds both sets of tables for nr_vcpus vCPUs (their signature and
  * features from our own CPUID) and says where they are. Returns -1 when
  * they do not fit (more vCPUs than the tables have room for). */
-int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus);
+int smp_tables_build(const struct smp_tables_at *at, unsigned nr_vcpus, bool acpi_power_management);
 
 #endif

@@ -5,8 +5,11 @@
  * has sent it all (the serial driver sends on THR-empty interrupts, so a
  * broken interrupt path shows here as a hang), then ends the guest through
  * QEMU's isa-debug-exit port 0xF4, which Keel emulates: ioperm(2) for that
- * one port, then OUTB. Keel has no ACPI power management, so
- * reboot(RB_POWER_OFF) would only halt the CPU.
+ * one port, then OUTB. With keel_poweroff=acpi on the kernel's command line
+ * (which the kernel hands to init as an environment variable) it powers
+ * off through ACPI instead, reboot(2) with LINUX_REBOOT_CMD_POWER_OFF: the
+ * guest needs acpi:pm for that to end it (Keel ends it with status 0);
+ * without ACPI power management the kernel would only halt the CPU.
  *
  * x86-64 Linux only; no libc (built with -static -nostdlib): the system
  * calls are made directly.
@@ -42,10 +45,31 @@ struct utsname {
 	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
 };
 
-void _start(void) __attribute__((noreturn, used));
-void _start(void)
+/* The process's first stack (argc, argv, NULL, envp, NULL) into C. */
+__asm__(".globl _start\n"
+	"_start:\n"
+	"	mov %rsp, %rdi\n"
+	"	and $-16, %rsp\n"
+	"	call init_main\n"
+	"	hlt\n");
+
+static int env_is(char **envp, const char *want)
+{
+	for (; *envp; envp++) {
+		const char *a = *envp, *b = want;
+		while (*a && *a == *b)
+			a++, b++;
+		if (!*a && !*b)
+			return 1;
+	}
+	return 0;
+}
+
+void init_main(long *sp) __attribute__((noreturn, used));
+void init_main(long *sp)
 {
 	static struct utsname u;
+	char **envp = (char **)(sp + 1 + sp[0] + 1);
 	say("keel-init: hello from PID 1\n");
 	if (syscall3(SYS_uname, (long)&u, 0, 0) == 0) {
 		say("keel-init: running on Linux ");
@@ -57,6 +81,12 @@ void _start(void)
 	say("keel-init: CPUs online: ");
 	say_number(online_cpus());
 	say("\n");
+	if (env_is(envp, "keel_poweroff=acpi")) {
+		say("keel-init: powering off through ACPI\n");
+		syscall3(SYS_ioctl, 1, TCSBRK, 1);
+		syscall4(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, 0);
+		say("keel-init: FAIL the ACPI power-off returned\n");
+	}
 	say("keel-init: powering off through port 0xf4\n");
 	end_guest("keel-init", EXIT_VALUE);
 }

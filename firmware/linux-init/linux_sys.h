@@ -2,8 +2,8 @@
  * What the slow tier's /init programs (init.c, regcheck.c) share: x86-64
  * Linux system calls made directly (no libc), text on the console, and
  * the end of the guest through QEMU's isa-debug-exit port 0xF4, which Keel
- * emulates (Keel has no ACPI power management, so reboot(RB_POWER_OFF)
- * would only halt the CPU).
+ * emulates (reboot(RB_POWER_OFF) needs the guest's acpi:pm: without ACPI
+ * power management the kernel would only halt the CPU).
  */
 #ifndef LINUX_INIT_LINUX_SYS_H
 #define LINUX_INIT_LINUX_SYS_H
@@ -13,15 +13,27 @@
 #define SYS_exit 60
 #define SYS_uname 63
 #define SYS_ioperm 173
+#define SYS_reboot 169
 #define SYS_sched_getaffinity 204
 #define SYS_clock_gettime 228
 #define TCSBRK 0x5409 /* with argument 1: wait until the output is sent (tcdrain) */
 #define EXIT_PORT 0xf4
+#define LINUX_REBOOT_MAGIC1 0xfee1deadL
+#define LINUX_REBOOT_MAGIC2 672274793L
+#define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedcL
 
 static long syscall3(long nr, long a, long b, long c)
 {
 	long ret;
 	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline long syscall4(long nr, long a, long b, long c, long d)
+{
+	long ret;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
 	return ret;
 }
 

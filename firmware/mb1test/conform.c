@@ -14,6 +14,15 @@
  *              another TSS and back (registers kept, busy bits moved), a
  *              far CALL whose task returns with IRET (NT, back link), and
  *              #GP through a task gate with its error code on the new stack
+ *   s3         ACPI suspend to RAM (acpi=pm): the FACS waking vector set
+ *              to a real-mode stub, the RTC alarm enabled as the wake
+ *              event, SLP_TYP S3 + SLP_EN; the stub, run on the wake,
+ *              exits with status 0x5a (keel-run: 181)
+ *   poweroff   ACPI S5 (acpi=pm): the guest ends with status 0
+ *   nmihlt     inside its NMI handler the kernel sends itself a second NMI
+ *              and halts with interrupts on: the blocked NMI must not end
+ *              the halt (the timer interrupt does); it arrives at the
+ *              timer handler's IRET, which ends NMI blocking
  *   testdev    QEMU's pc-testdev (testdev:on): the data port, the MMIO
  *              page at 0xFF000000, an interrupt line seen in the 8259A's IRR
  *   step       single-stepping (EFLAGS.TF) over CPUID, which Keel completes
@@ -42,6 +51,9 @@
 #define EFLAGS_RF (1u << 16)
 
 volatile uint32_t conform_gp, conform_gp_eflags, conform_nmis, conform_nmi_nested, conform_dbs, conform_db_eip;
+/* nmihlt: the first NMI halts in its handler; the timer count seen right
+ * after that HLT ended. */
+volatile uint32_t conform_nmi_halt, conform_timer_at_wake;
 /* stephlt: the #DB handler keeps TF when conform_db_keep_tf is set and
  * records the first eight trap addresses; the timer counts its interrupts. */
 volatile uint32_t conform_db_keep_tf, conform_db_eips[8], conform_timer_irqs;
@@ -69,6 +81,17 @@ __asm__(".text\n"
 	"	incl conform_nmis\n"
 	"	cmpl $1, conform_nmis\n"
 	"	jne 2f\n"
+	"	cmpl $0, conform_nmi_halt\n"
+	"	je 7f\n"
+	"	movl $" "0x44400" ", 0xfee00300\n" /* a second NMI, held by NMI blocking */
+	"	movl $200000, 0xfee00380\n"	/* the timer: what may end the halt */
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	movl conform_timer_irqs, %eax\n"
+	"	movl %eax, conform_timer_at_wake\n"
+	"	jmp 2f\n"
+	"7:\n"
 	"	movl $" "0x44400" ", 0xfee00300\n"
 	"	movl $200000, %eax\n"
 	"1:	cmpl $1, conform_nmis\n"
@@ -371,6 +394,87 @@ static void conform_task(void)
 	check(task_ran[2] == 1 && task_gp_error == 0x1234, "conform task: #GP through the task gate lost its error code");
 }
 
+/* A table the RSDT lists, found as an OS finds it (ACPI 5.2.5.1). */
+static const uint8_t *acpi_table(const char *sig)
+{
+	for (uint32_t a = 0xe0000; a < 0x100000; a += 16) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)a;
+		uint8_t sum = 0;
+		for (unsigned i = 0; i < 20; i++)
+			sum += p[i];
+		if (memcmp(p, "RSD PTR ", 8) || sum)
+			continue;
+		const uint8_t *rsdt = (const uint8_t *)(uintptr_t)*(const uint32_t *)(p + 16);
+		uint32_t n = (*(const uint32_t *)(rsdt + 4) - 36) / 4;
+		for (uint32_t i = 0; i < n; i++) {
+			const uint8_t *t = (const uint8_t *)(uintptr_t)((const uint32_t *)(rsdt + 36))[i];
+			if (!memcmp(t, sig, 4))
+				return t;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+static void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+
+#define S3_RESUME_AT 0x8000u
+
+static void conform_s3(bool poweroff)
+{
+	const uint8_t *fadt = acpi_table("FACP");
+	check(fadt != NULL, "conform s3: no FADT (is the guest's acpi:pm on?)");
+	if (!fadt)
+		return;
+	uint8_t *facs = (uint8_t *)(uintptr_t)*(const uint32_t *)(fadt + 36);
+	uint16_t evt = (uint16_t)*(const uint32_t *)(fadt + 56), cnt = (uint16_t)*(const uint32_t *)(fadt + 64);
+	say("mb1test: conform %s: FADT at %p, FACS at %p, PM1a event %#x, control %#x\n", poweroff ? "poweroff" : "s3",
+	    (const void *)fadt, (void *)facs, evt, cnt);
+	if (poweroff) {
+		outw(cnt, (1u << 13) | (0u << 10)); /* SLP_EN, SLP_TYP 0 = \_S5 */
+		for (volatile unsigned i = 0; i < 1000000; i++)
+			;
+		check(0, "conform poweroff: still running after S5");
+		return;
+	}
+	/* The wake runs this in real mode: mov $0x5a, %al; out %al, $0xf4; hlt. */
+	static const uint8_t stub[] = { 0xb0, 0x5a, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd };
+	memcpy((void *)(uintptr_t)S3_RESUME_AT, stub, sizeof(stub));
+	*(volatile uint32_t *)(facs + 12) = S3_RESUME_AT;
+	/* The RTC alarm at every second (don't-care bytes), interrupts on. */
+	static const uint8_t alarm_regs[] = { 1, 3, 5 };
+	for (unsigned i = 0; i < 3; i++) {
+		outb(0x70, alarm_regs[i]);
+		outb(0x71, 0xc0);
+	}
+	outb(0x70, 0x0b);
+	uint8_t b = inb(0x71);
+	outb(0x70, 0x0b);
+	outb(0x71, b | 0x20); /* AIE */
+	outw(evt + 2, 1u << 10);	   /* PM1_EN: RTC_EN */
+	outw(cnt, (1u << 13) | (1u << 10)); /* SLP_EN, SLP_TYP 1 = \_S3 */
+	for (volatile unsigned i = 0; i < 1000000; i++)
+		;
+	check(0, "conform s3: still running after S3");
+}
+
+static void conform_nmihlt(void)
+{
+	mmio_write32(LAPIC + LAPIC_SVR, 0x1ff);
+	mmio_write32(LAPIC + 0x3e0, 0xb);
+	mmio_write32(LAPIC + 0x320, CONFORM_TIMER_VECTOR); /* one-shot */
+	conform_nmis = conform_nmi_nested = conform_timer_irqs = conform_timer_at_wake = 0;
+	conform_nmi_halt = 1;
+	mmio_write32(LAPIC + LAPIC_ICR_LOW, ICR_SELF_NMI);
+	conform_nmi_halt = 0;
+	/* The timer handler's IRET ends NMI blocking, so the second NMI comes
+	 * then, inside the first handler, as on hardware. */
+	say("mb1test: conform nmihlt: timer interrupts when the halt ended %u, NMIs %u\n", conform_timer_at_wake,
+	    conform_nmis);
+	check(conform_timer_at_wake == 1, "conform nmihlt: the blocked NMI ended the halt, not the timer");
+	check(conform_nmis == 2, "conform nmihlt: the second NMI was lost");
+}
+
 static void conform_testdev(void)
 {
 	__asm__ volatile("outl %0, %1" ::"a"(0x12345678u), "Nd"(0xe0));
@@ -412,15 +516,35 @@ static void conform_unclaimed(uint32_t ram_top)
 	check(ver == 0xffffffffu, "conform unclaimed: the disabled local APIC's page is not all ones");
 }
 
+static uint32_t conform_ram_top;
+static void conform_unclaimed_here(void) { conform_unclaimed(conform_ram_top); }
+static void conform_s3_here(void) { conform_s3(false); }
+static void conform_poweroff(void) { conform_s3(true); }
+
+/* In the order they run (unclaimed disables the local APIC, s3 and
+ * poweroff end the run). */
+static const struct {
+	const char *name;
+	void (*run)(void);
+} conform_cases[] = {
+	{ "misc", conform_misc },	    { "rf", conform_rf },
+	{ "nmi", conform_nmi },		    { "nmihlt", conform_nmihlt },
+	{ "step", conform_step },	    { "stephlt", conform_stephlt },
+	{ "task", conform_task },	    { "testdev", conform_testdev },
+	{ "unclaimed", conform_unclaimed_here }, { "s3", conform_s3_here },
+	{ "poweroff", conform_poweroff },
+};
+
 void conform_test(const char *what, uint32_t ram_top)
 {
 	idt_setup();
-	static const char *const names[] = { "misc", "rf", "nmi", "step", "stephlt", "task", "testdev", "unclaimed" };
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		size_t n = strlen(names[i]);
+	conform_ram_top = ram_top;
+	for (unsigned i = 0; i < sizeof(conform_cases) / sizeof(conform_cases[0]); i++) {
+		const char *name = conform_cases[i].name;
+		size_t n = strlen(name);
 		int asked = 0;
 		for (const char *p = what; *p;) {
-			if (!strncmp(p, names[i], n) && (p[n] == '+' || p[n] == 0))
+			if (!strncmp(p, name, n) && (p[n] == '+' || p[n] == 0))
 				asked = 1;
 			while (*p && *p != '+')
 				p++;
@@ -430,17 +554,8 @@ void conform_test(const char *what, uint32_t ram_top)
 		if (!asked)
 			continue;
 		unsigned before = mb1test_failures();
-		switch (i) {
-		case 0: conform_misc(); break;
-		case 1: conform_rf(); break;
-		case 2: conform_nmi(); break;
-		case 3: conform_step(); break;
-		case 4: conform_stephlt(); break;
-		case 5: conform_task(); break;
-		case 6: conform_testdev(); break;
-		default: conform_unclaimed(ram_top); break;
-		}
+		conform_cases[i].run();
 		if (mb1test_failures() == before)
-			say("mb1test: conform %s ok\n", names[i]);
+			say("mb1test: conform %s ok\n", name);
 	}
 }

@@ -230,7 +230,7 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	}
 	if (reset[0])
 		say("mb1test: restarted after the reset\n");
-	char conform[64];
+	char conform[128];
 	cmdline_arg(cmdline, "conform", conform, sizeof(conform));
 	if (conform[0]) {
 		conform_test(conform, (uint32_t)ram);

@@ -2,6 +2,7 @@
  * Guest lifecycle: create a guest from its configuration (RAM, EPT, devices,
  * hvmloader, vCPUs), and stop it without touching any other guest.
  */
+#include <keel/acpi_wake.h>
 #include <keel/bootinfo.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
@@ -222,6 +223,54 @@ static void guest_request_exit(void *ctx, int status, const char *reason)
 	guest_stop(g, "guest exited with status %d (%s)", status, reason);
 }
 
+/* ACPI S3: every vCPU stops as at INIT; the devices keep their state (the
+ * RTC keeps time), memory is untouched. Only the wake event the guest
+ * enabled (its RTC alarm, hvm/dev/vpm.c) brings it back. */
+static void guest_request_suspend(void *ctx)
+{
+	struct guest *g = ctx;
+	pr_info("guest %s: suspended to RAM (ACPI S3)%s\n", g->name,
+		vpm_wake_armed(&g->pm) ? "; its RTC alarm wakes it" : " with no wake event enabled: it sleeps until a "
+									 "console restart or stop");
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		struct vcpu *v = &g->vcpus[i];
+		v->start_pending = false;
+		v->init_pending = true;
+		v->state = VCPU_WAIT_SIPI;
+		sched_kick_vcpu(v);
+	}
+	g->devices_dirty = true;
+}
+
+static bool read_guest_phys(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	return guest_read_phys(ctx, gpa, buf, len);
+}
+
+/* The wake: the CPUs come out of reset (their local APICs too) and the
+ * boot vCPU runs the OS's waking vector, which firmware would jump to. */
+static void guest_request_wake(void *ctx)
+{
+	struct guest *g = ctx;
+	uint32_t vector;
+	const char *why;
+	if (acpi_find_waking_vector(read_guest_phys, g, &vector, &why) < 0) {
+		pr_warn("guest %s: woken from ACPI S3, but %s: restarting it instead\n", g->name, why);
+		guest_request_reset(g, "wake from S3 with no waking vector");
+		return;
+	}
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		vlapic_init_reset(&g->vcpus[i].lapic);
+	struct vcpu *bsp = &g->vcpus[0];
+	bsp->start_cs = (uint16_t)(vector >> 4);
+	bsp->start_ip = (uint16_t)(vector & 0xf);
+	__atomic_store_n(&bsp->start_pending, true, __ATOMIC_RELEASE);
+	vpm_resumed(&g->pm);
+	pr_info("guest %s: woken from ACPI S3 by its RTC alarm: boot vCPU at %04x:%04x\n", g->name, bsp->start_cs,
+		bsp->start_ip);
+	sched_wake(bsp);
+}
+
 static uint64_t guest_clock_ns(void *ctx)
 {
 	(void)ctx;
@@ -263,7 +312,8 @@ static void apic_bus_startup(void *ctx, unsigned index, uint8_t vector)
 	 * (SDM 8.4.4.1: the second SIPI of INIT-SIPI-SIPI usually is). */
 	if (v->state != VCPU_WAIT_SIPI || v->start_pending)
 		return;
-	v->start_vector = vector;
+	v->start_cs = (uint16_t)(vector << 8);
+	v->start_ip = 0;
 	__atomic_store_n(&v->start_pending, true, __ATOMIC_RELEASE);
 	pr_debug("guest %s: vCPU %u started at %04x:0000\n", g->name, index, vector << 8);
 	sched_wake(v);
@@ -332,7 +382,8 @@ struct vrtc_time keel_boot_time;
 static int guest_init_devices(struct guest *g)
 {
 	g->clock = (struct vclock){ guest_clock_ns, g };
-	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, g };
+	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, guest_request_suspend,
+					    guest_request_wake, g };
 	guest_output_init(&g->out, g->prefix, guest_console_emit, g);
 	guest_output_init(&g->dbg_out, g->prefix, guest_console_emit, g);
 	if (guest_devices_init(g, &keel_boot_time, &apic_bus_ops) < 0) {
@@ -372,6 +423,7 @@ static int guest_load_images(struct guest *g, const struct boot_module *loader, 
 	si.version = HVMLOADER_START_VERSION;
 	si.size = sizeof(si);
 	si.nr_vcpus = g->nr_vcpus;
+	si.flags = g->acpi_pm ? HVMLOADER_FLAG_ACPI_PM : 0;
 	si.ram_below_4g = g->ram_size;
 	si.ram_above_4g = 0;
 	si.firmware_paddr = bios ? GUEST_FIRMWARE_GPA : 0;
@@ -477,6 +529,7 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 		pr_err("guest %s: not enough memory for the test device's %u KiB\n", g->name, TESTDEV_MMIO_SIZE >> 10);
 		return -1;
 	}
+	g->acpi_pm = gc->acpi_pm;
 	if ((disk && guest_setup_disk(g, disk) < 0) || guest_load_images(g, loader, bios, kernel, ramdisk) < 0)
 		return -1;
 	if (guest_init_devices(g) < 0)

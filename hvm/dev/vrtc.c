@@ -217,8 +217,10 @@ void vrtc_update(struct vrtc *r)
 		struct vrtc_time t;
 		secs_to_time(s, &t);
 		raise(r, C_UF);
-		if (alarm_match(r, &t))
+		if (alarm_match(r, &t)) {
+			r->alarms++;
 			raise(r, C_AF);
+		}
 	}
 }
 

@@ -105,6 +105,7 @@ static enum exit_action exit_hlt(struct vcpu *v)
 	if (vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS)
 		return EXIT_RESUME;
 	v->halted_if = vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF;
+	v->halted_nmi_blocked = vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
 	if (!v->halted_if) {
 		guest_log(v->guest, GLOG_HALT_CLI, LOG_INFO,
 			  "vCPU %u halted with interrupts disabled (cli; hlt) at RIP %#lx: it sleeps until an NMI, "

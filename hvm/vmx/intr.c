@@ -55,13 +55,13 @@ static bool pic_ready(struct vcpu *v)
 
 static void start_at_sipi(struct vcpu *v)
 {
-	uint8_t vec = v->start_vector;
-	vmcs_set_guest_real_mode(v, (uint16_t)(vec << 8), (uint64_t)vec << 12, 0);
+	vmcs_set_guest_real_mode(v, v->start_cs, (uint64_t)v->start_cs << 4, v->start_ip);
 	vcpu_state_init_signal(v); /* the rest of what INIT resets */
 	v->init_pending = false;
 	v->start_pending = false;
 	v->event_pending = false;
 	v->halted_if = false;
+	v->halted_nmi_blocked = false;
 }
 
 static void set_nmi_window_exiting(bool on)
@@ -158,8 +158,11 @@ static void choose_injection(struct vcpu *v)
 /* Whether a halted vCPU has something to wake up for. */
 bool vcpu_interrupt_ready(struct vcpu *v)
 {
-	if (__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE))
-		return true; /* an NMI ends HLT even with interrupts off */
+	/* An NMI ends HLT even with interrupts off, unless NMIs are blocked:
+	 * halted inside its NMI handler, the vCPU waits for an interrupt; the
+	 * NMI comes at the next IRET. */
+	if (__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE) && !v->halted_nmi_blocked)
+		return true;
 	if (!v->halted_if)
 		return false;
 	return pic_ready(v) || vlapic_pending_vector(&v->lapic) >= 0;

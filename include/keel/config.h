@@ -61,6 +61,12 @@
  *   testdev:on|off     QEMU's pc-testdev, the test device kvm-unit-tests
  *                      expects (hvm/dev/testdev.c, docs/devices.md): off by
  *                      default
+ *   acpi:pm|basic      ACPI power management (hvm/dev/vpm.c, docs/devices.md):
+ *                      with pm the guest's ACPI tables add a FADT, FACS
+ *                      and DSDT, so its OS can power it off (S5: the
+ *                      guest ends with status 0) or suspend it to RAM
+ *                      (S3, woken by its RTC alarm). Default basic: the
+ *                      MADT alone, with which an OS finds PCI by probing
  *   selftest:bad-vmcs  test hook: start this guest with an invalid guest
  *                      state in its VMCS, to exercise the VM-entry failure
  *                      report
@@ -100,6 +106,7 @@ struct guest_config {
 	bool selftest_bad_vmcs;
 	bool unclaimed_stop; /* unclaimed: stop rather than complete */
 	bool testdev;
+	bool acpi_pm;
 	bool valid;
 	char error[128];
 };

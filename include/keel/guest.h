@@ -23,6 +23,7 @@
 #include <keel/vpci.h>
 #include <keel/vpic.h>
 #include <keel/vpit.h>
+#include <keel/vpm.h>
 #include <keel/vrtc.h>
 #include <keel/vuart.h>
 #include <x86/vmx.h>
@@ -100,6 +101,9 @@ struct guest {
 	struct vpic pic;
 	struct vpit pit;
 	struct vrtc rtc;
+	struct vpm pm;     /* its ports exist with acpi:pm only (acpi_pm) */
+	bool acpi_pm;
+	uint64_t rtc_alarms_seen; /* vrtc.alarms already passed to pm */
 	struct vuart uart;
 	struct vkbc kbc;
 	struct vata ata;

@@ -45,6 +45,9 @@
 /* Where images are staged: SeaBIOS here; kernel and ramdisk at or above. */
 #define HVMLOADER_STAGING_ADDR 0x00200000u
 
+/* hvmloader_start_info.flags */
+#define HVMLOADER_FLAG_ACPI_PM (1u << 0) /* FADT, FACS, DSDT: ACPI power management (hvm/dev/vpm.c) */
+
 struct hvmloader_start_info {
 	uint32_t magic;          /* HVMLOADER_START_MAGIC */
 	uint32_t version;        /* HVMLOADER_START_VERSION */
@@ -62,7 +65,7 @@ struct hvmloader_start_info {
 	uint64_t ramdisk_size;   /* 0: no ramdisk */
 	uint64_t cmdline_paddr;  /* 0: no command line */
 	uint32_t cmdline_size;   /* bytes including the NUL */
-	uint32_t reserved;
+	uint32_t flags;          /* HVMLOADER_FLAG_* */
 	char kernel_name[32];    /* the GRUB module names, for messages */
 	char ramdisk_name[32];
 } __attribute__((packed));

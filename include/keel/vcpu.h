@@ -82,6 +82,7 @@ struct vcpu {
 	uint64_t stat_idle_before;   /* its CPU's idle ticks when it arrived */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
+	bool halted_nmi_blocked; /* inside its NMI handler then: a pending NMI does not end the halt */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
 	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness) */
@@ -110,12 +111,13 @@ struct vcpu {
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */
 
 	/* Its local APIC (hvm/dev/vlapic.c). A start-up IPI to a vCPU waiting
-	 * for one sets start_pending and start_vector; the vCPU's next entry
-	 * (vmx_intr_prepare_entry, its VMCS current) puts it in real mode at
-	 * start_vector:0000. */
+	 * for one sets start_pending and the real-mode start address (vector
+	 * V: V00:0000; the wake from ACPI S3: the FACS waking vector); the
+	 * vCPU's next entry (vmx_intr_prepare_entry, its VMCS current) puts it
+	 * in real mode there. */
 	struct vlapic lapic;
 	bool start_pending;
-	uint8_t start_vector;
+	uint16_t start_cs, start_ip;
 
 	/* Exit trace ring (trace=N on the command line); NULL when off. */
 	struct exit_trace_entry *trace;

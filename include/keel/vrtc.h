@@ -28,6 +28,7 @@ struct vrtc {
 	int64_t last_update_sec;
 	uint8_t flags;      /* pending PF/AF/UF (register C bits 6-4) */
 	uint64_t irqs;
+	uint64_t alarms; /* alarm matches, with AIE or not (ACPI's RTC wake: hvm/dev/vpm.c) */
 };
 
 /* base: the date and time at clock time 0. */

@@ -1,10 +1,10 @@
 # Hardware behaviours kvm-unit-tests found missing (docs/conformance.md),
 # each checked by our multiboot1 test kernel (firmware/mb1test/conform.c),
 # without the suite:
-# 1. conform=misc+rf+nmi+step+stephlt+task+testdev+unclaimed with testdev=on:
+# 1. conform=misc+rf+nmi+nmihlt+step+stephlt+task+testdev+unclaimed with testdev=on:
 #    IA32_MISC_ENABLE keeps its writable bits; an injected #GP pushes
 #    EFLAGS.RF; an NMI sent inside the NMI handler arrives right after its
-#    IRET; single-stepping over CPUID traps right after it, over STI;HLT
+#    IRET, and does not end a HLT in that handler (an interrupt does); single-stepping over CPUID traps right after it, over STI;HLT
 #    right after HLT, before the interrupt that ends the halt; hardware
 #    task switches (JMP, CALL + IRET, #GP through a task gate); QEMU's pc-testdev
 #    answers (data port, MMIO page, interrupt line); a load where nothing
@@ -16,10 +16,11 @@
 #    with hvmloader's boot information and trampoline moved out of its way.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-conformance.serial
-$KEEL_RUN --guest "kernel=build/mb1test.elf,mem=16,testdev=on,cmdline=conform=misc+rf+nmi+step+stephlt+task+testdev+unclaimed exit=33" \
+$KEEL_RUN --guest "kernel=build/mb1test.elf,mem=16,testdev=on,cmdline=conform=misc+rf+nmi+nmihlt+step+stephlt+task+testdev+unclaimed exit=33" \
 	--timeout 200 --wait-exit --fail-on PANIC --fail-on "mb1test: FAIL" --serial-log "$log" \
 	--expect "[g0] mb1test: conform misc ok" --expect "[g0] mb1test: conform rf ok" \
-	--expect "[g0] mb1test: conform nmi ok" --expect "[g0] mb1test: conform step ok" \
+	--expect "[g0] mb1test: conform nmi ok" --expect "[g0] mb1test: conform nmihlt ok" \
+	--expect "[g0] mb1test: conform step ok" \
 	--expect "[g0] mb1test: conform stephlt ok" --expect "[g0] mb1test: conform task ok" \
 	--expect "[g0] mb1test: conform testdev ok" \
 	--expect "[g0] mb1test: conform unclaimed ok"
@@ -27,7 +28,7 @@ rc=$?
 [ "$rc" -eq 67 ] || fail "keel-run returned $rc, expected 67 ((33 << 1) | 1)"
 grep -q "keel: warning: guest g0: vCPU 0: 4-byte read from guest-physical 0x1100000, where no RAM or device answers" "$log" ||
 	fail "Keel did not log the unclaimed read above RAM"
-echo "conform: all eight behaviours hold"
+echo "conform: all nine behaviours hold"
 
 log2=$LOG_DIR/t-conformance-stop.serial
 start=$(date +%s)

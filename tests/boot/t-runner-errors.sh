@@ -35,5 +35,8 @@ echo "timeout run -> exit $rc"
 [ "$rc" = 1 ] || fail "exit $rc after a timeout, expected 1: $out"
 echo "$out" | grep -q "timeout after 15s waiting for: 'no such marker'" || fail "no timeout message: $out"
 echo "$out" | grep -q "last .* serial lines" || fail "no serial tail in the timeout report"
-echo "$out" | grep -q "MBR loaded" || fail "the serial tail does not show where the guest got to"
+# Where it got to depends on how fast the emulator runs: any of Keel's
+# lines in the tail will do.
+echo "$out" | sed -n '/last .* serial lines/,$p' | grep -q "|.*keel: " ||
+	fail "the serial tail does not show where the guest got to: $out"
 echo "$out" | grep -q "first serial byte" || fail "no time line in the timeout report"

@@ -164,7 +164,7 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	g->disk_bytes = (uint64_t)f->sectors * 512;
 	g->disk = disk_get(f);
 	g->clock = (struct vclock){ clock_now, f };
-	g->events = (struct guest_events){ request_reset, request_exit, f };
+	g->events = (struct guest_events){ .request_reset = request_reset, .request_exit = request_exit, .ctx = f };
 	guest_output_init(&g->out, g->prefix, emit, f);
 	guest_output_init(&g->dbg_out, g->prefix, emit, f);
 	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };

@@ -43,7 +43,7 @@ static inline struct irq_line fake_irq_line(struct fake_irq *f)
 struct fake_guest {
 	char text[4096];
 	size_t len;
-	int resets, exits, exit_status;
+	int resets, exits, exit_status, suspends, wakes;
 	char reason[128];
 	struct guest_output out;
 	struct guest_events ev;
@@ -70,11 +70,13 @@ static void fake_exit(void *ctx, int status, const char *why)
 	g->exit_status = status;
 	strncpy(g->reason, why, sizeof(g->reason) - 1);
 }
+static void fake_suspend(void *ctx) { ((struct fake_guest *)ctx)->suspends++; }
+static void fake_wake(void *ctx) { ((struct fake_guest *)ctx)->wakes++; }
 static inline void fake_guest_init(struct fake_guest *g)
 {
 	memset(g, 0, sizeof(*g));
 	guest_output_init(&g->out, "[t] ", fake_emit, g);
-	g->ev = (struct guest_events){ fake_reset, fake_exit, g };
+	g->ev = (struct guest_events){ fake_reset, fake_exit, fake_suspend, fake_wake, g };
 }
 
 #endif

@@ -81,6 +81,10 @@ static void test_good_line(void **state)
 	assert_int_equal(cfg.nr_errors, 0);
 	assert_true(cfg.guests[0].valid && cfg.guests[0].unclaimed_stop && cfg.guests[0].testdev);
 	assert_true(cfg.guests[1].valid && !cfg.guests[1].unclaimed_stop && !cfg.guests[1].testdev);
+	assert_false(cfg.guests[0].acpi_pm);
+	parse("guest=kernel:k,acpi:pm guest=disk:d,acpi:basic");
+	assert_true(cfg.guests[0].valid && cfg.guests[0].acpi_pm);
+	assert_true(cfg.guests[1].valid && !cfg.guests[1].acpi_pm);
 
 	parse("loglevel=0 seabios=sb hvmloader=hl serial=off");
 	assert_int_equal(cfg.nr_errors, 0);
@@ -201,6 +205,7 @@ static void test_guest_errors(void **state)
 	expect_guest_error("guest=disk:x,selftest:everything", 0, "g0", "selftest:everything is unknown");
 	expect_guest_error("guest=disk:x,unclaimed:ignore", 0, "g0", "unclaimed:ignore must be complete or stop");
 	expect_guest_error("guest=disk:x,testdev:yes", 0, "g0", "testdev:yes must be on or off");
+	expect_guest_error("guest=disk:x,acpi:full", 0, "g0", "acpi:full must be pm or basic");
 	expect_guest_error("guest=disk", 0, "g0", "'disk' is not key:value");
 	expect_guest_error("guest=disk:x,name", 0, "g0", "'name' is not key:value");
 	expect_guest_error("guest=disk:", 0, "g0", "disk: is not a module name of 1-31 characters");

@@ -1,5 +1,6 @@
 /* hvmloader's table builders: the E820 map and the SeaBIOS info table,
  * checked the way SeaBIOS's validate_info checks it. */
+#include <keel/acpi_wake.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stddef.h>
@@ -201,7 +202,7 @@ static void test_acpi(void **state)
 		struct acpi_rsdp r;
 		uint8_t area[4096];
 		struct topology t = { n, 0, 0 };
-		size_t used = acpi_build(&r, area, pa, sizeof(area), &t);
+		size_t used = acpi_build(&r, area, pa, sizeof(area), &t, false);
 		assert_true(used > 0 && used <= sizeof(area));
 		assert_memory_equal(r.signature, "RSD PTR ", 8);
 		assert_int_equal(sizeof(r), 36);
@@ -280,8 +281,105 @@ static void test_acpi(void **state)
 	struct acpi_rsdp r;
 	uint8_t small[64];
 	struct topology two = { 2, 0, 0 }, none = { 0, 0, 0 };
-	assert_int_equal(acpi_build(&r, small, pa, sizeof(small), &two), 0);
-	assert_int_equal(acpi_build(&r, small, pa, sizeof(small), &none), 0);
+	assert_int_equal(acpi_build(&r, small, pa, sizeof(small), &two, false), 0);
+	assert_int_equal(acpi_build(&r, small, pa, sizeof(small), &none, false), 0);
+}
+
+/* Guest memory for the waking-vector search: the RSDP in the BIOS area,
+ * the tables at 0x1fff000. */
+static uint8_t wake_bios[0x20000], wake_tables[4096];
+
+static bool wake_read(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	if (gpa >= 0xe0000 && gpa + len <= 0x100000) {
+		memcpy(buf, wake_bios + (gpa - 0xe0000), len);
+		return true;
+	}
+	if (gpa >= 0x01fff000 && gpa + len <= 0x01fff000 + sizeof(wake_tables)) {
+		memcpy(buf, wake_tables + (gpa - 0x01fff000), len);
+		return true;
+	}
+	return false;
+}
+
+static void test_acpi_power_management(void **state)
+{
+	/* acpi:pm: the FADT (listed by RSDT and XSDT) names the PM1a
+	 * registers of hvm/dev/vpm.c, its FACS and the DSDT. */
+	const uint32_t pa = 0x01fff000;
+	struct acpi_rsdp r;
+	struct topology t = { 2, 0, 0 };
+	memset(wake_tables, 0, sizeof(wake_tables));
+	size_t used = acpi_build(&r, wake_tables, pa, sizeof(wake_tables), &t, true);
+	assert_true(used > 0 && used <= sizeof(wake_tables));
+	struct acpi_header *rsdt = (struct acpi_header *)(wake_tables + (r.rsdt - pa));
+	struct acpi_header *xsdt = (struct acpi_header *)(wake_tables + (r.xsdt - pa));
+	assert_int_equal(rsdt->length, 36 + 2 * 4);
+	assert_int_equal(xsdt->length, 36 + 2 * 8);
+	assert_int_equal(bytesum(rsdt, rsdt->length), 0);
+	assert_int_equal(bytesum(xsdt, xsdt->length), 0);
+	uint32_t fadt_pa, facs_pa, dsdt_pa, v;
+	uint64_t x;
+	memcpy(&fadt_pa, (uint8_t *)rsdt + 40, 4);
+	memcpy(&x, (uint8_t *)xsdt + 44, 8);
+	assert_int_equal(fadt_pa, x);
+	uint8_t *fadt = wake_tables + (fadt_pa - pa);
+	assert_memory_equal(fadt, "FACP", 4);
+	assert_int_equal(((struct acpi_header *)fadt)->length, 244);
+	assert_int_equal(bytesum(fadt, 244), 0);
+	memcpy(&facs_pa, fadt + 36, 4);
+	memcpy(&dsdt_pa, fadt + 40, 4);
+	memcpy(&x, fadt + 140, 8);
+	assert_int_equal(x, dsdt_pa);
+	memcpy(&v, fadt + 56, 4);
+	assert_int_equal(v, VPM_PM1A_EVT);
+	memcpy(&v, fadt + 64, 4);
+	assert_int_equal(v, VPM_PM1A_CNT);
+	memcpy(&v, fadt + 76, 4);
+	assert_int_equal(v, 0); /* no PM timer: SeaBIOS would poll it */
+	assert_int_equal(fadt[88], 4);
+	assert_int_equal(fadt[89], 2);
+	uint16_t sci;
+	memcpy(&sci, fadt + 46, 2);
+	assert_int_equal(sci, VPM_SCI_IRQ);
+	assert_int_equal(facs_pa % 64, 0);
+	uint8_t *facs = wake_tables + (facs_pa - pa);
+	assert_memory_equal(facs, "FACS", 4);
+	memcpy(&v, facs + 4, 4);
+	assert_int_equal(v, 64);
+	struct acpi_header *dsdt = (struct acpi_header *)(wake_tables + (dsdt_pa - pa));
+	assert_memory_equal(dsdt->signature, "DSDT", 4);
+	assert_int_equal(bytesum(dsdt, dsdt->length), 0);
+	assert_true(dsdt_pa - pa + dsdt->length == used);
+	/* Without it, there is no FADT, and everything fits where it did. */
+	uint8_t small[0x200];
+	assert_true(acpi_build(&r, small, pa, sizeof(small), &t, false) > 0);
+	assert_int_equal(acpi_build(&r, small, pa, sizeof(small), &t, true), 0);
+
+	/* The wake: the FACS waking vector the OS wrote, found as firmware
+	 * would find it, with every step checked. */
+	memset(wake_bios, 0, sizeof(wake_bios));
+	acpi_build(&r, wake_tables, pa, sizeof(wake_tables), &t, true);
+	uint32_t vector;
+	const char *why;
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), -1);
+	assert_string_equal(why, "no RSDP in 0xE0000-0xFFFFF");
+	memcpy(wake_bios + 0x10400, &r, sizeof(r));
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), -1);
+	assert_string_equal(why, "the FACS has no real-mode waking vector");
+	v = 0x9a010;
+	memcpy(facs + 12, &v, 4);
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), 0);
+	assert_int_equal(vector, 0x9a010);
+	memcpy(facs, "FACZ", 4);
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), -1);
+	assert_string_equal(why, "the FADT's FACS is not a FACS");
+	memcpy(fadt, "FACX", 4);
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), -1);
+	assert_string_equal(why, "the RSDT lists no FADT");
+	((uint8_t *)&r)[8] ^= 1; /* bad RSDP checksum */
+	memcpy(wake_bios + 0x10400, &r, sizeof(r));
+	assert_int_equal(acpi_find_waking_vector(wake_read, NULL, &vector, &why), -1);
 }
 
 int main(void)
@@ -290,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_topology_matches_keel),
 		cmocka_unit_test(test_mptable),
 		cmocka_unit_test(test_acpi),
+		cmocka_unit_test(test_acpi_power_management),
 		cmocka_unit_test(test_e820_layouts),
 		cmocka_unit_test(test_seabios_info),
 	};
