@@ -304,12 +304,13 @@ static bool accept(struct vlapic_bus *bus, struct vlapic *a, const struct vlapic
 
 unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, const struct vlapic_msg *m)
 {
-	unsigned n = 0;
+	unsigned n = 0, matched = 0;
 	struct vlapic *lowest = NULL;
 	for (unsigned i = 0; i < bus->nr; i++) {
 		struct vlapic *a = bus->apic[i];
 		if (!a || !targets(a, src, m))
 			continue;
+		matched++;
 		if (m->delivery == APIC_DM_LOWEST && m->shorthand == APIC_SH_NONE) {
 			/* Lowest priority: the matching APIC with the lowest
 			 * processor priority takes it (first one on ties). */
@@ -321,7 +322,9 @@ unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, co
 	}
 	if (lowest)
 		n += accept(bus, lowest, m);
-	if (!n)
+	/* Only a message no APIC's destination matched: one refused by its
+	 * target (an INIT to the boot vCPU) did reach an APIC. */
+	if (!matched)
 		bus->undeliverable++;
 	return n;
 }

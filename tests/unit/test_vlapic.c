@@ -171,6 +171,8 @@ static void test_init_sipi(void **state)
 	send(&lapic[1], 0, (APIC_DM_INIT << 8) | APIC_ICR_LEVEL_ASSERT);
 	assert_int_equal(rd(&lapic[0], APIC_REG_TPR), 0x20);
 	assert_int_equal(plat.inits[0], 0);
+	/* Refused, but it reached an APIC: not "undeliverable". */
+	assert_int_equal(bus.undeliverable, 0);
 }
 
 static void test_fixed_ipis_and_destinations(void **state)
