@@ -76,7 +76,7 @@ TEST_IMAGES += $(HOSTILE_IMAGES)
 $(BUILD)/firmware/%.o: firmware/bench/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(FW_ASFLAGS) -c $< -o $@
-FW_BYTES_exitcost := 1024
+FW_BYTES_exitcost := 1536
 BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img
 # mb1test: Keel's multiboot1 test kernel (firmware/mb1test), as an ELF (also
 # linked at 0x8000, mb1test-low.elf, for loading below 1 MiB) and

@@ -46,9 +46,18 @@ const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t po
 
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
 {
+	return iobus_read_at(bus, iobus_find(bus, port), port, size);
+}
+
+void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
+{
+	iobus_write_at(bus, iobus_find(bus, port), port, size, val);
+}
+
+uint32_t iobus_read_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size)
+{
 	if (bus->closed)
 		return width_mask(size);
-	const struct io_range *r = iobus_find(bus, port);
 	if (!r || !r->read) {
 		bus->unclaimed_reads++;
 		bus->last_unclaimed_port = port;
@@ -57,11 +66,10 @@ uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size)
 	return r->read(r->dev, port, size) & width_mask(size);
 }
 
-void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
+void iobus_write_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size, uint32_t val)
 {
 	if (bus->closed)
 		return;
-	const struct io_range *r = iobus_find(bus, port);
 	if (!r || !r->write) {
 		bus->unclaimed_writes++;
 		bus->last_unclaimed_port = port;

@@ -74,8 +74,8 @@ static uint64_t dropped_lines, dropped_bytes;
 
 /* Queues text if `need` bytes fit below `limit`, after the report of what
  * was dropped before (which must fit too, so the order stays true). Else
- * counts it as dropped. Never waits: console_write runs under hv_lock, in
- * the exit path of every guest, and the UART sends 11.5 bytes per ms. */
+ * counts it as dropped. Never waits: console_write runs in exit paths
+ * (under the guest's lock), and the UART sends 11.5 bytes per ms. */
 static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)
 {
 	size_t need = queued_size(s, n);

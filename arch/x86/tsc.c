@@ -6,8 +6,8 @@
 uint64_t tsc_hz;
 struct cpuid_regs tsc_host_leaf15;
 uint64_t tsc_boot;
-static uint64_t ns_mult;  /* ns = ticks * ns_mult >> 32 */
-static uint64_t tsc_mult; /* ticks = ns * tsc_mult >> 32 */
+uint64_t tsc_ns_mult;
+uint64_t tsc_ns_inverse;
 
 /* The PIT's input clock (8254 datasheet; the PC's 14.31818 MHz / 12). */
 #define PIT_HZ 1193182u
@@ -63,8 +63,8 @@ void tsc_init(void)
 		tsc_hz = 1000000000ULL;
 		src = "a guess (no PIT, no CPUID leaf): timing will be wrong";
 	}
-	ns_mult = ((uint64_t)1000000000 << 32) / tsc_hz;
-	tsc_mult = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000u);
+	tsc_ns_mult = ((uint64_t)1000000000 << 32) / tsc_hz;
+	tsc_ns_inverse = (uint64_t)(((unsigned __int128)tsc_hz << 32) / 1000000000u);
 
 	cpuid(0x80000000, &max, &b, &c, &d);
 	bool inv = false;
@@ -77,10 +77,4 @@ void tsc_init(void)
 		tsc_boot);
 }
 
-uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }
 
-/* Both conversions multiply by a 32.32 fixed-point factor: they run on
- * every VM exit, where a 128-bit division would cost hundreds of cycles. */
-uint64_t ns_to_tsc(uint64_t ns) { return (uint64_t)(((unsigned __int128)ns * tsc_mult) >> 32); }
-
-uint64_t now_ns(void) { return tsc_to_ns(rdtsc() - tsc_boot); }

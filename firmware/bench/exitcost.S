@@ -9,12 +9,23 @@
  * PIT channel 0 is armed for 1 ms (mode 0), then STI; HLT until its IRQ 0;
  * reported is the time from arming to resuming minus 1 ms (measured against
  * PIT channel 2 first), i.e. how late the wake-up comes.
+ * First, the exit rate (tools/bench's "exit scaling": several copies at once
+ * on as many host CPUs): CPUID leaf 0, then IN from port 0x61, each in a
+ * loop for RATE_WINDOWS windows of 2^RATE_SHIFT TSC ticks, counting the
+ * round trips that complete in each window:
+ *   "bench: rate <kind> window W count N"
+ * The windows are aligned on the TSC's value (W is TSC >> RATE_SHIFT;
+ * under Keel a guest reads the host's TSC, which all host CPUs share), so
+ * copies running at once count in the same windows and are compared window
+ * by window, whenever each copy got there.
  * Ends with "bench: done".
  */
 #define N 512
 #define N_HLT 64
 #define SAMPLES_SEG 0x1000	/* 0x10000: N dwords */
-#define IMAGE_SECTORS 2
+#define IMAGE_SECTORS 3
+#define RATE_SHIFT 20		/* windows of 1 Mi ticks: 21 ms at 50 M ticks/s */
+#define RATE_WINDOWS 16
 #define IMAGE_NAME "bench"
 
 #include "boot_sector.inc"
@@ -40,6 +51,36 @@
 	call report
 .endm
 
+/* Counts setup + insn per TSC window (see the top), RATE_WINDOWS windows
+ * from the next window boundary, into (window, count) pairs at ES:0, and
+ * prints them. The loop reads the TSC after each round trip: that RDTSC
+ * (and the count) is part of every iteration. CPUID clobbers EAX-EDX, so
+ * the count lives in ESI and the window in memory. */
+.macro rate_phase kind, setup, insn
+	xorw %di, %di
+	movw $RATE_WINDOWS, %bp
+	call rate_align
+	xorl %esi, %esi
+2:	\setup
+	\insn
+	incl %esi
+	rdtsc
+	shrdl $RATE_SHIFT, %edx, %eax
+	cmpl rate_window, %eax
+	je 2b
+	movl %eax, %ebx
+	movl rate_window, %eax
+	stosl
+	movl %esi, %eax
+	stosl
+	movl %ebx, rate_window
+	xorl %esi, %esi
+	decw %bp
+	jnz 2b
+	movw $\kind, %si
+	call rate_report
+.endm
+
 	.code16
 	.globl _start
 _start:
@@ -57,6 +98,12 @@ main:
 	movw %ax, %es
 	movw $irq0, 0x20	/* IVT entry 8: IRQ 0 under SeaBIOS's PIC setup */
 	movw $0, 0x22
+
+	/* The rates first: the PIT's channel 2 is still unprogrammed, as
+	 * for the timed IN below (the HLT part programs it), and Keel's
+	 * statistics keep the last exits, which are then the timed ones. */
+	rate_phase k_cpuid, "xorl %eax, %eax", cpuid
+	rate_phase k_in, "inb $0x61, %al"
 
 	time_exit k_nop
 	time_exit k_cpuid, "xorl %eax, %eax", cpuid	/* leaf 0 */
@@ -175,6 +222,44 @@ report:
 	call puts
 	ret
 
+/* Waits for the TSC to enter a new window; rate_window is that window. */
+rate_align:
+	rdtsc
+	shrdl $RATE_SHIFT, %edx, %eax
+	movl %eax, %ebx
+1:	rdtsc
+	shrdl $RATE_SHIFT, %edx, %eax
+	cmpl %ebx, %eax
+	je 1b
+	movl %eax, rate_window
+	ret
+
+/* Prints the RATE_WINDOWS (window, count) pairs at es:0 for kind %si. */
+rate_report:
+	xorw %di, %di
+	movw $RATE_WINDOWS, %bp
+1:	pushw %si
+	movw $msg_rate, %si
+	call puts
+	popw %si
+	pushw %si
+	call puts
+	movw $msg_window, %si
+	call puts
+	movl %es:(%di), %eax
+	call putdec32
+	movw $msg_count, %si
+	call puts
+	movl %es:4(%di), %eax
+	call putdec32
+	movw $crlf, %si
+	call puts
+	popw %si
+	addw $8, %di
+	decw %bp
+	jnz 1b
+	ret
+
 putdec32:			/* %eax */
 	pushw %cx
 	xorw %cx, %cx
@@ -193,6 +278,10 @@ putdec32:			/* %eax */
 	ret
 
 ticks_per_ms: .long 0
+rate_window: .long 0
+msg_rate: .asciz "bench: rate "
+msg_window: .asciz " window "
+msg_count: .asciz " count "
 msg_bench: .asciz "bench: "
 k_nop:	.asciz "nop"
 k_cpuid: .asciz "cpuid"

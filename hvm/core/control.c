@@ -9,8 +9,11 @@
  *   trace NAME        the last exits of each vCPU (trace=N), one per line
  * Guests have no keyboard here, so nothing typed is ever passed to a guest.
  *
- * Commands run from the scheduler on CPU 0 (console_poll), with hv_lock
- * held: they must never wait. `top` is therefore not a loop but a state:
+ * Commands run from the scheduler on CPU 0 (console_poll), holding no
+ * lock: what they read of a guest they copy under its lock (guest_lock)
+ * and print afterwards, so a guest's exits on other CPUs never wait for
+ * the console; `list` only glances at counters. They must never wait
+ * either, as CPU 0 also runs guests. `top` is therefore not a loop but a state:
  * each poll either sees a key (top ends) or, once a second, copies the
  * statistics into a snapshot and prints one screen, then returns, and the
  * guests run on in between.
@@ -31,6 +34,18 @@
 static char line[64];
 static unsigned line_len;
 
+/* A guest's state as of one moment, for the printing commands (console on
+ * CPU 0 only). */
+static struct guest guest_copy;
+
+static const struct guest *copy_guest(struct guest *g)
+{
+	guest_lock(g, 0);
+	memcpy(&guest_copy, g, sizeof(guest_copy));
+	guest_unlock(g);
+	return &guest_copy;
+}
+
 static struct guest *find_guest(const char *name)
 {
 	for (unsigned i = 0; i < nr_guests; i++)
@@ -47,8 +62,11 @@ static void cmd_list(void)
 		if (!g)
 			continue;
 		uint64_t exits = 0;
-		for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++)
-			exits += g->exit_stats[r].count;
+		for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++) {
+			uint64_t count, ticks;
+			exit_stats_reason(g, r, &count, &ticks);
+			exits += count;
+		}
 		kprintf("keel: %-16s %-8s %8lu %6u %12lu   0x%02x\n", g->name,
 			g->state == GUEST_RUNNING ? "running" : "stopped", g->ram_size >> 20, g->nr_vcpus, exits,
 			debugport_last_post(&g->dbg));
@@ -76,7 +94,9 @@ static void cmd_list(void)
 		kprintf("keel:   vCPU register state: %lu saves (%lu ticks each), %lu restores (%lu ticks each)\n",
 			pc->state_saves, pc->state_saves ? pc->state_save_ticks / pc->state_saves : 0,
 			pc->state_restores, pc->state_restores ? pc->state_restore_ticks / pc->state_restores : 0);
+		kprintf("keel:   lock waits: %lu, %lu ticks in all\n", pc->lock_wait.waits, pc->lock_wait.ticks);
 	}
+	kprintf("keel: end of list\n"); /* for scripts (tools/bench) */
 }
 
 
@@ -112,11 +132,12 @@ static void top_snapshot_take(struct top_snapshot *s)
 	s->nr_guests = nr_guests;
 	for (unsigned i = 0; i < nr_guests; i++) {
 		struct top_guest *t = &s->guests[i];
-		const struct guest *g = guests[i];
+		struct guest *g = guests[i];
 		if (!g) {
 			t->state = TOP_GUEST_ABSENT;
 			continue;
 		}
+		guest_lock(g, 0);
 		t->state = top_state(g);
 		memcpy(t->name, g->name, sizeof(t->name));
 		t->vcpus = g->nr_vcpus;
@@ -125,9 +146,8 @@ static void top_snapshot_take(struct top_snapshot *s)
 		t->keel_ticks = g->exit_ticks_total;
 		t->exits = 0;
 		for (unsigned r = 0; r < TOP_REASONS; r++) {
-			t->reasons[r].count = g->exit_stats[r].count;
-			t->reasons[r].ticks = g->exit_stats[r].ticks;
-			t->exits += g->exit_stats[r].count;
+			exit_stats_reason(g, r, &t->reasons[r].count, &t->reasons[r].ticks);
+			t->exits += t->reasons[r].count;
 		}
 		for (unsigned k = 0; k < TOP_PORT_SLOTS; k++) {
 			t->ports[k].count = g->io_stats[k].count;
@@ -135,6 +155,7 @@ static void top_snapshot_take(struct top_snapshot *s)
 			const struct io_range *r = k < g->io.nr_ranges ? &g->io.ranges[k] : NULL;
 			t->ranges[k] = (struct top_range){ r ? r->name : NULL, r ? r->base : 0, r ? r->count : 0 };
 		}
+		guest_unlock(g);
 	}
 }
 
@@ -222,10 +243,10 @@ static void trace_vcpu_header(const struct vcpu *v, char *buf, size_t size)
 }
 
 /* At a guest's stop, each vCPU in turn: at once, whatever it costs (the
- * console may wait). */
+ * console may wait). Any CPU may stop a guest, so the buffer is its own. */
 void exit_trace_dump(struct vcpu *v)
 {
-	static char buf[4096];
+	char buf[160];
 	uint64_t seen[2] = { 0, 0 };
 	unsigned n = trace_kept(v);
 	if (v->id == 0)
@@ -234,7 +255,9 @@ void exit_trace_dump(struct vcpu *v)
 	console_write(buf, strlen(buf));
 	for (unsigned i = 0; i < n; i++)
 		trace_legend_add(seen, trace_at(v, i));
-	console_write(buf, trace_legend(seen, buf, sizeof(buf)));
+	for (uint32_t r = 0; r < 128; r++)
+		if (seen[r / 64] & (1ULL << (r % 64)))
+			kprintf("keel: trace reason %u %s\n", r, exit_reason_name(r));
 	for (unsigned i = 0; i < n; i++)
 		console_write(buf, trace_line(buf, sizeof(buf), v->id, trace_at(v, i)));
 	if (v->id + 1 == v->guest->nr_vcpus)
@@ -265,14 +288,19 @@ static void trace_copy_free(void)
 	tr.copy = NULL;
 }
 
-/* Copies the next vCPU's ring and queues its header; false when done. */
+/* Copies the next vCPU's ring (under its guest's lock) and queues its
+ * header; false when done. */
 static bool trace_next_vcpu(void)
 {
 	struct guest *g = tr.g;
 	trace_copy_free();
-	if (tr.vcpu >= g->nr_vcpus)
+	guest_lock(g, 0);
+	if (tr.vcpu >= g->nr_vcpus) {
+		guest_unlock(g);
 		return false;
+	}
 	if (g->created_tsc != tr.created_tsc || g->state != GUEST_RUNNING) {
+		guest_unlock(g);
 		kprintf("keel: trace: guest %s stopped or restarted meanwhile; the rest of its trace is gone\n", g->name);
 		return false;
 	}
@@ -282,6 +310,7 @@ static bool trace_next_vcpu(void)
 	tr.copy_pages = ALIGN_UP((uint64_t)tr.n * sizeof(*tr.copy), PAGE_SIZE) / PAGE_SIZE;
 	tr.copy = tr.n ? page_alloc(tr.copy_pages) : NULL;
 	if (tr.n && !tr.copy) {
+		guest_unlock(g);
 		kprintf("keel: trace: no memory for a copy of %u exits\n", tr.n);
 		return false;
 	}
@@ -291,6 +320,7 @@ static bool trace_next_vcpu(void)
 		trace_legend_add(seen, &tr.copy[i]);
 	}
 	trace_vcpu_header(v, tr.buf, sizeof(tr.buf));
+	guest_unlock(g);
 	console_write(tr.buf, strlen(tr.buf));
 	console_write(tr.buf, trace_legend(seen, tr.buf, sizeof(tr.buf)));
 	return true;
@@ -328,26 +358,27 @@ static void cmd_trace(const char *arg)
 		kprintf("keel: trace: no guest named '%s' (try 'list')\n", arg ? arg : "");
 		return;
 	}
-	if (g->state != GUEST_RUNNING) {
-		kprintf("keel: trace: guest %s is stopped (its trace was printed when it stopped)\n", g->name);
-		return;
-	}
-	if (!g->vcpus[0].trace) {
-		kprintf("keel: trace: guest %s keeps no trace: start Keel with trace=N (N exits per vCPU)\n", g->name);
-		return;
-	}
 	if (tr.on) {
 		kprintf("keel: trace: a trace is being sent already\n");
 		return;
 	}
+	const struct guest *c = copy_guest(g);
+	if (c->state != GUEST_RUNNING) {
+		kprintf("keel: trace: guest %s is stopped (its trace was printed when it stopped)\n", c->name);
+		return;
+	}
+	if (!c->vcpus[0].trace) {
+		kprintf("keel: trace: guest %s keeps no trace: start Keel with trace=N (N exits per vCPU)\n", c->name);
+		return;
+	}
 	tr.on = true;
 	tr.g = g;
-	tr.created_tsc = g->created_tsc;
-	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", g->name, tsc_hz);
-	kprintf("keel: trace mark %lu guest created\n", g->created_tsc - tsc_boot);
+	tr.created_tsc = c->created_tsc;
+	kprintf("keel: trace of guest %s: TSC %lu Hz, ticks since Keel's entry\n", c->name, tsc_hz);
+	kprintf("keel: trace mark %lu guest created\n", c->created_tsc - tsc_boot);
 	for (unsigned m = 0; m < NR_MARKS; m++)
-		if (g->marks[m])
-			kprintf("keel: trace mark %lu %s\n", g->marks[m] - tsc_boot, timeline_mark_name(m));
+		if (c->marks[m])
+			kprintf("keel: trace mark %lu %s\n", c->marks[m] - tsc_boot, timeline_mark_name(m));
 	tr.vcpu = 0;
 	if (!trace_next_vcpu())
 		trace_end();
@@ -371,15 +402,16 @@ static void run_command(char *cmd)
 		if (arg && *arg) {
 			struct guest *g = find_guest(arg);
 			if (g) {
-				exit_stats_print(g);
-				guest_timeline_print(g);
+				const struct guest *c = copy_guest(g);
+				exit_stats_print(c);
+				guest_timeline_print(c);
 			}
 			else
 				kprintf("keel: stats: no guest named '%s' (try 'list')\n", arg);
 		} else {
 			for (unsigned i = 0; i < nr_guests; i++)
 				if (guests[i])
-					exit_stats_print(guests[i]);
+					exit_stats_print(copy_guest(guests[i]));
 		}
 		kprintf("keel: end of stats\n"); /* for scripts (tools/bench) */
 	} else if (!strcmp(cmd, "trace")) {
@@ -392,10 +424,15 @@ static void run_command(char *cmd)
 			kprintf("keel: %s: no guest named '%s' (try 'list')\n", cmd, arg ? arg : "");
 			return;
 		}
+		/* Its vCPUs may be in guest mode on other CPUs: they see the
+		 * stop at their next exit, and the teardown waits for them
+		 * (guests_lifecycle). */
+		guest_lock(g, 0);
 		if (!strcmp(cmd, "restart"))
 			guest_request_restart(g);
 		else if (g->state == GUEST_RUNNING)
 			guest_stop(g, "stopped from the console");
+		guest_unlock(g);
 	} else {
 		kprintf("keel: unknown command '%s' (try 'help')\n", cmd);
 	}

@@ -542,7 +542,9 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 static int guest_create(struct guest *g, const struct guest_config *gc, unsigned index, bool restart)
 {
 	struct guest_persist keep = g->persist;
-	memset(g, 0, sizeof(*g));
+	/* All but the lock, which a restart holds. */
+	_Static_assert(offsetof(struct guest, lock) == 0, "struct guest's lock comes first");
+	memset((uint8_t *)g + sizeof(g->lock), 0, sizeof(*g) - sizeof(g->lock));
 	if (restart)
 		g->persist = keep;
 	else
@@ -666,35 +668,62 @@ void guest_teardown(struct guest *g)
 
 static bool guest_on_some_cpu(struct guest *g)
 {
-	for (unsigned c = 0; c < nr_cpus_online; c++)
-		if (pcpus[c].current && pcpus[c].current->guest == g)
+	for (unsigned c = 0; c < nr_cpus_online; c++) {
+		struct vcpu *cur = __atomic_load_n(&pcpus[c].current, __ATOMIC_ACQUIRE);
+		if (cur && cur->guest == g)
 			return true;
+	}
 	return false;
 }
 
-void guests_lifecycle(void)
+static bool lifecycle_work(const struct guest *g)
+{
+	return g && (__atomic_load_n(&g->teardown_pending, __ATOMIC_RELAXED) ||
+		     __atomic_load_n(&g->restart_pending, __ATOMIC_RELAXED));
+}
+
+bool guests_lifecycle(unsigned cpu)
 {
 	/* Stopped guests are torn down once no CPU holds one of their vCPUs
 	 * (a vCPU of it may still be in guest mode on another CPU until its
-	 * next exit); restarts wait for the teardown. */
+	 * next exit); restarts wait for the teardown. A CPU sets and clears
+	 * its current vCPU under that vCPU's guest lock, so under g's lock
+	 * guest_on_some_cpu is the truth. */
+	bool must_let_go = false;
 	for (unsigned gi = 0; gi < nr_guests; gi++) {
 		struct guest *g = guests[gi];
-		if (!g)
+		if (!lifecycle_work(g))
 			continue;
+		guest_lock(g, cpu);
 		if (g->teardown_pending && !guest_on_some_cpu(g))
 			guest_teardown(g);
-		if (g->restart_pending && !g->teardown_pending)
-			guest_restart(g);
+		/* Creating its vCPUs makes their VMCSs current here for a
+		 * moment: only on a CPU that holds no vCPU. guest_restart
+		 * itself waits out a reset loop's back-off. */
+		else if (g->restart_pending && !g->teardown_pending &&
+			 !(g->warm_restart && now_ns() < g->persist.restart_not_before_ns)) {
+			if (pcpus[cpu].current)
+				must_let_go = true;
+			else
+				guest_restart(g);
+		}
+		guest_unlock(g);
 	}
+	return must_let_go;
 }
 
-uint64_t guests_tick(uint64_t now, unsigned *running)
+uint64_t guests_tick(uint64_t now, unsigned *running, unsigned cpu)
 {
 	uint64_t next = NO_DEADLINE;
 	for (unsigned gi = 0; gi < nr_guests; gi++) {
 		struct guest *g = guests[gi];
-		if (!g || g->state != GUEST_RUNNING)
+		if (!g || __atomic_load_n(&g->state, __ATOMIC_RELAXED) != GUEST_RUNNING)
 			continue;
+		guest_lock(g, cpu);
+		if (g->state != GUEST_RUNNING) {
+			guest_unlock(g);
+			continue;
+		}
 		(*running)++;
 		if (g->persist.out_budget.lines) /* its dropped console lines, even if it went quiet */
 			guest_console_report(g, now, false);
@@ -707,6 +736,7 @@ uint64_t guests_tick(uint64_t now, unsigned *running)
 			if (v->state == VCPU_HALTED && vcpu_interrupt_ready(v))
 				v->state = VCPU_RUNNABLE;
 		}
+		guest_unlock(g);
 	}
 	return next;
 }

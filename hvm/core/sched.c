@@ -18,12 +18,12 @@
  * other CPUs could run it, releases it first (vcpu_arch_put), so any CPU
  * may load any vCPU that is not current somewhere.
  *
- * Locking: one lock, hv_lock, serialises everything Keel does outside guest
- * mode (exit handlers, device models, scheduling, guest creation and
- * teardown). The CPUs run guests in parallel; only their time in Keel is
- * serialised, which is a small share (see docs/scheduling.md). The lock is
- * taken at the top of vmx_exit_dispatch and dropped just before VM entry,
- * and while a CPU is idle.
+ * Locking (the order is in docs/scheduling.md): each guest has a lock
+ * (guest_lock), held while Keel handles one of its exits and while a CPU
+ * loads, prepares or releases one of its vCPUs; each run queue has its
+ * own. Guests on different CPUs never wait for each other's exits. The
+ * scheduler holds at most one lock at a time, never a guest's lock while
+ * it takes another guest's, and a run queue's only inside a guest's.
  */
 #include <keel/apic.h>
 #include <keel/console.h>
@@ -47,11 +47,7 @@
 #define SLICE_ALONE_NS 100000000ULL /* 100 ms */
 
 static uint8_t exit_stacks[MAX_CPUS][16384] __aligned(16);
-static spinlock_t hv_big_lock = SPINLOCK_INIT;
 static volatile bool sched_started;
-
-void hv_lock(void) { spin_lock(&hv_big_lock); }
-void hv_unlock(void) { spin_unlock(&hv_big_lock); }
 
 void sched_init_cpu(unsigned cpu)
 {
@@ -64,15 +60,19 @@ void sched_init_cpu(unsigned cpu)
  * takes a runnable vCPU from another's queue, which moves it here. */
 #define RQ_MAX (MAX_GUESTS_RUNNING * MAX_VCPUS)
 struct runqueue {
+	spinlock_t lock; /* n, pos and v[]; a vCPU's home and queued are its guest's */
 	struct vcpu *v[RQ_MAX];
 	unsigned n, pos;
 };
 static struct runqueue runqueues[MAX_CPUS];
 
+/* Both with v's guest lock held (or before the scheduler starts). */
 static void rq_add(unsigned cpu, struct vcpu *v)
 {
 	struct runqueue *q = &runqueues[cpu];
+	spin_lock(&q->lock); /* rare (creation, migration): not counted */
 	q->v[q->n++] = v;
+	spin_unlock(&q->lock);
 	v->home = cpu;
 	v->queued = true;
 }
@@ -80,6 +80,7 @@ static void rq_add(unsigned cpu, struct vcpu *v)
 static void rq_del(struct vcpu *v)
 {
 	struct runqueue *q = &runqueues[v->home];
+	spin_lock(&q->lock);
 	for (unsigned i = 0; i < q->n; i++) {
 		if (q->v[i] != v)
 			continue;
@@ -92,12 +93,14 @@ static void rq_del(struct vcpu *v)
 			q->pos = 0;
 		break;
 	}
+	spin_unlock(&q->lock);
 	v->queued = false;
 }
 
 void sched_add_vcpu(struct vcpu *v)
 {
-	/* The CPU with the fewest vCPUs at home. */
+	/* The CPU with the fewest vCPUs at home (a glance: the counts may
+	 * change meanwhile, which only makes the choice less even). */
 	unsigned best = 0;
 	for (unsigned c = 1; c < nr_cpus_online; c++)
 		if (runqueues[c].n < runqueues[best].n)
@@ -131,20 +134,27 @@ static void panic_test_hook(struct vcpu *v, unsigned cpu)
 
 static bool can_run_here(struct vcpu *v, unsigned cpu);
 
-/* Whether a vCPU other than v could run on this CPU now. */
+/* Whether a vCPU other than v could run on this CPU now (a hint, like the
+ * scans below: one made runnable meanwhile is seen at a later exit). */
 static bool others_waiting(const struct vcpu *v, unsigned cpu)
 {
-	for (unsigned c = 0; c < nr_cpus_online; c++)
-		for (unsigned i = 0; i < runqueues[c].n; i++)
-			if (runqueues[c].v[i] != v && can_run_here(runqueues[c].v[i], cpu))
-				return true;
-	return false;
+	bool found = false;
+	for (unsigned c = 0; c < nr_cpus_online && !found; c++) {
+		struct runqueue *q = &runqueues[c];
+		if (!__atomic_load_n(&q->n, __ATOMIC_RELAXED))
+			continue;
+		spin_lock_counted(&q->lock, &pcpus[cpu].lock_wait);
+		for (unsigned i = 0; i < q->n && !found; i++)
+			found = q->v[i] != v && can_run_here(q->v[i], cpu);
+		spin_unlock(&q->lock);
+	}
+	return found;
 }
 
 /* v becomes this CPU's vCPU until the end of its slice or the nearest
  * device deadline, whichever comes first; the slice's end only if another
- * vCPU waits for the CPU (SLICE_ALONE_NS). */
-static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
+ * vCPU waits for the CPU (SLICE_ALONE_NS). With v's guest lock held. */
+static void run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 {
 #ifdef KEEL_PANIC_TEST
 	panic_test_hook(v, cpu);
@@ -161,20 +171,83 @@ static struct vcpu *run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 	vcpu_arch_prepare_entry(v, stop);
 	v->entry_tsc = rdtsc();
 	timeline_mark(v->guest, MARK_FIRST_ENTRY, v->entry_tsc);
-	return v;
 }
 
-/* Runnable and not current on another CPU. */
+/* Runnable and not current on another CPU. Without v's guest lock it is
+ * a hint (the scheduler's scans); with it, the answer. */
 static bool can_run_here(struct vcpu *v, unsigned cpu)
 {
-	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (v->cpu < 0 || v->cpu == (int)cpu);
+	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (on < 0 || on == (int)cpu);
 }
 
-/* Wakes idle CPUs so they look for work (a vCPU became runnable). */
+/* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
+ * next), under that vCPU's guest lock: a CPU that finds no CPU holding a
+ * guest's vCPUs, under the same lock, may tear the guest down. */
+static inline __attribute__((always_inline)) void put_current(unsigned cpu)
+{
+	struct vcpu *cur = pcpus[cpu].current;
+	if (!cur)
+		return;
+	guest_lock(cur->guest, cpu);
+	vcpu_arch_put(cpu);
+	guest_unlock(cur->guest);
+}
+
+/* A vCPU a scan found, and its guest as the run queue said while it held
+ * the vCPU (a scan must not follow v->guest later: the vCPU may leave the
+ * queue meanwhile and its guest be rebuilt, which clears it for a moment). */
+struct candidate {
+	struct vcpu *v;
+	struct guest *g;
+	unsigned at; /* its place in its run queue */
+};
+
+/* How try_run places the vCPU: on with the slice it has (the vCPU this CPU
+ * holds, its slice not over), for a new slice from its own queue, or for a
+ * new slice moved here from another CPU's queue. */
+enum placement { CONTINUE, NEW_SLICE, MIGRATE };
+
+/* Makes v this CPU's vCPU if it can run here (checked again under its
+ * guest's lock: another CPU may have taken it, or its guest stopped, since
+ * a scan saw it). On success its guest's lock stays held, for
+ * sched_pick_next's caller. */
+static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint64_t now, enum placement how)
+{
+	struct pcpu *pc = &pcpus[cpu];
+	struct vcpu *v = c.v;
+	uint64_t put_ticks = 0;
+	if (pc->current != v && pc->current) {
+		/* Part of the switch, which `list` and make bench count
+		 * (vcpu_arch_load counts the rest). */
+		uint64_t t0 = rdtsc();
+		put_current(cpu);
+		put_ticks = rdtsc() - t0;
+	}
+	guest_lock(c.g, cpu);
+	if (v->guest != c.g || !can_run_here(v, cpu)) {
+		guest_unlock(c.g);
+		return false;
+	}
+	if (how != CONTINUE)
+		v->slice_end = now + ns_to_tsc(SLICE_NS);
+	if (how == MIGRATE && v->home != cpu) {
+		rq_del(v);
+		rq_add(cpu, v);
+	}
+	pc->switch_ticks += put_ticks;
+	run_here(v, cpu, deadline_ns);
+	return true;
+}
+
+/* Wakes idle CPUs so they look for work (a vCPU became runnable). The
+ * fence pairs with the one in sched_pick_next: either the idle CPU sees
+ * the vCPU runnable in its last look, or this CPU sees it idle and kicks. */
 static void kick_idle_cpus(unsigned self)
 {
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned c = 0; c < nr_cpus_online; c++)
-		if (c != self && pcpus[c].idle)
+		if (c != self && __atomic_load_n(&pcpus[c].idle, __ATOMIC_RELAXED))
 			apic_send_ipi(pcpus[c].apic_id, APIC_KICK_VECTOR);
 }
 
@@ -183,12 +256,13 @@ static void kick_idle_cpus(unsigned self)
  * interrupt, an INIT) now rather than at the end of its slice. */
 void sched_kick_vcpu(struct vcpu *v)
 {
-	if (nr_cpus_online > 1 && v->cpu >= 0 && (unsigned)v->cpu != this_cpu())
-		apic_send_ipi(pcpus[v->cpu].apic_id, APIC_KICK_VECTOR);
+	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	if (nr_cpus_online > 1 && on >= 0 && (unsigned)on != this_cpu())
+		apic_send_ipi(pcpus[on].apic_id, APIC_KICK_VECTOR);
 }
 
 /* Called by the APIC bus after it set a request for v (IRR, start-up),
- * with hv_lock held. */
+ * with v's guest lock held. */
 void sched_wake(struct vcpu *v)
 {
 	if (v->guest->state != GUEST_RUNNING)
@@ -205,32 +279,40 @@ void sched_wake(struct vcpu *v)
 	}
 }
 
-/* The next runnable vCPU of this CPU's queue after the last one picked. */
-static struct vcpu *pick_own(unsigned cpu)
+/* The next runnable vCPU of this CPU's queue after the last one picked
+ * (a hint: try_run decides). */
+static struct candidate pick_own(unsigned cpu)
 {
 	struct runqueue *q = &runqueues[cpu];
+	struct candidate found = { NULL, NULL, 0 };
+	spin_lock_counted(&q->lock, &pcpus[cpu].lock_wait);
 	for (unsigned k = 1; k <= q->n; k++) {
 		unsigned i = (q->pos + k) % q->n;
 		if (can_run_here(q->v[i], cpu)) {
-			q->pos = i;
-			return q->v[i];
+			found = (struct candidate){ q->v[i], q->v[i]->guest, i };
+			break;
 		}
 	}
-	return NULL;
+	spin_unlock(&q->lock);
+	return found;
 }
 
 /* The runnable vCPU no CPU holds, in another CPU's queue, that has had
- * the least time in guest mode, or NULL. */
-static struct vcpu *least_run_other(unsigned cpu)
+ * the least time in guest mode (a hint, as above). */
+static struct candidate least_run_other(unsigned cpu)
 {
-	struct vcpu *best = NULL;
+	struct candidate best = { NULL, NULL, 0 };
 	for (unsigned c = 0; c < nr_cpus_online; c++) {
 		struct runqueue *q = &runqueues[c];
-		for (unsigned i = 0; c != cpu && i < q->n; i++) {
+		if (c == cpu || !__atomic_load_n(&q->n, __ATOMIC_RELAXED))
+			continue;
+		spin_lock_counted(&q->lock, &pcpus[cpu].lock_wait);
+		for (unsigned i = 0; i < q->n; i++) {
 			struct vcpu *v = q->v[i];
-			if (can_run_here(v, cpu) && (!best || v->run_ticks < best->run_ticks))
-				best = v;
+			if (can_run_here(v, cpu) && (!best.v || v->run_ticks < best.v->run_ticks))
+				best = (struct candidate){ v, v->guest, i };
 		}
+		spin_unlock(&q->lock);
 	}
 	return best;
 }
@@ -239,15 +321,27 @@ static struct vcpu *least_run_other(unsigned cpu)
  * another queue has had half a slice less time in guest mode (or there
  * is nothing here): then that one moves here. Without the first rule,
  * 3 vCPUs on 2 CPUs would split as 1 + 2 for good, one vCPU with a CPU to
- * itself; with it they share. Evenly loaded CPUs rarely trade vCPUs. */
-static struct vcpu *pick(unsigned cpu)
+ * itself; with it they share. Evenly loaded CPUs rarely trade vCPUs.
+ * Returns the vCPU made current and prepared, its guest's lock held, or
+ * NULL. */
+static struct vcpu *pick(unsigned cpu, uint64_t deadline_ns, uint64_t now)
 {
-	struct vcpu *own = pick_own(cpu), *other = least_run_other(cpu);
-	if (!other || (own && other->run_ticks + ns_to_tsc(SLICE_NS / 2) >= own->run_ticks))
-		return own;
-	rq_del(other);
-	rq_add(cpu, other);
-	return other;
+	struct candidate own = pick_own(cpu), other = least_run_other(cpu);
+	bool other_first =
+		other.v && (!own.v || other.v->run_ticks + ns_to_tsc(SLICE_NS / 2) < own.v->run_ticks);
+	if (other_first && try_run(other, cpu, deadline_ns, now, MIGRATE))
+		return other.v;
+	if (own.v && try_run(own, cpu, deadline_ns, now, NEW_SLICE)) {
+		struct runqueue *q = &runqueues[cpu];
+		spin_lock(&q->lock);
+		if (own.at < q->n && q->v[own.at] == own.v)
+			q->pos = own.at;
+		spin_unlock(&q->lock);
+		return own.v;
+	}
+	if (!other_first && other.v && try_run(other, cpu, deadline_ns, now, MIGRATE))
+		return other.v;
+	return NULL;
 }
 
 struct vcpu *sched_pick_next(unsigned cpu)
@@ -261,23 +355,27 @@ struct vcpu *sched_pick_next(unsigned cpu)
 
 		/* What is not scheduling but must happen as time passes: the
 		 * console (hvm/core/control.c), guests' teardown and restarts
-		 * and their devices' timers (hvm/core/guest.c). */
+		 * and their devices' timers (hvm/core/guest.c). Each takes the
+		 * lock of one guest at a time. */
 		if (cpu == 0)
 			console_poll();
 		console_kick();
-		if (pc->current && pc->current->guest->state != GUEST_RUNNING)
-			vcpu_arch_put(cpu);
-		guests_lifecycle();
-		uint64_t next_deadline = guests_tick(now_ns(), &running);
-
 		struct vcpu *cur = pc->current;
-		if (cur && can_run_here(cur, cpu) && now < cur->slice_end)
-			return run_here(cur, cpu, next_deadline);
-		struct vcpu *next = pick(cpu);
-		if (next) {
-			next->slice_end = now + ns_to_tsc(SLICE_NS);
-			return run_here(next, cpu, next_deadline);
+		if (cur && cur->guest->state != GUEST_RUNNING)
+			put_current(cpu);
+		if (guests_lifecycle(cpu)) {
+			put_current(cpu); /* a restart creates VMCSs on this CPU */
+			guests_lifecycle(cpu);
 		}
+		uint64_t next_deadline = guests_tick(now_ns(), &running, cpu);
+
+		cur = pc->current;
+		if (cur && now < cur->slice_end && can_run_here(cur, cpu) &&
+		    try_run((struct candidate){ cur, cur->guest, 0 }, cpu, next_deadline, now, CONTINUE))
+			return cur;
+		struct vcpu *next = pick(cpu, next_deadline, now);
+		if (next)
+			return next;
 
 		if (running == 0) {
 			if (!announced_idle && cpu == 0) {
@@ -290,7 +388,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		 * CPU can take it when it wakes, and wait for the nearest
 		 * deadline (or a kick). */
 		if (nr_cpus_online > 1)
-			vcpu_arch_put(cpu);
+			put_current(cpu);
 		uint64_t until = next_deadline == NO_DEADLINE ? now + ns_to_tsc(10000000ULL)
 							      : tsc_boot + ns_to_tsc(next_deadline);
 		/* While console output is queued, wake every 1 ms to feed the
@@ -298,11 +396,18 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		if (console_pending() && until > now + tsc_hz / 1000)
 			until = now + tsc_hz / 1000;
 		uint64_t t0 = rdtsc();
-		pc->idle = true;
-		hv_unlock();
+		/* Idle from now on for sched_wake's kicks; then one more look,
+		 * for a vCPU made runnable before this CPU said so (the fence
+		 * pairs with kick_idle_cpus'). */
+		__atomic_store_n(&pc->idle, true, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		next = nr_cpus_online > 1 ? pick(cpu, next_deadline, now) : NULL;
+		if (next) {
+			__atomic_store_n(&pc->idle, false, __ATOMIC_RELAXED);
+			return next;
+		}
 		apic_idle_until(until);
-		hv_lock();
-		pc->idle = false;
+		__atomic_store_n(&pc->idle, false, __ATOMIC_RELAXED);
 		pc->idle_ticks += rdtsc() - t0;
 	}
 }
@@ -313,8 +418,7 @@ void sched_run(unsigned cpu)
 {
 	while (!__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
 		cpu_relax();
-	hv_lock();
 	struct vcpu *v = sched_pick_next(cpu);
-	hv_unlock();
+	guest_unlock(v->guest);
 	vcpu_arch_enter(v);
 }

@@ -13,19 +13,20 @@ static uint64_t ticks_to_ns(uint64_t t)
 	return t / VPIT_HZ * 1000000000u + (t % VPIT_HZ * 1000000000u + VPIT_HZ - 1) / VPIT_HZ;
 }
 
-static uint64_t elapsed(const struct vpit *t, const struct vpit_channel *c)
+/* PIT ticks channel c has counted by time now (ns, from the clock: an
+ * access reads it once, however many channels it looks at). */
+static uint64_t elapsed(const struct vpit_channel *c, uint64_t now)
 {
 	if (!c->armed)
 		return 0;
 	if (!c->gate)
 		return c->frozen_ticks;
-	uint64_t now = vclock_now(t->clock);
 	return now > c->start_ns ? ns_to_ticks(now - c->start_ns) : 0;
 }
 
-static uint16_t count_now(const struct vpit *t, const struct vpit_channel *c)
+static uint16_t count_now(const struct vpit_channel *c, uint64_t now)
 {
-	uint64_t e = elapsed(t, c);
+	uint64_t e = elapsed(c, now);
 	uint32_t n = c->reload;
 	switch (c->mode) {
 	case 2:
@@ -41,11 +42,11 @@ static uint16_t count_now(const struct vpit *t, const struct vpit_channel *c)
 	}
 }
 
-static bool out_now(const struct vpit *t, const struct vpit_channel *c)
+static bool out_now(const struct vpit_channel *c, uint64_t now)
 {
 	if (!c->armed)
 		return c->mode != 0; /* mode 0 drives OUT low once programmed */
-	uint64_t e = elapsed(t, c);
+	uint64_t e = elapsed(c, now);
 	uint32_t n = c->reload;
 	switch (c->mode) {
 	case 0:
@@ -119,7 +120,7 @@ static uint8_t read_data(struct vpit *t, int i)
 		c->status_latched = false;
 		return c->status;
 	}
-	uint16_t v = c->latched ? c->latch : count_now(t, c);
+	uint16_t v = c->latched ? c->latch : count_now(c, vclock_now(t->clock));
 	uint8_t r;
 	switch (c->rw) {
 	case 1:
@@ -149,7 +150,7 @@ static void latch_count(struct vpit *t, struct vpit_channel *c)
 	if (c->latched)
 		return; /* a second latch before the read is ignored */
 	c->latched = true;
-	c->latch = count_now(t, c);
+	c->latch = count_now(c, vclock_now(t->clock));
 	c->latch_msb_next = false;
 }
 
@@ -164,7 +165,7 @@ static void control_word(struct vpit *t, uint8_t v)
 			if (!(v & 0x20))
 				latch_count(t, c);
 			if (!(v & 0x10) && !c->status_latched) {
-				c->status = (uint8_t)((out_now(t, c) << 7) | (c->null_count << 6) | (c->rw << 4) |
+				c->status = (uint8_t)((out_now(c, vclock_now(t->clock)) << 7) | (c->null_count << 6) | (c->rw << 4) |
 						      (c->mode << 1) | c->bcd);
 				c->status_latched = true;
 			}
@@ -197,7 +198,7 @@ static void set_gate2(struct vpit *t, bool gate)
 	if (gate == c->gate)
 		return;
 	if (!gate) {
-		c->frozen_ticks = elapsed(t, c);
+		c->frozen_ticks = elapsed(c, vclock_now(t->clock));
 		c->gate = false;
 		return;
 	}
@@ -218,7 +219,7 @@ static uint32_t pit_read(void *dev, uint16_t port, unsigned size)
 		/* Bit 4 toggles with the DRAM refresh (every ~15 us); firmware
 		 * uses it as a delay source. Bit 5 is OUT2. */
 		uint64_t now = vclock_now(t->clock);
-		return t->port61 | (((now / 15085) & 1) << 4) | (out_now(t, &t->ch[2]) << 5);
+		return t->port61 | (((now / 15085) & 1) << 4) | (out_now(&t->ch[2], now) << 5);
 	}
 	if (port == 0x43)
 		return 0xff; /* the control register is write-only */
@@ -263,7 +264,7 @@ void vpit_update(struct vpit *t)
 	struct vpit_channel *c = &t->ch[0];
 	if (!c->armed)
 		return;
-	uint64_t e = elapsed(t, c);
+	uint64_t e = elapsed(c, vclock_now(t->clock));
 	if (periodic(c)) {
 		uint64_t periods = e / irq_period(t);
 		if (periods > t->irq_periods) {

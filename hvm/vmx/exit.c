@@ -474,31 +474,58 @@ static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
 	return act;
 }
 
+/* The exits for which the CPU clears the exit qualification (SDM 28.2.1:
+ * only the reasons it lists have one), among the frequent ones: reading
+ * it for them would only cost a VMREAD. */
+static bool has_qualification(uint32_t basic)
+{
+	return basic != EXIT_REASON_CPUID && basic != EXIT_REASON_VMCALL && basic != EXIT_REASON_RDMSR &&
+	       basic != EXIT_REASON_WRMSR && basic != EXIT_REASON_HLT;
+}
+
 /* Every VM exit of every vCPU arrives here from entry.S, with the guest's
- * registers saved in v; the vCPU returned is entered next. */
+ * registers saved in v; the vCPU returned is entered next. The exit is
+ * handled under its guest's lock only: exits of other guests, on other
+ * CPUs, go on meanwhile. */
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 {
 	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
+	struct guest *g = v->guest;
 	v->exit_tsc = rdtsc();
-	hv_lock();
+	guest_lock(g, cpu);
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
-	v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
 	uint32_t basic = v->exit_reason & 0xffff;
+	v->exit_qual = has_qualification(basic) ? vmread(VMCS_EXIT_QUALIFICATION) : 0;
 	/* An event whose delivery the exit interrupted must be delivered again
-	 * on the next entry (SDM 27.2.4). */
-	vmx_intr_save_pending_event(v);
+	 * on the next entry (SDM 27.2.4); rarely one was. */
+	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	v->event_pending = false;
+	if (idt & INTR_INFO_VALID)
+		vmx_intr_requeue_event(v, idt);
 	exit_stats_begin(v, basic);
 
 	enum exit_action act = run_handler(v, basic);
 
 	if (act == EXIT_RESUME && may_resume_directly(basic) && resume_directly(v)) {
-		exit_stats_end(v, basic, cpu, v->entry_tsc);
-		hv_unlock();
+		exit_stats_end(v, basic, v->entry_tsc, 0);
+		guest_unlock(g);
 		return v;
 	}
+	/* The scheduler takes the locks it needs, one at a time, and returns
+	 * holding the next vCPU's guest lock. If that is another guest, g may
+	 * have been stopped, torn down or rebuilt by another CPU meanwhile:
+	 * exit_stats_end, under g's lock again, records nothing then. */
+	guest_unlock(g);
+	uint64_t idle = pcpus[cpu].idle_ticks;
 	struct vcpu *next = sched_pick_next(cpu);
-	exit_stats_end(v, basic, cpu, rdtsc());
-	hv_unlock();
+	uint64_t now = rdtsc();
+	idle = pcpus[cpu].idle_ticks - idle;
+	if (next->guest != g) {
+		guest_unlock(next->guest);
+		guest_lock(g, cpu);
+	}
+	exit_stats_end(v, basic, now, idle);
+	guest_unlock(g);
 	return next;
 }
 
@@ -529,7 +556,7 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 	};
 	struct guest *g = v->guest;
 	unsigned cpu = (unsigned)v->cpu;
-	hv_lock();
+	guest_lock(g, cpu);
 	if (rflags & RFLAGS_CF) {
 		pr_err("guest %s vcpu %u: VM entry failed: no current VMCS (VMfailInvalid)\n", g->name, v->id);
 	} else {
@@ -544,7 +571,8 @@ struct vcpu *vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 		dump_guest_state();
 	}
 	guest_stop(g, "VM entry failed (see above)");
+	guest_unlock(g);
 	struct vcpu *next = sched_pick_next(cpu);
-	hv_unlock();
+	guest_unlock(next->guest);
 	return next;
 }

@@ -64,7 +64,9 @@ bool vmx_mmio_handle(struct vcpu *v, uint64_t gpa, uint64_t qual, enum exit_acti
 
 /* Interrupts (hvm/vmx/intr.c; vcpu_interrupt_ready in <keel/vcpu_arch.h>). */
 void vmx_intr_prepare_entry(struct vcpu *v);
-void vmx_intr_save_pending_event(struct vcpu *v);
+/* An event whose delivery the exit interrupted (the IDT-vectoring
+ * information, valid) is delivered again on the next entry (SDM 27.2.4). */
+void vmx_intr_requeue_event(struct vcpu *v, uint32_t idt_vectoring_info);
 
 void msr_bitmap_init(uint8_t *bitmap);
 void vcpu_msrs_save(struct vcpu *v);

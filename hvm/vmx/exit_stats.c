@@ -89,7 +89,7 @@ const char *exit_reason_name(uint32_t reason)
 	return "unknown";
 }
 
-static void trace_record(struct vcpu *v)
+void exit_trace_record(struct vcpu *v)
 {
 	struct exit_trace_entry *e = &v->trace[v->trace_pos];
 	e->tsc = v->exit_tsc;
@@ -111,40 +111,26 @@ static void stat_add(struct exit_stat *s, uint64_t t)
 		s->max = t;
 }
 
-static struct exit_stat *keyed(struct keyed_stat *tab, uint32_t key)
+/* The entry for key (claimed if new), or NULL when the table is full:
+ * then the exit is recorded under its reason alone. */
+static struct exit_stat *keyed(struct keyed_stats *t, uint32_t key)
 {
+	struct keyed_stat *e = &t->e[t->last];
+	if (e->key == key && e->s.count)
+		return &e->s;
 	for (unsigned i = 0; i < KEYED_STATS; i++) {
-		if (tab[i].s.count && tab[i].key == key)
-			return &tab[i].s;
-		if (!tab[i].s.count) {
-			tab[i].key = key;
-			return &tab[i].s;
-		}
+		e = &t->e[i];
+		if (e->s.count && e->key != key)
+			continue;
+		e->key = key; /* a new entry is claimed once it counts an exit */
+		t->last = i;
+		return &e->s;
 	}
-	return NULL; /* table full: only the per-reason line counts it */
+	return NULL;
 }
 
-static void record(struct vcpu *v, uint32_t basic, uint32_t key, uint64_t t)
-{
-	struct guest *g = v->guest;
-	stat_add(&g->exit_stats[basic], t);
-	g->exit_ticks_total += t;
-	struct exit_stat *s = NULL;
-	if (basic == EXIT_REASON_CPUID)
-		s = keyed(g->cpuid_stats, key);
-	else if (basic == EXIT_REASON_RDMSR)
-		s = keyed(g->rdmsr_stats, key);
-	else if (basic == EXIT_REASON_WRMSR)
-		s = keyed(g->wrmsr_stats, key);
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		s = &g->io_stats[key];
-	if (s)
-		stat_add(s, t);
-}
-
-/* Boot-timeline marks that I/O exits reveal; returns the port-range index
- * for the statistics (IOBUS_MAX_RANGES: unclaimed). */
-static uint32_t io_exit_marks(struct vcpu *v)
+/* Boot-timeline marks that I/O exits reveal. */
+void exit_stats_io_marks(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 	uint16_t port = IO_QUAL_PORT(v->exit_qual);
@@ -161,43 +147,69 @@ static uint32_t io_exit_marks(struct vcpu *v)
 				timeline_mark(g, MARK_BOOT_SECTOR_COM1, now);
 		}
 	}
-	const struct io_range *r = iobus_find(&g->io, port);
-	return r ? (uint32_t)(r - g->io.ranges) : IOBUS_MAX_RANGES;
 }
 
-void exit_stats_begin(struct vcpu *v, uint32_t basic)
+/* Where an exit is recorded: its sub-key's slot (port range, CPUID leaf,
+ * MSR) or else its reason's. One record per exit. */
+static struct exit_stat *stat_slot(struct vcpu *v, uint32_t basic)
 {
 	struct guest *g = v->guest;
-	g->guest_mode_ticks += v->exit_tsc - v->entry_tsc;
-	v->run_ticks += v->exit_tsc - v->entry_tsc;
-	if (v->trace)
-		trace_record(v);
-	/* What the statistics break this exit down by, read before the
-	 * handler changes the registers. */
-	v->stat_idle_before = pcpus[v->cpu].idle_ticks;
+	struct exit_stat *s = NULL;
+	if (basic == EXIT_REASON_IO_INSTRUCTION) {
+		const struct io_range *r = iobus_find(&g->io, IO_QUAL_PORT(v->exit_qual));
+		return &g->io_stats[r ? (unsigned)(r - g->io.ranges) : IOBUS_MAX_RANGES];
+	}
 	if (basic == EXIT_REASON_CPUID)
-		v->stat_key = (uint32_t)v->regs.rax;
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		v->stat_key = (uint32_t)v->regs.rcx;
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		v->stat_key = io_exit_marks(v);
+		s = keyed(&g->cpuid_stats, v->stat_key);
+	else if (basic == EXIT_REASON_RDMSR)
+		s = keyed(&g->rdmsr_stats, v->stat_key);
+	else if (basic == EXIT_REASON_WRMSR)
+		s = keyed(&g->wrmsr_stats, v->stat_key);
+	return s ? s : &g->exit_stats[basic];
 }
 
-void exit_stats_end(struct vcpu *v, uint32_t basic, unsigned cpu, uint64_t now)
+void exit_stats_end(struct vcpu *v, uint32_t basic, uint64_t now, uint64_t idle)
 {
 	struct guest *g = v->guest;
-	/* Not for a guest stopped, or stopped and restarted, meanwhile; the
-	 * time this CPU spent idle in the scheduler is not the exit's. */
-	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && basic < EXIT_STATS_SLOTS)
-		record(v, basic, v->stat_key, now - v->exit_tsc - (pcpus[cpu].idle_ticks - v->stat_idle_before));
+	/* Not for a guest stopped, or stopped and restarted, meanwhile. */
+	if (g->state == GUEST_RUNNING && g->created_tsc < v->exit_tsc && basic < EXIT_STATS_SLOTS) {
+		uint64_t t = now - v->exit_tsc - idle;
+		stat_add(stat_slot(v, basic), t);
+		g->exit_ticks_total += t;
+	}
 }
 
-static uint64_t median(const struct exit_stat *s)
+/* The parts a reason's figures are the sum of: its own record and its
+ * sub-keys'. Returns how many (at most 1 + IOBUS_MAX_RANGES + 1). */
+static unsigned reason_parts(const struct guest *g, unsigned r, const struct exit_stat **parts)
 {
-	uint32_t v[EXIT_STAT_SAMPLES];
-	unsigned n = s->count < EXIT_STAT_SAMPLES ? (unsigned)s->count : EXIT_STAT_SAMPLES;
-	memcpy(v, s->recent, n * sizeof(v[0]));
-	for (unsigned i = 1; i < n; i++) /* insertion sort: n <= 32 */
+	unsigned n = 0;
+	parts[n++] = &g->exit_stats[r];
+	const struct keyed_stats *t = r == EXIT_REASON_CPUID  ? &g->cpuid_stats
+				      : r == EXIT_REASON_RDMSR ? &g->rdmsr_stats
+				      : r == EXIT_REASON_WRMSR ? &g->wrmsr_stats
+							       : NULL;
+	for (unsigned i = 0; t && i < KEYED_STATS; i++)
+		parts[n++] = &t->e[i].s;
+	for (unsigned i = 0; r == EXIT_REASON_IO_INSTRUCTION && i <= IOBUS_MAX_RANGES; i++)
+		parts[n++] = &g->io_stats[i];
+	return n;
+}
+
+void exit_stats_reason(const struct guest *g, unsigned r, uint64_t *count, uint64_t *ticks)
+{
+	const struct exit_stat *parts[IOBUS_MAX_RANGES + 2];
+	unsigned n = reason_parts(g, r, parts);
+	*count = *ticks = 0;
+	for (unsigned i = 0; i < n; i++) {
+		*count += parts[i]->count;
+		*ticks += parts[i]->ticks;
+	}
+}
+
+static uint64_t median_of(uint32_t *v, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++) /* insertion sort: the console's, n is small */
 		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
 			uint32_t t = v[j];
 			v[j] = v[j - 1];
@@ -206,25 +218,66 @@ static uint64_t median(const struct exit_stat *s)
 	return n ? v[n / 2] : 0;
 }
 
+/* A reason's line: the sums, and the median of its parts' recent samples
+ * (up to MERGED_SAMPLES of them). */
+#define MERGED_SAMPLES 256
+static void stat_line(const char *what, const struct exit_stat *s);
+static void reason_line(const struct guest *g, unsigned r)
+{
+	const struct exit_stat *parts[IOBUS_MAX_RANGES + 2];
+	unsigned n = reason_parts(g, r, parts), m = 0;
+	uint32_t samples[MERGED_SAMPLES];
+	struct exit_stat sum = { 0, 0, 0, 0, { 0 } };
+	for (unsigned i = 0; i < n; i++) {
+		const struct exit_stat *p = parts[i];
+		if (!p->count)
+			continue;
+		sum.count += p->count;
+		sum.ticks += p->ticks;
+		if (!sum.min || p->min < sum.min)
+			sum.min = p->min;
+		if (p->max > sum.max)
+			sum.max = p->max;
+		unsigned k = p->count < EXIT_STAT_SAMPLES ? (unsigned)p->count : EXIT_STAT_SAMPLES;
+		for (unsigned j = 0; j < k && m < MERGED_SAMPLES; j++)
+			samples[m++] = p->recent[j];
+	}
+	kprintf("keel:   %-30s %9lu %12lu %7lu %7lu %8lu\n", exit_reason_name(r), sum.count, sum.ticks, sum.min,
+		median_of(samples, m), sum.max);
+}
+
+static uint64_t median(const struct exit_stat *s)
+{
+	uint32_t v[EXIT_STAT_SAMPLES];
+	unsigned n = s->count < EXIT_STAT_SAMPLES ? (unsigned)s->count : EXIT_STAT_SAMPLES;
+	memcpy(v, s->recent, n * sizeof(v[0]));
+	return median_of(v, n);
+}
+
 static void stat_line(const char *what, const struct exit_stat *s)
 {
 	kprintf("keel:   %-30s %9lu %12lu %7lu %7lu %8lu\n", what, s->count, s->ticks, s->min, median(s), s->max);
 }
 
-void exit_stats_print(struct guest *g)
+void exit_stats_print(const struct guest *g)
 {
 	uint64_t total = 0;
 	char name[48];
-	for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++)
-		total += g->exit_stats[r].count;
+	for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++) {
+		uint64_t count, ticks;
+		exit_stats_reason(g, r, &count, &ticks);
+		total += count;
+	}
 	kprintf("keel: exit statistics of guest %s: %lu exits, %lu ticks in Keel (TSC %lu kHz; min/median of the "
 		"last %u/max)\n",
 		g->name, total, g->exit_ticks_total, tsc_hz / 1000, EXIT_STAT_SAMPLES);
 	kprintf("keel:   %-30s %9s %12s %7s %7s %8s\n", "exit", "count", "ticks", "min", "median", "max");
 	for (unsigned r = 0; r < EXIT_STATS_SLOTS; r++) {
-		if (!g->exit_stats[r].count)
+		uint64_t count, ticks;
+		exit_stats_reason(g, r, &count, &ticks);
+		if (!count)
 			continue;
-		stat_line(exit_reason_name(r), &g->exit_stats[r]);
+		reason_line(g, r);
 		if (r == EXIT_REASON_IO_INSTRUCTION) {
 			for (unsigned i = 0; i <= IOBUS_MAX_RANGES; i++) {
 				if (!g->io_stats[i].count)
@@ -237,14 +290,16 @@ void exit_stats_print(struct guest *g)
 				stat_line(name, &g->io_stats[i]);
 			}
 		}
-		const struct keyed_stat *tab = r == EXIT_REASON_CPUID  ? g->cpuid_stats
-					       : r == EXIT_REASON_RDMSR ? g->rdmsr_stats
-					       : r == EXIT_REASON_WRMSR ? g->wrmsr_stats
-									: NULL;
-		for (unsigned i = 0; tab && i < KEYED_STATS && tab[i].s.count; i++) {
-			ksnprintf(name, sizeof(name), r == EXIT_REASON_CPUID ? "  leaf %#x" : "  MSR %#x", tab[i].key);
-			stat_line(name, &tab[i].s);
+		const struct keyed_stats *tab = r == EXIT_REASON_CPUID  ? &g->cpuid_stats
+						: r == EXIT_REASON_RDMSR ? &g->rdmsr_stats
+						: r == EXIT_REASON_WRMSR ? &g->wrmsr_stats
+									 : NULL;
+		for (unsigned i = 0; tab && i < KEYED_STATS && tab->e[i].s.count; i++) {
+			ksnprintf(name, sizeof(name), r == EXIT_REASON_CPUID ? "  leaf %#x" : "  MSR %#x", tab->e[i].key);
+			stat_line(name, &tab->e[i].s);
 		}
+		if (tab && g->exit_stats[r].count)
+			stat_line("  others (table full)", &g->exit_stats[r]);
 	}
 	kprintf("keel:   unclaimed ports: %lu reads, %lu writes (last port %#x)\n", g->io.unclaimed_reads,
 		g->io.unclaimed_writes, g->io.last_unclaimed_port);
@@ -265,7 +320,7 @@ static const char *const mark_names[NR_MARKS] = {
 
 const char *timeline_mark_name(unsigned mark) { return mark < NR_MARKS ? mark_names[mark] : "?"; }
 
-void guest_timeline_print(struct guest *g)
+void guest_timeline_print(const struct guest *g)
 {
 	kprintf("keel: boot timeline of guest %s (TSC ticks since Keel's entry at TSC %lu, %lu kHz):\n", g->name,
 		tsc_boot, tsc_hz / 1000);

@@ -23,12 +23,8 @@
 #include "vcpu_state.h"
 #include "vmx.h"
 
-void vmx_intr_save_pending_event(struct vcpu *v)
+void vmx_intr_requeue_event(struct vcpu *v, uint32_t idt)
 {
-	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
-	v->event_pending = false;
-	if (!(idt & INTR_INFO_VALID))
-		return;
 	/* The exit interrupted the delivery of this event: deliver it again
 	 * (SDM 27.2.4 / 28.2.1). */
 	vmwrite(VMCS_ENTRY_INTR_INFO, idt & ~INTR_INFO_NMI_UNBLOCKED_BY_IRET);

@@ -13,7 +13,7 @@ void console_init(void);
 /* Queues bytes as one unit: lines from different CPUs never interleave.
  * The queue drains into the UART while guests run (console_kick), so a
  * guest's output costs it almost no time. It never waits for the UART (it
- * runs under hv_lock, which every exit of every guest takes): when the
+ * runs in exit paths, under the exiting guest's lock): when the
  * queue is full the text is dropped, counted, and the count printed
  * before the next line that fits. */
 void console_write(const char *s, size_t n);

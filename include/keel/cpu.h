@@ -2,6 +2,7 @@
 #ifndef KEEL_CPU_H
 #define KEEL_CPU_H
 
+#include <keel/spinlock.h>
 #include <keel/types.h>
 
 #define MAX_CPUS 8
@@ -39,6 +40,7 @@ struct pcpu {
 	uint64_t xcr0;
 	uint64_t state_saves, state_restores;   /* counts */
 	uint64_t state_save_ticks, state_restore_ticks;
+	struct lock_wait lock_wait; /* the exit path's and scheduler's locks */
 };
 
 extern struct pcpu pcpus[MAX_CPUS];

@@ -3,26 +3,47 @@
 #ifndef KEEL_EXIT_STATS_H
 #define KEEL_EXIT_STATS_H
 
+#include <keel/guest.h>
 #include <keel/types.h>
-
-struct guest;
-struct vcpu;
 
 /* "CPUID", "EPT violation", ...; "unknown" for a reason Keel has no name for. */
 const char *exit_reason_name(uint32_t reason);
 /* The statistics table of one guest on Keel's console. */
-void exit_stats_print(struct guest *g);
+void exit_stats_print(const struct guest *g);
+/* One exit reason's count and ticks in Keel: its own record plus its
+ * sub-keys' (each exit is recorded once, under its sub-key if it has one). */
+void exit_stats_reason(const struct guest *g, unsigned reason, uint64_t *count, uint64_t *ticks);
 /* The last exits of one vCPU (trace=N), oldest first. */
 void exit_trace_dump(struct vcpu *v);
 /* A guest's boot timeline (include/keel/guest.h's marks) on the console. */
-void guest_timeline_print(struct guest *g);
+void guest_timeline_print(const struct guest *g);
 /* "hvmloader running", ...: what a timeline mark (enum timeline_mark) is. */
 const char *timeline_mark_name(unsigned mark);
 
 /* The dispatcher's hooks (hvm/vmx/exit_stats.c): begin when an exit
  * arrives (v->exit_tsc, reason and qualification read), end when the CPU
- * is about to enter a vCPU again, at TSC `now`. */
-void exit_stats_begin(struct vcpu *v, uint32_t basic);
-void exit_stats_end(struct vcpu *v, uint32_t basic, unsigned cpu, uint64_t now);
+ * is about to enter a vCPU again, at TSC `now`, having spent `idle` ticks
+ * of that time idle in the scheduler (not the exit's). */
+void exit_stats_end(struct vcpu *v, uint32_t basic, uint64_t now, uint64_t idle);
+void exit_trace_record(struct vcpu *v);
+void exit_stats_io_marks(struct vcpu *v);
+/* Inline: every exit runs it, inside the time its statistics measure. */
+static inline void exit_stats_begin(struct vcpu *v, uint32_t basic)
+{
+	uint64_t ran = v->exit_tsc - v->entry_tsc;
+	v->guest->guest_mode_ticks += ran;
+	v->run_ticks += ran;
+	if (v->trace)
+		exit_trace_record(v);
+	/* The sub-key, read before the handler changes the registers; what
+	 * it means is looked up at the end, once the vCPU's entry time is
+	 * taken. */
+	if (basic == EXIT_REASON_CPUID)
+		v->stat_key = (uint32_t)v->regs.rax;
+	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		v->stat_key = (uint32_t)v->regs.rcx;
+	else if (basic == EXIT_REASON_IO_INSTRUCTION)
+		exit_stats_io_marks(v);
+}
 
 #endif

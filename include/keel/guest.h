@@ -3,6 +3,7 @@
 #define KEEL_GUEST_H
 
 #include <keel/config.h>
+#include <keel/cpu.h>
 #include <keel/debugport.h>
 #include <keel/ept.h>
 #include <keel/fwcfg.h>
@@ -12,6 +13,7 @@
 #include <keel/iobus.h>
 #include <keel/output_budget.h>
 #include <keel/restart_backoff.h>
+#include <keel/spinlock.h>
 #include <keel/testdev.h>
 #include <keel/types.h>
 #include <keel/vata.h>
@@ -47,11 +49,17 @@ struct exit_stat {
 	uint32_t recent[EXIT_STAT_SAMPLES];
 };
 
-/* Breakdowns by CPUID leaf and MSR index (first come, first kept). */
+/* Breakdowns by CPUID leaf and MSR index (first come, first kept); `last`
+ * is where the last lookup found its key (guests ask the same leaf or MSR
+ * many times in a row). */
 #define KEYED_STATS 24
 struct keyed_stat {
 	uint32_t key;
 	struct exit_stat s;
+};
+struct keyed_stats {
+	struct keyed_stat e[KEYED_STATS];
+	unsigned last;
 };
 
 /* Keel's boot timeline of a guest (TSC of each first time), in the order
@@ -71,6 +79,9 @@ enum timeline_mark {
 };
 
 struct guest {
+	/* guest_lock(); first, and kept when a restart rebuilds the rest
+	 * (guest_create), which happens with it held. */
+	spinlock_t lock;
 	unsigned index;
 	char name[16];
 	char prefix[24]; /* "[name] " for console lines */
@@ -129,9 +140,12 @@ struct guest {
 	int exit_status; /* from port 0xF4, -1 if none */
 	char stop_reason[160];
 
+	/* Each exit is recorded once (hvm/vmx/exit_stats.c): under its
+	 * sub-key when it has one (port range, CPUID leaf, MSR), else under
+	 * its reason; a reason's figures are the sum (exit_stats_reason). */
 	struct exit_stat exit_stats[EXIT_STATS_SLOTS];
 	struct exit_stat io_stats[IOBUS_MAX_RANGES + 1]; /* by port range; last: unclaimed */
-	struct keyed_stat cpuid_stats[KEYED_STATS], rdmsr_stats[KEYED_STATS], wrmsr_stats[KEYED_STATS];
+	struct keyed_stats cpuid_stats, rdmsr_stats, wrmsr_stats;
 	uint64_t exit_ticks_total;
 	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
@@ -188,22 +202,32 @@ void *guest_phys_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 /* Frees a stopped guest's memory (the scheduler calls it once no CPU holds
  * one of its vCPUs). */
 void guest_teardown(struct guest *g);
-/* Called by the scheduler as time passes, with hv_lock held:
- * guests_lifecycle tears down stopped guests no CPU holds and restarts
- * those due; guests_tick runs every running guest's device timers, wakes
- * the halted vCPUs that now have an interrupt, counts the running guests
- * into *running and returns the nearest device deadline (ns, or
- * NO_DEADLINE). */
-void guests_lifecycle(void);
-uint64_t guests_tick(uint64_t now_ns, unsigned *running);
+/* Called by the scheduler on CPU `cpu` as time passes, holding no lock
+ * (each takes one guest's lock at a time): guests_lifecycle tears down
+ * stopped guests no CPU holds and restarts those due; a restart creates
+ * VMCSs on this CPU, so it waits for a pass on which this CPU holds no
+ * vCPU (true: let go of yours and call again); guests_tick
+ * runs every running guest's device timers, wakes the halted vCPUs that
+ * now have an interrupt, counts the running guests into *running and
+ * returns the nearest device deadline (ns, or NO_DEADLINE). */
+bool guests_lifecycle(unsigned cpu);
+uint64_t guests_tick(uint64_t now_ns, unsigned *running, unsigned cpu);
 /* The serial control console (hvm/core/control.c): reads what was typed. */
 void console_poll(void);
 
-/* Scheduler (hvm/core/sched.c). hv_lock serialises all of Keel's work outside
- * guest mode; sched_pick_next is called with it held and returns with it
- * held. */
-void hv_lock(void);
-void hv_unlock(void);
+/* Each guest's lock: its devices, its vCPUs' states and VMCSs, its
+ * statistics, its stop, teardown and restart. Held through each of its
+ * exits, and by the scheduler while it loads, prepares or releases one of
+ * its vCPUs. The lock order, for the whole of Keel (docs/scheduling.md):
+ * a guest's lock, then a run queue's, then the allocator's or the
+ * console's, never two of one kind at once. `cpu` is the caller's CPU,
+ * whose lock_wait counts the time spent waiting. */
+static inline void guest_lock(struct guest *g, unsigned cpu) { spin_lock_counted(&g->lock, &pcpus[cpu].lock_wait); }
+static inline void guest_unlock(struct guest *g) { spin_unlock(&g->lock); }
+
+/* Scheduler (hvm/core/sched.c). sched_pick_next is called holding no lock
+ * and returns the vCPU to enter, current on this CPU and prepared, with
+ * its guest's lock held (the caller drops it before the VM entry). */
 void sched_init_cpu(unsigned cpu);
 /* A new vCPU joins a CPU's run queue (the least loaded); it leaves when
  * its guest is torn down. */

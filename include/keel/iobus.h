@@ -59,8 +59,8 @@ struct io_bus {
 void iobus_init(struct io_bus *bus);
 /* Returns 0, or -1 if the range overlaps another or the table is full. */
 int iobus_register(struct io_bus *bus, const struct io_range *r);
-/* The range that claims port, or NULL. The exit path looks a port up more
- * than once per exit, so the cached answers are checked inline. */
+/* The range that claims port, or NULL. Firmware hits one port many times
+ * in a row, so the cached answers are checked inline. */
 const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port);
 static inline const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
 {
@@ -73,6 +73,11 @@ static inline const struct io_range *iobus_find(const struct io_bus *bus, uint16
 }
 uint32_t iobus_read(struct io_bus *bus, uint16_t port, unsigned size);
 void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val);
+/* The same, for a caller that looked the port up already (r is
+ * iobus_find's answer, NULL for an unclaimed port): the exit path looks
+ * a port up once per exit. */
+uint32_t iobus_read_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size);
+void iobus_write_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size, uint32_t val);
 /*
  * Called when the guest is stopped, which frees its RAM at once, possibly
  * from inside a device's handler (a write to 0xF4, 0xCF9, 0x64 or 0x92).

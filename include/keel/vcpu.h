@@ -79,7 +79,6 @@ struct vcpu {
 	uint64_t entry_tsc;
 	uint64_t entry_deadline_tsc; /* the preemption timer armed at the last full entry ends here */
 	uint32_t stat_key;           /* the current exit's statistics sub-key (hvm/vmx/exit_stats.c) */
-	uint64_t stat_idle_before;   /* its CPU's idle ticks when it arrived */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
 	bool halted_nmi_blocked; /* inside its NMI handler then: a pending NMI does not end the halt */
