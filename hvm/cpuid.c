@@ -172,7 +172,11 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 	case 0xd:
 		return xstate_leaf(subleaf, h, gi);
 	case 0x15:
-		return gi->tsc_hz ? cpuid_tsc_leaf(gi->tsc_hz, h) : h;
+		/* Only a host leaf 0x15 that exists counts: above the host's
+		 * highest basic leaf CPUID returns that leaf's data (Bochs's
+		 * Sandy Bridge: leaf 0xD's sizes, an 832 Hz "crystal"), while
+		 * Keel's local APIC timer runs at the TSC rate then. */
+		return gi->tsc_hz ? cpuid_tsc_leaf(gi->tsc_hz, gi->host_tsc_leaves ? h : z) : h;
 	case 0x16:
 		/* Base and maximum MHz: the host's when its leaf 0x15 stated the
 		 * TSC rate; else Keel's measured rate, so that nothing takes a

@@ -88,6 +88,12 @@ static bool pit_tick_pending(const struct guest *g)
 	return vpic_irq_requested(&g->pic, 0) && vioapic_pin_masked(&g->ioapic, 2);
 }
 
+void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
+{
+	if (deadline_ns < g->next_deadline_ns)
+		g->next_deadline_ns = deadline_ns;
+}
+
 /* ACPI sees the RTC's alarms (RTC_STS, and the wake from S3). */
 static void rtc_alarm_to_pm(struct guest *g)
 {
@@ -101,8 +107,8 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 {
 	if (!g->devices_dirty && now < g->next_deadline_ns)
 		return g->next_deadline_ns;
-	g->devices_dirty = false;
 	if (guest_deaf(g)) {
+		g->devices_dirty = false;
 		/* Suspended to RAM with its RTC alarm as a wake event: only
 		 * the RTC needs watching. */
 		uint64_t d = NO_DEADLINE;
@@ -124,6 +130,12 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 		vlapic_update(&g->vcpus[i].lapic);
 		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
 	}
+	/* Clean only now: an interrupt raised above wakes its vCPU through
+	 * the APIC bus, which marks the guest dirty (sched_wake), for what
+	 * this update has just taken into account. Left dirty, the next exit
+	 * of the vCPU (Linux rearming its timer right after the tick) could
+	 * never resume directly. */
+	g->devices_dirty = false;
 	g->next_deadline_ns = d;
 	return d;
 }

@@ -424,9 +424,16 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg_error(cfg, "apic=%.*s must be auto, xapic or x2apic", vl, v.p);
 		else
 			cfg->apic = mode;
+	} else if (slice_is(k, "apicv")) {
+		/* apicv=off: emulate every guest APIC access even where the CPU
+		 * could virtualize them (tests, comparisons). */
+		if (slice_is(v, "on") || slice_is(v, "off"))
+			cfg->no_apicv = slice_is(v, "off");
+		else
+			cfg_error(cfg, "apicv=%.*s must be on or off", vl, v.p);
 	} else {
 		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial verw "
-			  "apic)",
+			  "apic apicv)",
 			  (int)MIN(k.len, SHOW), k.p);
 	}
 }

@@ -131,6 +131,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kprintf("keel: vmx: VMX operation entered on cpu0 (VMCS revision %#x)\n",
 		(unsigned)(vmx_caps.basic & 0x7fffffff));
 	spec_init(keel_config.verw); /* speculation mitigations at the guest boundary */
+	apicv_init(!keel_config.no_apicv); /* APIC virtualization where offered (hvm/vmx/apicv.c) */
 
 	sched_init_cpu(0);
 	smp_start_aps(&bootinfo, keel_config.max_cpus);

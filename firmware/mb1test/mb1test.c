@@ -12,6 +12,8 @@
  *                  through that path (irqtest.c), before exit=
  *   highmem=1      the memory map must list RAM at 4 GiB; write and read
  *                  it back (highmem.c)
+ *   apictest=1     the local APIC: self-IPIs, priorities, TPR, EOI, timer
+ *                  modes, a level-triggered I/O APIC input (apictest.c)
  *
  * Each check prints "mb1test: FAIL <what>" and ends with exit code 0x7f
  * (status 255) when it does not hold; the boot tests assert on the lines.
@@ -262,6 +264,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	cmdline_arg(cmdline, "irqtest", irq, sizeof(irq));
 	if (irq[0]) {
 		irq_test(irq);
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
+	char apic[4];
+	cmdline_arg(cmdline, "apictest", apic, sizeof(apic));
+	if (apic[0]) {
+		apic_test();
 		if (failures)
 			exit_with(FAIL_CODE);
 	}

@@ -27,5 +27,7 @@ void highmem_test(uint64_t base, uint64_t len);
 
 /* irqtest.c: PIT interrupts through the I/O APIC or the 8259A. */
 void irq_test(const char *mode);
+/* apictest.c: the local APIC's IPIs, priorities, TPR, EOI and timer. */
+void apic_test(void);
 
 #endif

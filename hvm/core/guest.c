@@ -557,7 +557,6 @@ static int guest_create_vcpus(struct guest *g)
 		v->vpid = (uint16_t)(1 + g->index * MAX_VCPUS + i);
 		v->pat = 0x0007040600070406ULL;
 		v->misc_enable = MISC_ENABLE_RESET;
-		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock);
 		if (keel_cfg->trace_entries) {
 			v->trace_len = keel_cfg->trace_entries;
 			v->trace = page_alloc(ALIGN_UP(v->trace_len * sizeof(*v->trace), PAGE_SIZE) / PAGE_SIZE);
@@ -570,6 +569,9 @@ static int guest_create_vcpus(struct guest *g)
 			       g->name, i);
 			return -1;
 		}
+		/* The APIC's registers live in the vCPU's virtual-APIC page,
+		 * which the CPU reads and writes too (hvm/dev/vlapic.c). */
+		vlapic_init(&v->lapic, &g->apic_bus, i, &g->clock, (uint32_t *)v->vapic);
 		v->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	}
 	return 0;
@@ -595,7 +597,7 @@ static int guest_build(struct guest *g, const struct guest_config *gc)
 		return -1;
 	}
 
-	if (guest_arch_create(g) < 0 || guest_alloc_ram(g, gc->mem_bytes) < 0) {
+	if (guest_arch_create(g) < 0 || guest_alloc_ram(g, gc->mem_bytes) < 0 || guest_arch_map_apic(g) < 0) {
 		pr_err("guest %s: not enough memory for %lu MiB of RAM (%lu MiB free, largest 2 MiB-aligned run "
 		       "%lu MiB); give it less with mem:, or boot fewer guests\n",
 		       g->name, gc->mem_bytes >> 20, mm_free_bytes() >> 20, mm_largest_free_run(MiB(2)) >> 20);
@@ -698,6 +700,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	kvsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
 	g->state = GUEST_STOPPED;
+	timeline_mark(g, MARK_STOPPED, rdtsc()); /* the end of a benchmarked run (tools/bench) */
 	/* Its RAM is freed below, maybe while a string I/O instruction is
 	 * still moving data from it: the port registry takes nothing more. */
 	iobus_close(&g->io);

@@ -38,6 +38,13 @@
 
 
 #define SLICE_NS 10000000ULL /* 10 ms */
+/* A vCPU that no other vCPU waits for on this CPU runs past its slice's end
+ * without an exit there, for at most this long: the slice end would only
+ * pick it again (100 preemption-timer exits a second of a one-vCPU guest
+ * for nothing). The bound is for a vCPU woken meanwhile by another CPU,
+ * which does not interrupt this one (on one CPU the wake-up is an exit
+ * here, and the slice counts again). */
+#define SLICE_ALONE_NS 100000000ULL /* 100 ms */
 
 static uint8_t exit_stacks[MAX_CPUS][16384] __aligned(16);
 static volatile bool sched_started;
@@ -125,8 +132,28 @@ static void panic_test_hook(struct vcpu *v, unsigned cpu)
 }
 #endif
 
+static bool can_run_here(struct vcpu *v, unsigned cpu);
+
+/* Whether a vCPU other than v could run on this CPU now (a hint, like the
+ * scans below: one made runnable meanwhile is seen at a later exit). */
+static bool others_waiting(const struct vcpu *v, unsigned cpu)
+{
+	bool found = false;
+	for (unsigned c = 0; c < nr_cpus_online && !found; c++) {
+		struct runqueue *q = &runqueues[c];
+		if (!__atomic_load_n(&q->n, __ATOMIC_RELAXED))
+			continue;
+		spin_lock_counted(&q->lock, &pcpus[cpu].lock_wait);
+		for (unsigned i = 0; i < q->n && !found; i++)
+			found = q->v[i] != v && can_run_here(q->v[i], cpu);
+		spin_unlock(&q->lock);
+	}
+	return found;
+}
+
 /* v becomes this CPU's vCPU until the end of its slice or the nearest
- * device deadline, whichever comes first. With v's guest lock held. */
+ * device deadline, whichever comes first; the slice's end only if another
+ * vCPU waits for the CPU (SLICE_ALONE_NS). With v's guest lock held. */
 static void run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 {
 #ifdef KEEL_PANIC_TEST
@@ -134,6 +161,8 @@ static void run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
 #endif
 	vcpu_arch_load(v, cpu);
 	uint64_t stop = v->slice_end;
+	if (!others_waiting(v, cpu))
+		stop = rdtsc() + ns_to_tsc(SLICE_ALONE_NS);
 	if (deadline_ns != NO_DEADLINE) {
 		uint64_t dl = tsc_boot + ns_to_tsc(deadline_ns);
 		if (dl < stop)

@@ -4,18 +4,31 @@
  * The keyboard behind it answers commands (ACK, self-test 0xAA, ID) but
  * never sends keys: guests get their console through the serial port. This
  * makes SeaBIOS's ps2port_setup finish at once instead of timing out.
+ * The auxiliary (mouse) port has no device, as on a PC with no mouse
+ * plugged in: the controller's own AUX commands work (0xD3 echoes its byte
+ * as AUX data, 0xA9 tests the interface, IRQ 12 when enabled), and a byte
+ * sent to the absent device (0xD4) comes back as 0xFE with the time-out
+ * status bit. Linux's i8042 driver sends 0xD3 0x5A and polls the status
+ * port until the byte comes back (its "AUX loopback" test): unanswered,
+ * that was half a second and ~10,000 exits of every Linux boot.
  * Keel does not model A20 masking: memory is never wrapped at 1 MiB (A20 is
  * always on, as on every machine since the Pentium 4 era's "A20M" removal).
  */
 #include <keel/string.h>
 #include <keel/vkbc.h>
 
+/* Status register (port 0x64 read) and command byte bits. */
 #define ST_OBF 0x01
 #define ST_SYS 0x04
 #define ST_A2 0x08
 #define ST_UNLOCKED 0x10
+#define ST_AUX_DATA 0x20 /* the byte in the output buffer is from the AUX port */
+#define ST_TIMEOUT 0x40  /* ... and the device did not answer */
 #define CB_KBD_INT 0x01
+#define CB_AUX_INT 0x02
 #define CB_SYS 0x04
+#define KBC_IRQ_KBD 1
+#define KBC_IRQ_AUX 12
 
 void vkbc_init(struct vkbc *k, struct irq_line irq, const struct guest_events *events)
 {
@@ -29,14 +42,22 @@ void vkbc_init(struct vkbc *k, struct irq_line irq, const struct guest_events *e
 
 bool vkbc_a20_enabled(const struct vkbc *k) { return k->a20; }
 
-static void push(struct vkbc *k, uint8_t b)
+/* A byte for the output buffer; status: the ST_AUX_DATA and ST_TIMEOUT
+ * bits the status register shows while it is at the head. */
+static void push_status(struct vkbc *k, uint8_t b, uint8_t status)
 {
 	if (k->q_len == VKBC_QUEUE)
 		return;
-	k->queue[(k->q_head + k->q_len++) % VKBC_QUEUE] = b;
-	if (k->cmd_byte & CB_KBD_INT)
-		irq_line_pulse(&k->irq, 1);
+	k->queue[(k->q_head + k->q_len++) % VKBC_QUEUE] = (uint16_t)(b | status << 8);
+	if (status & ST_AUX_DATA) {
+		if (k->cmd_byte & CB_AUX_INT)
+			irq_line_pulse(&k->irq, KBC_IRQ_AUX);
+	} else if (k->cmd_byte & CB_KBD_INT) {
+		irq_line_pulse(&k->irq, KBC_IRQ_KBD);
+	}
 }
+
+static void push(struct vkbc *k, uint8_t b) { push_status(k, b, 0); }
 
 static void reset(struct vkbc *k, const char *why)
 {
@@ -98,8 +119,11 @@ static void data_write(struct vkbc *k, uint8_t v)
 	case 0xd2: /* write keyboard output buffer: the byte comes back as input */
 		push(k, v);
 		break;
-	case 0xd3: /* aux output buffer */
-	case 0xd4: /* to the mouse: there is none */
+	case 0xd3: /* write AUX output buffer: the byte comes back as AUX data */
+		push_status(k, v, ST_AUX_DATA);
+		break;
+	case 0xd4: /* to the AUX device: there is none, so it times out */
+		push_status(k, 0xfe, ST_AUX_DATA | ST_TIMEOUT);
 		break;
 	default:
 		keyboard_command(k, v);
@@ -166,13 +190,13 @@ static uint32_t kbc_read(void *dev, uint16_t port, unsigned size)
 {
 	struct vkbc *k = dev;
 	if (port == 0x64)
-		return (k->q_len ? ST_OBF : 0) | (k->sys_flag ? ST_SYS : 0) | (k->last_was_cmd ? ST_A2 : 0) |
-		       ST_UNLOCKED;
+		return (k->q_len ? ST_OBF | (k->queue[k->q_head] >> 8) : 0) | (k->sys_flag ? ST_SYS : 0) |
+		       (k->last_was_cmd ? ST_A2 : 0) | ST_UNLOCKED;
 	if (port == 0x92)
 		return k->port92 | (k->a20 ? 0x02 : 0);
 	if (!k->q_len)
-		return k->queue[(k->q_head + VKBC_QUEUE - 1) % VKBC_QUEUE]; /* last byte again */
-	uint8_t b = k->queue[k->q_head];
+		return (uint8_t)k->queue[(k->q_head + VKBC_QUEUE - 1) % VKBC_QUEUE]; /* last byte again */
+	uint8_t b = (uint8_t)k->queue[k->q_head];
 	k->q_head = (k->q_head + 1) % VKBC_QUEUE;
 	k->q_len--;
 	return b;

@@ -7,34 +7,52 @@
  * ExtINT and unmasked (and LINT1 NMI), the "virtual wire" a BIOS would set
  * up. SeaBIOS's Xen path never programs the local APIC, and the 8259A's
  * interrupts must keep reaching the BSP through LINT0.
+ *
+ * The registers live in one 4 KiB page laid out as the APIC's MMIO page
+ * (l->regs; SDM table 10-1): under VMX it is the vCPU's virtual-APIC page,
+ * which the CPU itself reads and writes with APIC virtualization (TPR
+ * shadow, virtual-interrupt delivery: IRR, ISR, PPR, EOI). The page is the
+ * one copy of the architectural state, so the model and the CPU can never
+ * disagree; struct vlapic keeps only what the page has no place for (the
+ * timer's start, errors not yet latched into the ESR, a pending NMI).
  */
 #include <keel/string.h>
 #include <keel/vlapic.h>
 
+/* --- the register page ------------------------------------------------------ */
+
+/* A register at a page offset (a multiple of 16: its low 4 bytes). */
+static uint32_t *reg(const struct vlapic *l, uint32_t off) { return &l->regs[off >> 2]; }
+/* Word i (0-7) of the 256-bit IRR, ISR or TMR: at base + 16 * i. */
+static uint32_t *word256(const struct vlapic *l, uint32_t base, unsigned i) { return reg(l, base + 16 * i); }
+
 /* --- atomic bit helpers: IRR (and TMR, NMI) may change from other CPUs --- */
 
-static void bit_set(uint32_t *words, unsigned bit)
+static void bit_set(const struct vlapic *l, uint32_t base, unsigned bit)
 {
-	__atomic_fetch_or(&words[bit >> 5], 1u << (bit & 31), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(word256(l, base, bit >> 5), 1u << (bit & 31), __ATOMIC_SEQ_CST);
 }
-static void bit_clear(uint32_t *words, unsigned bit)
+static void bit_clear(const struct vlapic *l, uint32_t base, unsigned bit)
 {
-	__atomic_fetch_and(&words[bit >> 5], ~(1u << (bit & 31)), __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(word256(l, base, bit >> 5), ~(1u << (bit & 31)), __ATOMIC_SEQ_CST);
 }
-static bool bit_test(const uint32_t *words, unsigned bit)
+static bool bit_test(const struct vlapic *l, uint32_t base, unsigned bit)
 {
-	return __atomic_load_n(&words[bit >> 5], __ATOMIC_SEQ_CST) & (1u << (bit & 31));
+	return __atomic_load_n(word256(l, base, bit >> 5), __ATOMIC_SEQ_CST) & (1u << (bit & 31));
 }
 /* Highest set bit of a 256-bit register, or -1. */
-static int highest(const uint32_t *words)
+static int highest(const struct vlapic *l, uint32_t base)
 {
 	for (int i = 7; i >= 0; i--) {
-		uint32_t w = __atomic_load_n(&words[i], __ATOMIC_SEQ_CST);
+		uint32_t w = __atomic_load_n(word256(l, base, (unsigned)i), __ATOMIC_SEQ_CST);
 		if (w)
 			return i * 32 + 31 - __builtin_clz(w);
 	}
 	return -1;
 }
+
+int vlapic_highest_irr(const struct vlapic *l) { return highest(l, APIC_REG_IRR); }
+int vlapic_highest_isr(const struct vlapic *l) { return highest(l, APIC_REG_ISR); }
 
 /* --- state ---------------------------------------------------------------- */
 
@@ -42,25 +60,23 @@ static uint64_t now(const struct vlapic *l) { return vclock_now(l->clock); }
 
 static void reset_registers(struct vlapic *l)
 {
-	l->tpr = 0;
-	l->ldr = 0;
-	l->dfr = 0xffffffffu;
-	l->svr = 0xff;
-	l->esr = l->esr_pending = 0;
-	l->icr_lo = l->icr_hi = 0;
+	/* Everything but the ID (which INIT keeps, SDM 10.4.7.3) to 0 first:
+	 * IRR, ISR, TMR, ICR, timer, ESR and the reserved bytes between. */
+	uint32_t id = *reg(l, APIC_REG_ID);
+	for (unsigned i = 0; i < VLAPIC_MMIO_SIZE / 4; i++)
+		__atomic_store_n(&l->regs[i], 0, __ATOMIC_SEQ_CST);
+	*reg(l, APIC_REG_ID) = id;
+	*reg(l, APIC_REG_VERSION) = VLAPIC_VERSION;
+	*reg(l, APIC_REG_DFR) = 0xffffffffu;
+	*reg(l, APIC_REG_SVR) = 0xff;
+	l->esr_pending = 0;
 	for (unsigned i = 0; i < VLAPIC_NR_LVT; i++)
-		l->lvt[i] = APIC_LVT_MASKED;
+		*reg(l, APIC_REG_LVT_TIMER + 16 * i) = APIC_LVT_MASKED;
 	if (l->base_msr & VLAPIC_BASE_BSP) {
-		l->lvt[LVT_LINT0] = APIC_DM_EXTINT << APIC_DM_SHIFT;
-		l->lvt[LVT_LINT1] = APIC_DM_NMI << APIC_DM_SHIFT;
-	}
-	for (unsigned i = 0; i < 8; i++) {
-		__atomic_store_n(&l->irr[i], 0, __ATOMIC_SEQ_CST);
-		l->isr[i] = 0;
-		__atomic_store_n(&l->tmr[i], 0, __ATOMIC_SEQ_CST);
+		*reg(l, APIC_REG_LVT_LINT0) = APIC_DM_EXTINT << APIC_DM_SHIFT;
+		*reg(l, APIC_REG_LVT_LINT1) = APIC_DM_NMI << APIC_DM_SHIFT;
 	}
 	__atomic_store_n(&l->nmi_pending, 0, __ATOMIC_SEQ_CST);
-	l->timer_icr = l->timer_dcr = 0;
 	l->timer_start_ns = 0;
 	l->timer_deadline_ns = NO_DEADLINE;
 }
@@ -72,14 +88,16 @@ void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, v
 	bus->ctx = ctx;
 }
 
-void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const struct vclock *clk)
+void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const struct vclock *clk,
+		 uint32_t *regs_page)
 {
 	memset(l, 0, sizeof(*l));
 	l->index = index;
 	l->clock = clk;
 	l->bus = bus;
+	l->regs = regs_page;
 	l->base_msr = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_ENABLE | (index == 0 ? VLAPIC_BASE_BSP : 0);
-	l->id = index << 24;
+	*reg(l, APIC_REG_ID) = index << 24;
 	reset_registers(l);
 	if (bus && index < VLAPIC_MAX) {
 		bus->apic[index] = l;
@@ -91,7 +109,7 @@ void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const
 void vlapic_init_reset(struct vlapic *l) { reset_registers(l); }
 
 bool vlapic_hw_enabled(const struct vlapic *l) { return l->base_msr & VLAPIC_BASE_ENABLE; }
-bool vlapic_sw_enabled(const struct vlapic *l) { return vlapic_hw_enabled(l) && (l->svr & APIC_SVR_ENABLE); }
+bool vlapic_sw_enabled(const struct vlapic *l) { return vlapic_hw_enabled(l) && (*reg(l, APIC_REG_SVR) & APIC_SVR_ENABLE); }
 
 uint64_t vlapic_base_msr(const struct vlapic *l) { return l->base_msr; }
 
@@ -118,16 +136,16 @@ int vlapic_set_base_msr(struct vlapic *l, uint64_t val, unsigned maxphyaddr)
 
 uint32_t vlapic_ppr(const struct vlapic *l)
 {
-	int isrv = highest(l->isr);
-	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
-	return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+	int isrv = highest(l, APIC_REG_ISR);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0, tpr = vlapic_tpr(l);
+	return (tpr & 0xf0) >= isr_class ? tpr : isr_class;
 }
 
 int vlapic_pending_vector(const struct vlapic *l)
 {
 	if (!vlapic_sw_enabled(l))
 		return -1;
-	int v = highest(l->irr);
+	int v = highest(l, APIC_REG_IRR);
 	if (v < 0 || ((uint32_t)v & 0xf0) <= (vlapic_ppr(l) & 0xf0))
 		return -1;
 	return v;
@@ -137,13 +155,13 @@ uint8_t vlapic_tpr_threshold(const struct vlapic *l)
 {
 	if (!vlapic_sw_enabled(l))
 		return 0;
-	int v = highest(l->irr);
+	int v = highest(l, APIC_REG_IRR);
 	if (v < 0 || vlapic_pending_vector(l) >= 0)
 		return 0; /* nothing waits, or it is deliverable already */
 	/* Blocked by the TPR: deliverable once the TPR's class drops below
 	 * the vector's. (Blocked by a higher vector in service instead: that
 	 * vector's EOI exits anyway.) */
-	uint8_t vclass = (uint8_t)((unsigned)v >> 4), tclass = (uint8_t)(l->tpr >> 4);
+	uint8_t vclass = (uint8_t)((unsigned)v >> 4), tclass = (uint8_t)(vlapic_tpr(l) >> 4);
 	return vclass <= tclass ? vclass : 0;
 }
 
@@ -152,8 +170,8 @@ int vlapic_ack(struct vlapic *l)
 	int v = vlapic_pending_vector(l);
 	if (v < 0)
 		return -1;
-	bit_clear(l->irr, (unsigned)v);
-	bit_set(l->isr, (unsigned)v);
+	bit_clear(l, APIC_REG_IRR, (unsigned)v);
+	bit_set(l, APIC_REG_ISR, (unsigned)v);
 	return v;
 }
 
@@ -161,7 +179,7 @@ bool vlapic_accepts_pic(const struct vlapic *l)
 {
 	if (!vlapic_hw_enabled(l))
 		return true; /* INTR goes to the core directly */
-	uint32_t lint0 = l->lvt[LVT_LINT0];
+	uint32_t lint0 = *reg(l, APIC_REG_LVT_LINT0);
 	return !(lint0 & APIC_LVT_MASKED) && ((lint0 >> APIC_DM_SHIFT) & 7) == APIC_DM_EXTINT;
 }
 
@@ -182,30 +200,46 @@ void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level)
 		return;
 	}
 	if (level)
-		bit_set(l->tmr, vector);
+		bit_set(l, APIC_REG_TMR, vector);
 	else
-		bit_clear(l->tmr, vector);
-	bit_set(l->irr, vector);
+		bit_clear(l, APIC_REG_TMR, vector);
+	bit_set(l, APIC_REG_IRR, vector);
 	kick(l);
 }
 
 static void raise_error(struct vlapic *l, uint32_t bit)
 {
 	l->esr_pending |= bit;
-	uint32_t lvt = l->lvt[LVT_ERROR];
+	uint32_t lvt = *reg(l, APIC_REG_LVT_ERROR);
 	/* The error interrupt's own vector is checked to avoid recursion. */
 	if (!(lvt & APIC_LVT_MASKED) && (lvt & 0xff) >= 16)
 		vlapic_set_irr(l, lvt & 0xff, false);
 }
 
+/* The EOI of vector v reaches the I/O APIC if v was accepted as
+ * level-triggered (its remote IRR waits for it). */
+static void eoi_notify(struct vlapic *l, int v)
+{
+	if (bit_test(l, APIC_REG_TMR, (unsigned)v) && l->bus && l->bus->ops && l->bus->ops->eoi_level)
+		l->bus->ops->eoi_level(l->bus->ctx, (uint8_t)v);
+}
+
 static void eoi(struct vlapic *l)
 {
-	int v = highest(l->isr);
+	int v = highest(l, APIC_REG_ISR);
 	if (v < 0)
 		return;
-	bit_clear(l->isr, (unsigned)v);
-	if (bit_test(l->tmr, (unsigned)v) && l->bus && l->bus->ops && l->bus->ops->eoi_level)
-		l->bus->ops->eoi_level(l->bus->ctx, (uint8_t)v);
+	bit_clear(l, APIC_REG_ISR, (unsigned)v);
+	eoi_notify(l, v);
+}
+
+void vlapic_eoi_done(struct vlapic *l, uint8_t vector) { eoi_notify(l, vector); }
+
+void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t bitmap[4])
+{
+	for (unsigned i = 0; i < 4; i++)
+		bitmap[i] = __atomic_load_n(word256(l, APIC_REG_TMR, 2 * i), __ATOMIC_SEQ_CST) |
+			    (uint64_t)__atomic_load_n(word256(l, APIC_REG_TMR, 2 * i + 1), __ATOMIC_SEQ_CST) << 32;
 }
 
 /* --- the APIC bus ---------------------------------------------------------- */
@@ -213,11 +247,11 @@ static void eoi(struct vlapic *l)
 static bool dest_matches(const struct vlapic *a, const struct vlapic_msg *m)
 {
 	if (!m->logical)
-		return m->dest == 0xff || m->dest == (a->id >> 24);
+		return m->dest == 0xff || m->dest == (*reg(a, APIC_REG_ID) >> 24);
 	if (m->dest == 0xff)
 		return true;
-	uint8_t ldr = a->ldr >> 24;
-	if ((a->dfr >> 28) == 0xf) /* flat model: one bit per APIC */
+	uint8_t ldr = *reg(a, APIC_REG_LDR) >> 24;
+	if ((*reg(a, APIC_REG_DFR) >> 28) == 0xf) /* flat model: one bit per APIC */
 		return ldr & m->dest;
 	/* Cluster model: cluster in bits 7:4, members in bits 3:0. */
 	return (m->dest >> 4) == (ldr >> 4) && (m->dest & ldr & 0xf);
@@ -270,12 +304,13 @@ static bool accept(struct vlapic_bus *bus, struct vlapic *a, const struct vlapic
 
 unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, const struct vlapic_msg *m)
 {
-	unsigned n = 0;
+	unsigned n = 0, matched = 0;
 	struct vlapic *lowest = NULL;
 	for (unsigned i = 0; i < bus->nr; i++) {
 		struct vlapic *a = bus->apic[i];
 		if (!a || !targets(a, src, m))
 			continue;
+		matched++;
 		if (m->delivery == APIC_DM_LOWEST && m->shorthand == APIC_SH_NONE) {
 			/* Lowest priority: the matching APIC with the lowest
 			 * processor priority takes it (first one on ties). */
@@ -287,21 +322,24 @@ unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, co
 	}
 	if (lowest)
 		n += accept(bus, lowest, m);
-	if (!n)
+	/* Only a message no APIC's destination matched: one refused by its
+	 * target (an INIT to the boot vCPU) did reach an APIC. */
+	if (!matched)
 		bus->undeliverable++;
 	return n;
 }
 
 static void send_ipi(struct vlapic *l)
 {
+	uint32_t lo = *reg(l, APIC_REG_ICR_LO);
 	struct vlapic_msg m = {
-		.vector = l->icr_lo & 0xff,
-		.delivery = (l->icr_lo >> APIC_DM_SHIFT) & 7,
-		.logical = l->icr_lo & APIC_ICR_DEST_LOGICAL,
-		.assert = l->icr_lo & APIC_ICR_LEVEL_ASSERT,
-		.level = l->icr_lo & APIC_ICR_TRIGGER_LEVEL,
-		.shorthand = (l->icr_lo >> APIC_ICR_SHORTHAND_SHIFT) & 3,
-		.dest = l->icr_hi >> 24,
+		.vector = lo & 0xff,
+		.delivery = (lo >> APIC_DM_SHIFT) & 7,
+		.logical = lo & APIC_ICR_DEST_LOGICAL,
+		.assert = lo & APIC_ICR_LEVEL_ASSERT,
+		.level = lo & APIC_ICR_TRIGGER_LEVEL,
+		.shorthand = (lo >> APIC_ICR_SHORTHAND_SHIFT) & 3,
+		.dest = *reg(l, APIC_REG_ICR_HI) >> 24,
 	};
 	if ((m.delivery == APIC_DM_FIXED || m.delivery == APIC_DM_LOWEST) && m.vector < 16) {
 		raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
@@ -318,11 +356,13 @@ static void send_ipi(struct vlapic *l)
 static uint64_t timer_divisor(const struct vlapic *l)
 {
 	/* DCR bits 0, 1 and 3 (SDM figure 10-10): 2^(v+1), and 7 means 1. */
-	unsigned v = (l->timer_dcr & 3) | ((l->timer_dcr >> 1) & 4);
+	uint32_t dcr = *reg(l, APIC_REG_TIMER_DCR);
+	unsigned v = (dcr & 3) | ((dcr >> 1) & 4);
 	return v == 7 ? 1 : 2ULL << v;
 }
 
-static bool timer_periodic(const struct vlapic *l) { return l->lvt[LVT_TIMER] & APIC_LVT_TIMER_PERIODIC; }
+static bool timer_periodic(const struct vlapic *l) { return *reg(l, APIC_REG_LVT_TIMER) & APIC_LVT_TIMER_PERIODIC; }
+static uint32_t timer_icr(const struct vlapic *l) { return *reg(l, APIC_REG_TIMER_ICR); }
 
 static uint64_t bus_hz(const struct vlapic *l)
 {
@@ -332,7 +372,7 @@ static uint64_t bus_hz(const struct vlapic *l)
 static uint64_t timer_period_ns(const struct vlapic *l)
 {
 	/* At most 2^32 x 128 ticks: 128-bit before the division. */
-	unsigned __int128 ticks = (unsigned __int128)l->timer_icr * timer_divisor(l);
+	unsigned __int128 ticks = (unsigned __int128)timer_icr(l) * timer_divisor(l);
 	uint64_t p = (uint64_t)(ticks * 1000000000u / bus_hz(l));
 	if (timer_periodic(l) && p < VLAPIC_MIN_PERIOD_NS)
 		p = VLAPIC_MIN_PERIOD_NS;
@@ -341,7 +381,7 @@ static uint64_t timer_period_ns(const struct vlapic *l)
 
 static void timer_start(struct vlapic *l)
 {
-	if (!l->timer_icr) {
+	if (!timer_icr(l)) {
 		l->timer_deadline_ns = NO_DEADLINE;
 		return;
 	}
@@ -351,7 +391,7 @@ static void timer_start(struct vlapic *l)
 
 static uint32_t timer_current_count(const struct vlapic *l)
 {
-	if (l->timer_deadline_ns == NO_DEADLINE || !l->timer_icr)
+	if (l->timer_deadline_ns == NO_DEADLINE || !timer_icr(l))
 		return 0;
 	uint64_t t = now(l), period = timer_period_ns(l);
 	uint64_t elapsed = t > l->timer_start_ns ? t - l->timer_start_ns : 0;
@@ -360,7 +400,7 @@ static uint32_t timer_current_count(const struct vlapic *l)
 	else if (elapsed >= period)
 		return 0;
 	uint64_t left = (uint64_t)((unsigned __int128)(period - elapsed) * bus_hz(l) / 1000000000u / timer_divisor(l));
-	return left > l->timer_icr ? l->timer_icr : (uint32_t)left;
+	return left > timer_icr(l) ? timer_icr(l) : (uint32_t)left;
 }
 
 void vlapic_update(struct vlapic *l)
@@ -371,7 +411,7 @@ void vlapic_update(struct vlapic *l)
 	if (t < l->timer_deadline_ns)
 		return;
 	l->timer_fires++;
-	uint32_t lvt = l->lvt[LVT_TIMER];
+	uint32_t lvt = *reg(l, APIC_REG_LVT_TIMER);
 	if (!(lvt & APIC_LVT_MASKED))
 		vlapic_set_irr(l, lvt & 0xff, false);
 	if (timer_periodic(l)) {
@@ -388,51 +428,41 @@ uint64_t vlapic_next_deadline_ns(const struct vlapic *l) { return l->timer_deadl
 
 /* --- MMIO ---------------------------------------------------------------------- */
 
-static uint32_t reg_read(struct vlapic *l, uint32_t reg)
+/* Registers software may read (SDM table 10-1); the rest raise an error. */
+static bool readable(uint32_t off)
 {
-	if (reg >= APIC_REG_ISR && reg < APIC_REG_ISR + 0x80)
-		return l->isr[(reg - APIC_REG_ISR) >> 4];
-	if (reg >= APIC_REG_TMR && reg < APIC_REG_TMR + 0x80)
-		return __atomic_load_n(&l->tmr[(reg - APIC_REG_TMR) >> 4], __ATOMIC_SEQ_CST);
-	if (reg >= APIC_REG_IRR && reg < APIC_REG_IRR + 0x80)
-		return __atomic_load_n(&l->irr[(reg - APIC_REG_IRR) >> 4], __ATOMIC_SEQ_CST);
-	if (reg >= APIC_REG_LVT_TIMER && reg <= APIC_REG_LVT_ERROR)
-		return l->lvt[(reg - APIC_REG_LVT_TIMER) >> 4];
-	switch (reg) {
-	case APIC_REG_ID:
-		return l->id;
-	case APIC_REG_VERSION:
-		return VLAPIC_VERSION;
-	case APIC_REG_TPR:
-		return l->tpr;
+	if (off >= APIC_REG_ISR && off < APIC_REG_IRR + 0x80)
+		return true; /* ISR, TMR, IRR */
+	if (off >= APIC_REG_LVT_TIMER && off <= APIC_REG_TIMER_CCR)
+		return true; /* LVT entries, initial and current count */
+	switch (off) {
+	case APIC_REG_ID: case APIC_REG_VERSION: case APIC_REG_TPR: case APIC_REG_APR: case APIC_REG_PPR:
+	case APIC_REG_EOI: case APIC_REG_RRD: case APIC_REG_LDR: case APIC_REG_DFR: case APIC_REG_SVR:
+	case APIC_REG_ESR: case APIC_REG_ICR_LO: case APIC_REG_ICR_HI: case APIC_REG_TIMER_DCR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint32_t reg_read(struct vlapic *l, uint32_t off)
+{
+	if (!readable(off)) {
+		l->bad_accesses++;
+		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
+		return 0;
+	}
+	switch (off) {
 	case APIC_REG_PPR:
-		return vlapic_ppr(l);
+		return vlapic_ppr(l); /* computed: the page's copy may be stale without virtual-interrupt delivery */
 	case APIC_REG_APR:
 	case APIC_REG_EOI:
 	case APIC_REG_RRD:
 		return 0;
-	case APIC_REG_LDR:
-		return l->ldr;
-	case APIC_REG_DFR:
-		return l->dfr;
-	case APIC_REG_SVR:
-		return l->svr;
-	case APIC_REG_ESR:
-		return l->esr;
-	case APIC_REG_ICR_LO:
-		return l->icr_lo;
-	case APIC_REG_ICR_HI:
-		return l->icr_hi;
-	case APIC_REG_TIMER_ICR:
-		return l->timer_icr;
 	case APIC_REG_TIMER_CCR:
 		return timer_current_count(l);
-	case APIC_REG_TIMER_DCR:
-		return l->timer_dcr;
 	default:
-		l->bad_accesses++;
-		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
-		return 0;
+		return __atomic_load_n(reg(l, off), __ATOMIC_SEQ_CST);
 	}
 }
 
@@ -447,57 +477,61 @@ static const uint32_t lvt_writable[VLAPIC_NR_LVT] = {
 	[LVT_ERROR] = 0x100ff,
 };
 
-static void reg_write(struct vlapic *l, uint32_t reg, uint32_t val)
+/* A write of val to the register at off. (With APIC-register
+ * virtualization the CPU has already stored val in the page, unchecked:
+ * every case below stores what the register really holds.) */
+static void reg_write(struct vlapic *l, uint32_t off, uint32_t val)
 {
-	if (reg >= APIC_REG_LVT_TIMER && reg <= APIC_REG_LVT_ERROR) {
-		unsigned i = (reg - APIC_REG_LVT_TIMER) >> 4;
+	if (off >= APIC_REG_LVT_TIMER && off <= APIC_REG_LVT_ERROR) {
+		unsigned i = (off - APIC_REG_LVT_TIMER) >> 4;
 		uint32_t v = val & lvt_writable[i];
 		/* A software-disabled APIC keeps every LVT masked (SDM 10.4.7.2). */
-		if (!(l->svr & APIC_SVR_ENABLE))
+		if (!(*reg(l, APIC_REG_SVR) & APIC_SVR_ENABLE))
 			v |= APIC_LVT_MASKED;
-		l->lvt[i] = v | (l->lvt[i] & APIC_LVT_REMOTE_IRR & ~lvt_writable[i]);
+		*reg(l, off) = v;
 		return;
 	}
-	switch (reg) {
+	switch (off) {
 	case APIC_REG_ID:
-		l->id = val & 0xff000000u;
+		*reg(l, off) = val & 0xff000000u;
 		return;
 	case APIC_REG_TPR:
-		l->tpr = val & 0xff;
+		*reg(l, off) = val & 0xff;
 		return;
 	case APIC_REG_EOI:
+		*reg(l, off) = 0;
 		eoi(l);
 		return;
 	case APIC_REG_LDR:
-		l->ldr = val & 0xff000000u;
+		*reg(l, off) = val & 0xff000000u;
 		return;
 	case APIC_REG_DFR:
-		l->dfr = val | 0x0fffffffu;
+		*reg(l, off) = val | 0x0fffffffu;
 		return;
 	case APIC_REG_SVR:
-		l->svr = val & 0x3ff;
-		if (!(l->svr & APIC_SVR_ENABLE))
+		*reg(l, off) = val & 0x3ff;
+		if (!(val & APIC_SVR_ENABLE))
 			for (unsigned i = 0; i < VLAPIC_NR_LVT; i++)
-				l->lvt[i] |= APIC_LVT_MASKED;
+				*reg(l, APIC_REG_LVT_TIMER + 16 * i) |= APIC_LVT_MASKED;
 		return;
 	case APIC_REG_ESR:
 		/* A write latches the errors seen since the previous write. */
-		l->esr = l->esr_pending;
+		*reg(l, off) = l->esr_pending;
 		l->esr_pending = 0;
 		return;
 	case APIC_REG_ICR_HI:
-		l->icr_hi = val & 0xff000000u;
+		*reg(l, off) = val & 0xff000000u;
 		return;
 	case APIC_REG_ICR_LO:
-		l->icr_lo = val & 0x000ccfffu;
+		*reg(l, off) = val & 0x000ccfffu;
 		send_ipi(l);
 		return;
 	case APIC_REG_TIMER_ICR:
-		l->timer_icr = val;
+		*reg(l, off) = val;
 		timer_start(l);
 		return;
 	case APIC_REG_TIMER_DCR:
-		l->timer_dcr = val & 0xb;
+		*reg(l, off) = val & 0xb;
 		return;
 	case APIC_REG_VERSION:
 	case APIC_REG_PPR:
@@ -506,12 +540,18 @@ static void reg_write(struct vlapic *l, uint32_t reg, uint32_t val)
 	case APIC_REG_TIMER_CCR:
 		return; /* read-only */
 	default:
-		if (reg >= APIC_REG_ISR && reg < APIC_REG_IRR + 0x80)
+		if (off >= APIC_REG_ISR && off < APIC_REG_IRR + 0x80)
 			return; /* ISR, TMR, IRR are read-only */
 		l->bad_accesses++;
 		raise_error(l, APIC_ESR_ILLEGAL_REGISTER);
 		return;
 	}
+}
+
+void vlapic_apic_write(struct vlapic *l, uint32_t offset)
+{
+	offset &= (VLAPIC_MMIO_SIZE - 1) & ~15u;
+	reg_write(l, offset, __atomic_load_n(reg(l, offset), __ATOMIC_SEQ_CST));
 }
 
 uint64_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, unsigned size)

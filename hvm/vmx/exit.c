@@ -400,6 +400,9 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MONITOR] = exit_ud_not_offered,
 	[EXIT_REASON_MACHINE_CHECK] = exit_entry_failure,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_nothing, /* the next entry injects what waited */
+	[EXIT_REASON_APIC_ACCESS] = exit_apic_access,     /* apicv.c */
+	[EXIT_REASON_VIRTUALIZED_EOI] = exit_virtualized_eoi,
+	[EXIT_REASON_APIC_WRITE] = exit_apic_write,
 	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
 	[EXIT_REASON_INVEPT] = exit_ud_not_offered,
@@ -422,7 +425,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 static bool may_resume_directly(uint32_t basic)
 {
 	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
-	       basic == EXIT_REASON_IO_INSTRUCTION;
+	       basic == EXIT_REASON_IO_INSTRUCTION || basic == EXIT_REASON_APIC_WRITE; /* apicv.c: timer writes */
 }
 
 /* After a quiet exit the scheduler has nothing to decide until the
@@ -496,7 +499,6 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	uint32_t basic = v->exit_reason & 0xffff;
 	v->exit_qual = has_qualification(basic) ? vmread(VMCS_EXIT_QUALIFICATION) : 0;
-	vcpu_tpr_from_shadow(v); /* the guest may have written CR8 */
 	/* An event whose delivery the exit interrupted must be delivered again
 	 * on the next entry (SDM 27.2.4); rarely one was. */
 	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);

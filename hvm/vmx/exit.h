@@ -23,6 +23,20 @@ enum exit_action exit_wrmsr(struct vcpu *v);
 enum exit_action exit_vmcall(struct vcpu *v);
 enum exit_action exit_cpuid(struct vcpu *v);
 enum exit_action exit_task_switch(struct vcpu *v); /* task_switch_exit.c */
+/* APIC virtualization (apicv.c). */
+enum exit_action exit_apic_write(struct vcpu *v);
+enum exit_action exit_virtualized_eoi(struct vcpu *v);
+enum exit_action exit_apic_access(struct vcpu *v);
+/* Its VMCS fields of a new vCPU; RVI, SVI and the EOI-exit bitmap before
+ * an entry. No-ops without APIC virtualization. */
+void apicv_vmcs_init(struct vcpu *v);
+void apicv_prepare_entry(struct vcpu *v);
+/* After a write to IA32_APIC_BASE: the APIC-access page is in the EPT
+ * only while every vCPU's APIC is globally enabled. */
+void apicv_apic_base_written(struct vcpu *v);
+/* After a guest write to its local APIC: logs (rate-limited) an IPI that
+ * reached no APIC, given the bus's count of such messages before it. */
+void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before);
 
 void vcpu_skip_instruction(struct vcpu *v);
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);

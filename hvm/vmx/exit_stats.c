@@ -61,6 +61,8 @@ static const char *const exit_names[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MACHINE_CHECK] = "VM entry failure: machine check",
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR below threshold",
 	[EXIT_REASON_APIC_ACCESS] = "APIC access",
+	[EXIT_REASON_VIRTUALIZED_EOI] = "virtualized EOI",
+	[EXIT_REASON_APIC_WRITE] = "APIC write",
 	[EXIT_REASON_GDTR_IDTR] = "GDTR/IDTR access",
 	[EXIT_REASON_LDTR_TR] = "LDTR/TR access",
 	[EXIT_REASON_EPT_VIOLATION] = "EPT violation",
@@ -313,6 +315,7 @@ static const char *const mark_names[NR_MARKS] = {
 	[MARK_BOOT_SECTOR] = "boot sector running (0x7C00)",
 	[MARK_BOOT_SECTOR_COM1] = "boot sector's first COM1 byte",
 	[MARK_HALTED] = "boot vCPU halted (cli; hlt)",
+	[MARK_STOPPED] = "guest stopped",
 };
 
 const char *timeline_mark_name(unsigned mark) { return mark < NR_MARKS ? mark_names[mark] : "?"; }

@@ -108,7 +108,10 @@ static void choose_injection(struct vcpu *v);
 void vmx_intr_prepare_entry(struct vcpu *v)
 {
 	choose_injection(v);
-	vcpu_tpr_to_shadow(v); /* after the ack, which may change the threshold */
+	if (vmx_caps.apicv)
+		apicv_prepare_entry(v); /* the CPU delivers the APIC's vectors */
+	else
+		vcpu_tpr_to_shadow(v); /* after the ack, which may change the threshold */
 }
 
 static void choose_injection(struct vcpu *v)
@@ -118,7 +121,9 @@ static void choose_injection(struct vcpu *v)
 		start_at_sipi(v);
 	inject_nmi(v, &nmi_waits);
 	bool from_pic = pic_ready(v);
-	int vec = from_pic ? 0 : vlapic_pending_vector(&v->lapic);
+	/* With virtual-interrupt delivery the local APIC's vectors are not
+	 * injected: RVI tells the CPU (apicv.c), which delivers them itself. */
+	int vec = from_pic ? 0 : vmx_caps.apicv ? -1 : vlapic_pending_vector(&v->lapic);
 	if ((!from_pic && vec < 0) || v->event_pending) {
 		/* Nothing to deliver, or an event is already queued for this
 		 * entry: ask to come back once it has been delivered. */

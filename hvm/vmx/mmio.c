@@ -42,7 +42,9 @@ static uint64_t lapic_read(struct vcpu *v, uint32_t off, unsigned size)
 }
 static void lapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
 {
+	uint64_t undeliverable = v->guest->apic_bus.undeliverable;
 	vlapic_mmio_write(&v->lapic, off, size, val);
+	vcpu_apic_written(v, undeliverable);
 	v->guest->devices_dirty = true; /* the timer may have a new deadline */
 }
 
@@ -130,18 +132,74 @@ static const char *mode_name(enum x86_mode m)
 	return m == X86_MODE_64 ? "64-bit" : m == X86_MODE_32 ? "32-bit" : "16-bit";
 }
 
+/* The fast path: an OS touches its APIC from a handful of instructions
+ * (Linux: the EOI, the timer's initial count, the ICR), so the last ones
+ * seen are kept decoded per vCPU. A hit needs the same linear address,
+ * CR3 and mode, and the same bytes at the guest-physical address they
+ * were fetched from (one read instead of a page walk and a decode). Like a
+ * TLB entry, it assumes the code page's translation did not change under
+ * the same CR3; if a guest remaps its own code page there, only its own
+ * emulated access can differ from the instruction it ran. */
+static struct mmio_insn_cache *cache_slot(struct vcpu *v, uint64_t la)
+{
+	return &v->mmio_cache[(la ^ (la >> 7)) % MMIO_INSN_CACHE_SLOTS];
+}
+
+static bool cache_lookup(struct vcpu *v, uint64_t la, enum x86_mode mode, struct x86_insn *in)
+{
+	struct mmio_insn_cache *c = cache_slot(v, la);
+	uint8_t now[X86_MAX_INSN_LEN];
+	if (!c->valid || c->la != la || c->mode != mode || c->cr3 != vmread(VMCS_GUEST_CR3))
+		return false;
+	if (!guest_read_phys(v->guest, c->gpa, now, c->insn.len) || memcmp(now, c->bytes, c->insn.len))
+		return false;
+	*in = c->insn;
+	return true;
+}
+
+static void cache_store(struct vcpu *v, uint64_t la, enum x86_mode mode, const uint8_t *bytes,
+			const struct x86_insn *in)
+{
+	/* Only an instruction within one page: its bytes are then at one
+	 * guest-physical address. */
+	uint64_t gpa;
+	uint32_t pf;
+	if ((la & (PAGE_SIZE - 1)) + in->len > PAGE_SIZE ||
+	    vcpu_translate(v, la, PAGE_FETCH, &gpa, &pf) != PAGE_WALK_OK)
+		return;
+	struct mmio_insn_cache *c = cache_slot(v, la);
+	c->la = la;
+	c->cr3 = vmread(VMCS_GUEST_CR3);
+	c->gpa = gpa;
+	c->mode = (uint8_t)mode;
+	c->insn = *in;
+	memcpy(c->bytes, bytes, in->len);
+	c->valid = true;
+}
+
+static uint64_t insn_linear(enum x86_mode mode)
+{
+	uint64_t la = vmread(VMCS_GUEST_RIP);
+	return mode == X86_MODE_64 ? la : (vmread(VMCS_GUEST_CS_BASE) + la) & 0xffffffffULL;
+}
+
 static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uint64_t gpa, uint64_t qual)
 {
 	struct guest *g = v->guest;
 	uint8_t bytes[X86_MAX_INSN_LEN];
-	uint64_t la;
 	enum x86_mode mode = guest_mode();
-	uint64_t pf_la;
-	uint32_t pf_error;
-	unsigned got = fetch_insn(v, mode, bytes, &la, &pf_la, &pf_error);
+	uint64_t la = insn_linear(mode);
+	uint64_t pf_la = 0;
+	uint32_t pf_error = ~0u;
 	struct x86_insn in;
-	int err = got ? x86_decode_mmio(bytes, got, mode, &in) : X86_DECODE_TRUNCATED;
+	unsigned got = 0;
+	int err = X86_DECODE_OK;
 	bool write = qual & EPT_QUAL_WRITE;
+	bool hit = cache_lookup(v, la, mode, &in);
+	if (!hit) {
+		got = fetch_insn(v, mode, bytes, &la, &pf_la, &pf_error);
+		err = got ? x86_decode_mmio(bytes, got, mode, &in) : X86_DECODE_TRUNCATED;
+	}
 
 	if (err == X86_DECODE_TRUNCATED && pf_error != ~0u) {
 		/* Its bytes run into a page it may not fetch from (another
@@ -154,6 +212,8 @@ static enum exit_action emulate(struct vcpu *v, const struct mmio_device *d, uin
 		err = X86_DECODE_UNSUPPORTED; /* e.g. XCHG, or a read-modify-write */
 	if (err == X86_DECODE_OK && gpa + in.size > d->base + d->size)
 		err = X86_DECODE_UNSUPPORTED;
+	if (err == X86_DECODE_OK && !hit)
+		cache_store(v, la, mode, bytes, &in);
 	if (err != X86_DECODE_OK) {
 		char hex[3 * X86_MAX_INSN_LEN + 1];
 		unsigned n = 0;

@@ -65,6 +65,7 @@ static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
 	int r = vlapic_set_base_msr(&v->lapic, val, a & 0xff);
 	if (r < 0)
 		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
+	apicv_apic_base_written(v);
 	if (r > 0)
 		guest_log(v->guest, GLOG_APIC_MOVE, LOG_WARN,
 			  "vCPU %u: moving the local APIC to %#lx is not supported; it stays at %#lx", v->id,

@@ -214,9 +214,8 @@ void vcpu_state_init_signal(struct vcpu *v)
 
 void vcpu_tpr_to_shadow(struct vcpu *v)
 {
-	if (!(vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW))
-		return;
-	v->vapic[VAPIC_TPR] = vlapic_tpr(&v->lapic);
+	if (!(vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW) || vmx_caps.apicv)
+		return; /* with virtual-interrupt delivery the CPU itself re-evaluates on a TPR write */
 	/* A TPR write that makes a waiting interrupt deliverable must exit
 	 * (TPR below threshold); the threshold may not exceed VTPR[7:4] (SDM
 	 * 26.2.1.1), which vlapic_tpr_threshold guarantees. */

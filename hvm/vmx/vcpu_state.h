@@ -31,17 +31,10 @@ int vcpu_set_xcr0(struct vcpu *v, uint64_t val);
  * the x87/SSE/AVX registers keep their contents. v's state live here. */
 void vcpu_state_init_signal(struct vcpu *v);
 
-/* Offset of the TPR in the APIC page, and so in the virtual-APIC page. */
-#define VAPIC_TPR 0x80
-
-/* The TPR shadow: the guest's TPR byte into the local APIC model after
- * every exit (inline: it is on every exit's path), and back, with the TPR
- * threshold, before an entry. */
-static inline void vcpu_tpr_from_shadow(struct vcpu *v)
-{
-	if (vmx_caps.proc_ctls & PROC_USE_TPR_SHADOW)
-		vlapic_set_tpr(&v->lapic, v->vapic[VAPIC_TPR]);
-}
+/* The TPR shadow: the guest's MOV CR8 writes the TPR in the virtual-APIC
+ * page, which is the local APIC model's own register (vlapic.regs), so
+ * nothing is copied; before an entry, the TPR threshold is set so that a
+ * TPR write that unblocks a waiting interrupt exits. */
 void vcpu_tpr_to_shadow(struct vcpu *v);
 
 #endif

@@ -12,6 +12,7 @@
 #include <x86/cpu.h>
 #include <x86/io.h>
 
+#include "exit.h"
 #include "vmcs.h"
 #include "vmx.h"
 
@@ -224,6 +225,7 @@ int vmcs_create(struct vcpu *v, unsigned cpu)
 		vmwrite(VMCS_VIRTUAL_APIC_ADDR, virt_to_phys(v->vapic));
 		vmwrite(VMCS_TPR_THRESHOLD, 0);
 	}
+	apicv_vmcs_init(v);
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0xffffffff);
 	vmcs_write_host_state(v, cpu);
 	return 0;

@@ -76,6 +76,7 @@ enum timeline_mark {
 	MARK_BOOT_SECTOR,      /* first exit from code at 0x7C00-0x7DFF */
 	MARK_BOOT_SECTOR_COM1, /* the boot sector's first COM1 byte */
 	MARK_HALTED,           /* the boot vCPU halted with interrupts off */
+	MARK_STOPPED,          /* the guest stopped (exited through port 0xF4, or was stopped) */
 	NR_MARKS
 };
 
@@ -161,6 +162,7 @@ struct guest {
 	uint64_t exit_ticks_total;
 	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
+	bool apic_page_mapped;     /* the APIC-access page is in its EPT (hvm/vmx/apicv.c) */
 	bool devices_dirty;
 	uint64_t created_tsc;
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */

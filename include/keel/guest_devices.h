@@ -28,5 +28,10 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
  * port since (g->devices_dirty), so most calls cost a comparison.
  */
 uint64_t guest_devices_update(struct guest *g, uint64_t now_ns);
+/* A device's next deadline moved to deadline_ns without anything else
+ * changing (a local APIC timer rearmed): the cached deadline becomes the
+ * earlier of the two, without a full update. A deadline that moved later
+ * leaves an early one cached, which only costs one update when it comes. */
+void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns);
 
 #endif

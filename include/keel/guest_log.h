@@ -23,6 +23,7 @@ enum guest_log_kind {
 	GLOG_HANDOVER,          /* hvmloader's timeline mark "jump to the BIOS/kernel" */
 	GLOG_UD_INSN,           /* VMX instructions, XSETBV...: #UD */
 	GLOG_INIT_BOOT_VCPU,    /* INIT IPI to the boot vCPU */
+	GLOG_IPI_NOWHERE,       /* an IPI whose destination matched no local APIC */
 	GLOG_HALT_CLI,          /* cli; hlt */
 	GLOG_RESTART,           /* a reset it asked for */
 	GLOG_UNCLAIMED,         /* a load or store where no RAM or device answers */

@@ -5,6 +5,19 @@
 
 #include <keel/types.h>
 #include <keel/vlapic.h>
+#include <keel/x86_decode.h>
+
+/* An instruction that accessed emulated MMIO, decoded (hvm/vmx/mmio.c):
+ * where it was (linear address, CR3, mode), where its bytes are in guest
+ * memory and what they were. */
+struct mmio_insn_cache {
+	uint64_t la, cr3, gpa;
+	uint8_t bytes[X86_MAX_INSN_LEN];
+	uint8_t mode; /* enum x86_mode */
+	bool valid;
+	struct x86_insn insn;
+};
+#define MMIO_INSN_CACHE_SLOTS 4
 
 struct guest;
 
@@ -84,10 +97,14 @@ struct vcpu {
 	uint64_t xcr0;
 	uint64_t dr[4], dr6;
 	int regs_cpu;       /* CPU whose registers were last loaded with this state, -1 none */
-	/* Virtual-APIC page of the TPR shadow (SDM 29.1): the guest's MOV
-	 * CR8 reads and writes its TPR byte there, never the host's APIC. */
+	/* Virtual-APIC page (SDM 29.1): the home of the local APIC model's
+	 * registers (lapic.regs points here), which the CPU reads and writes
+	 * itself with the TPR shadow (MOV CR8, never the host's APIC) and APIC
+	 * virtualization (hvm/vmx/apicv.c). */
 	uint8_t *vapic;
 	uint8_t tpr_threshold; /* as last written to the VMCS */
+	uint64_t eoi_exit[4];  /* EOI-exit bitmap as last written to the VMCS (apicv.c) */
+	struct mmio_insn_cache mmio_cache[MMIO_INSN_CACHE_SLOTS];
 	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
 	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SLOTS];
 	bool efer_lme; /* the guest set EFER.LME; kept out of the VMCS until paging is on (hvm/vmx/long_mode.c) */

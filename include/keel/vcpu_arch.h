@@ -22,6 +22,10 @@ struct guest;
  * guest). */
 int guest_arch_create(struct guest *g);
 void guest_arch_destroy(struct guest *g);
+/* Maps what the back end needs in the guest's EPT once its RAM is mapped
+ * (VMX with APIC virtualization: the APIC-access page at 0xFEE00000). 0 or
+ * -1 when out of memory. */
+int guest_arch_map_apic(struct guest *g);
 
 /* How a new vCPU starts. */
 enum vcpu_start {

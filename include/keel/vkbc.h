@@ -1,4 +1,5 @@
-/* 8042 keyboard controller (0x60/0x64) with a present but silent keyboard,
+/* 8042 keyboard controller (0x60/0x64) with a present but silent keyboard
+ * and an AUX (mouse) port with nothing plugged in,
  * and the "fast A20" port 0x92. Resets requested through either go to
  * guest_events. Pure model. */
 #ifndef KEEL_VKBC_H
@@ -18,7 +19,7 @@ struct vkbc {
 	uint8_t kbd_pending; /* keyboard command waiting for a parameter */
 	bool sys_flag, last_was_cmd, a20;
 	uint8_t port92;
-	uint8_t queue[VKBC_QUEUE];
+	uint16_t queue[VKBC_QUEUE]; /* output buffer: byte, status bits (AUX data, time-out) << 8 */
 	unsigned q_head, q_len;
 	uint64_t resets_requested;
 };

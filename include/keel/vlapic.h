@@ -115,13 +115,13 @@ struct vlapic_bus;
 struct vlapic {
 	unsigned index;           /* vCPU number; also the APIC id at reset */
 	uint64_t base_msr;        /* IA32_APIC_BASE */
-	uint32_t id;              /* ID register (id in bits 31:24) */
-	uint32_t tpr, ldr, dfr, svr, esr, esr_pending;
-	uint32_t icr_lo, icr_hi;
-	uint32_t lvt[VLAPIC_NR_LVT];
-	uint32_t irr[8];          /* atomic: may be set from other CPUs */
-	uint32_t isr[8], tmr[8];
-	uint32_t timer_icr, timer_dcr;
+	/* The architectural registers: a 4 KiB page laid out as the APIC's
+	 * MMIO page (table 10-1). Under VMX it is the virtual-APIC page, which
+	 * the CPU reads and writes itself (TPR shadow, virtual-interrupt
+	 * delivery): one copy, never two to keep in step. IRR and TMR words
+	 * may be set from other CPUs: atomic operations only. */
+	uint32_t *regs;
+	uint32_t esr_pending;     /* errors since the last ESR write */
 	uint64_t timer_start_ns;  /* when the current count was last loaded */
 	uint64_t timer_deadline_ns; /* NO_DEADLINE when not counting */
 	uint32_t nmi_pending;     /* atomic: an NMI message arrived */
@@ -155,7 +155,10 @@ struct vlapic_bus {
 
 void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, void *ctx);
 /* Power-on state; apic 0 is the BSP. Adds the APIC to the bus. */
-void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const struct vclock *clk);
+/* regs_page: 4 KiB (4-byte aligned; page-aligned for VMX), the registers'
+ * home from now on (struct vlapic's regs). */
+void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const struct vclock *clk,
+		 uint32_t *regs_page);
 /* Delivers a message to every APIC it names (src: the sender for the
  * self/others shorthands, NULL for the I/O APIC). Returns how many APICs
  * accepted it. */
@@ -164,6 +167,23 @@ unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, co
 /* MMIO: offset within the page, size 1, 2, 4 or 8 bytes. */
 uint64_t vlapic_mmio_read(struct vlapic *l, uint32_t offset, unsigned size);
 void vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned size, uint64_t val);
+
+/* APIC virtualization (VMX "APIC-register virtualization"): the guest's
+ * write to the register at offset is already in the page, unchecked (an
+ * APIC-write VM exit, SDM 29.4.3.3); completes it as a write of that value
+ * (masking, side effects: IPIs, the timer, ESR latching). */
+void vlapic_apic_write(struct vlapic *l, uint32_t offset);
+/* Virtual-interrupt delivery: the CPU performed the EOI of `vector` itself
+ * (ISR bit cleared in the page) and exited because the EOI-exit bitmap
+ * names it (SDM 29.1.4): tell the I/O APIC if it was level-triggered. */
+void vlapic_eoi_done(struct vlapic *l, uint8_t vector);
+/* The vectors whose EOI Keel must see: those accepted level-triggered
+ * (TMR), as 4 x 64 bits for the EOI-exit bitmap fields. */
+void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t bitmap[4]);
+/* Highest vector requested (IRR) and in service (ISR), or -1: VMX's RVI
+ * and SVI. */
+int vlapic_highest_irr(const struct vlapic *l);
+int vlapic_highest_isr(const struct vlapic *l);
 
 /* IA32_APIC_BASE. Returns 0, -1 for a value that raises #GP (reserved
  * bits, x2APIC), or 1 if the guest tried to move the page (kept in place;
@@ -190,8 +210,8 @@ bool vlapic_take_nmi(struct vlapic *l);
 void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
 uint32_t vlapic_ppr(const struct vlapic *l);
 /* The task-priority register, also reachable as CR8 (bits 7:4 = CR8). */
-static inline uint8_t vlapic_tpr(const struct vlapic *l) { return (uint8_t)l->tpr; }
-static inline void vlapic_set_tpr(struct vlapic *l, uint8_t tpr) { l->tpr = tpr; }
+static inline uint8_t vlapic_tpr(const struct vlapic *l) { return (uint8_t)l->regs[APIC_REG_TPR >> 2]; }
+static inline void vlapic_set_tpr(struct vlapic *l, uint8_t tpr) { l->regs[APIC_REG_TPR >> 2] = tpr; }
 /* For a TPR shadow (VMX's TPR threshold, SDM 29.1.2): the priority class
  * below which the guest's TPR must fall for the highest requested vector to
  * become deliverable, or 0 when lowering the TPR would deliver nothing. */

@@ -12,6 +12,9 @@ struct vmx_caps {
 	uint64_t pin, proc, proc2, exit, entry;
 	bool true_ctls;
 	bool ept, unrestricted, vpid, preemption_timer, ept_2m, ept_1g;
+	/* Virtualize APIC accesses, APIC-register virtualization and
+	 * virtual-interrupt delivery, all three (hvm/vmx/apicv.c). */
+	bool apicv;
 	unsigned preemption_rate; /* timer counts once every 2^rate TSC ticks */
 	/* Controls Keel runs every guest with (computed once, checked). */
 	uint32_t pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
@@ -23,6 +26,9 @@ extern struct vmx_caps vmx_caps;
 /* Reads CPUID and the capability MSRs, prints one line per feature and
  * returns 0, or prints why VMX cannot be used and returns -1. */
 int vmx_probe(void);
+/* APIC virtualization for every guest if the CPU offers it and `allowed`
+ * (Keel's apicv=off says no); prints which. Before any guest is created. */
+void apicv_init(bool allowed);
 /* VMXON on the calling CPU. Returns 0 or -1 after printing why. */
 int vmx_enable_cpu(unsigned cpu);
 

@@ -14,6 +14,7 @@
 #define VMCS_GUEST_GS_SEL 0x080A
 #define VMCS_GUEST_LDTR_SEL 0x080C
 #define VMCS_GUEST_TR_SEL 0x080E
+#define VMCS_GUEST_INTR_STATUS 0x0810 /* RVI in bits 7:0, SVI in bits 15:8 (SDM 24.4.2) */
 #define VMCS_HOST_ES_SEL 0x0C00
 #define VMCS_HOST_CS_SEL 0x0C02
 #define VMCS_HOST_SS_SEL 0x0C04
@@ -33,6 +34,7 @@
 #define VMCS_VIRTUAL_APIC_ADDR 0x2012
 #define VMCS_APIC_ACCESS_ADDR 0x2014
 #define VMCS_EPT_POINTER 0x201A
+#define VMCS_EOI_EXIT_BITMAP0 0x201C /* 1-3 follow, 2 apart (SDM B.2.1) */
 #define VMCS_GUEST_PHYSICAL_ADDR 0x2400
 #define VMCS_VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_IA32_DEBUGCTL 0x2802
@@ -354,6 +356,11 @@
 #define EPT_QUAL_WRITE (1U << 1)
 #define EPT_QUAL_FETCH (1U << 2)
 #define EPT_QUAL_GLA_VALID (1U << 7)
+/* APIC-access exit qualification (SDM table 27-6): page offset, access type. */
+#define APIC_ACCESS_QUAL_OFFSET(q) ((q) & 0xfff)
+#define APIC_ACCESS_QUAL_TYPE(q) (((q) >> 12) & 0xf)
+#define APIC_ACCESS_LINEAR_READ 0
+#define APIC_ACCESS_LINEAR_WRITE 1
 
 /* Segment access-rights format used by the VMCS. */
 #define VMX_AR_UNUSABLE (1U << 16)

@@ -226,7 +226,8 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	require(pr.nr_functions == 3 && pr.fn[2].bar[4] == (PCI_IO_START | PCI_BASE_ADDRESS_SPACE_IO));
 	/* vCPU 0's local APIC, as guest creation sets it up (its timer takes
 	 * part in guest_devices_update). */
-	vlapic_init(&g->vcpus[0].lapic, &g->apic_bus, 0, &g->clock);
+	static uint32_t lapic_page[1024];
+	vlapic_init(&g->vcpus[0].lapic, &g->apic_bus, 0, &g->clock, lapic_page);
 	f->stopped = false;
 }
 

@@ -127,6 +127,12 @@ static void test_cpuid_tsc_leaves(void **state)
 	assert_int_equal(r.eax, 0x16);
 	r = cpuid_guest_filter(0, 0, (struct cpuid_regs){ 0x20, 0, 0, 0 }, &gi);
 	assert_int_equal(r.eax, 0x16);
+	/* A host whose highest leaf is below 0x15 answers with that leaf's
+	 * data (Bochs's Sandy Bridge: leaf 0xD's 7, 0x340, 0x340): not a
+	 * rate, and not the crystal the APIC timer runs at. */
+	r = cpuid_guest_filter(0x15, 0, (struct cpuid_regs){ 7, 0x340, 0x340, 0 }, &gi);
+	assert_int_equal(r.ecx, 50001234);
+	assert_int_equal(r.eax, 1);
 
 	/* A host that states it (24 MHz x 184/2 = 2.208 GHz): passed on. */
 	gi.tsc_hz = 2208000000ULL;

@@ -63,6 +63,54 @@ static void test_which_accesses_retime(void **state)
 	assert_false(retimes(0x2e9, false) || retimes(0x2e9, true));
 }
 
+/* The APIC bus's kick, as sched_wake does it: the guest becomes dirty. */
+static void kick_marks_dirty(void *ctx, unsigned index) { ((struct guest *)ctx)->devices_dirty = true; }
+static const struct vlapic_bus_ops wake_ops = { .kick = kick_marks_dirty };
+
+/* A local APIC timer that fires during the update leaves the guest clean
+ * (its wake-up was for what the update did), so the vCPU's next exit (the
+ * guest rearming the timer) may resume directly; a rearm only brings the
+ * cached deadline forward (guest_devices_deadline_at). */
+static void test_timer_fire_leaves_clean(void **state)
+{
+	static uint32_t page[1024];
+	memset(&g, 0, sizeof(g));
+	strcpy(g.prefix, "[t] ");
+	g.ram_size = 32ULL << 20;
+	g.nr_vcpus = 1;
+	fake_clock_init(&clk);
+	fake_guest_init(&fg);
+	g.clock = clk.vc;
+	g.events = fg.ev;
+	g.out = fg.out;
+	g.dbg_out = fg.out;
+	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };
+	assert_int_equal(guest_devices_init(&g, &boot, &wake_ops), 0);
+	g.apic_bus.ctx = &g;
+	vlapic_init(&g.vcpus[0].lapic, &g.apic_bus, 0, &g.clock, page);
+	g.vcpus[0].state = VCPU_RUNNABLE;
+	struct vlapic *l = &g.vcpus[0].lapic;
+	vlapic_mmio_write(l, APIC_REG_SVR, 4, 0x1ff);
+	vlapic_mmio_write(l, APIC_REG_LVT_TIMER, 4, 0x40);
+	vlapic_mmio_write(l, APIC_REG_TIMER_DCR, 4, 0xb);
+	vlapic_mmio_write(l, APIC_REG_TIMER_ICR, 4, 1000); /* 1 us at the 1 GHz default bus */
+	uint64_t due = vlapic_next_deadline_ns(l);
+	g.devices_dirty = true;
+	assert_int_equal(guest_devices_update(&g, clk.ns), due);
+	assert_false(g.devices_dirty);
+	clk.ns = due;
+	g.devices_dirty = false;
+	guest_devices_update(&g, clk.ns);
+	assert_int_equal(vlapic_pending_vector(l), 0x40);
+	assert_false(g.devices_dirty);
+	/* Rearmed: the cached deadline moves forward, not back. */
+	vlapic_mmio_write(l, APIC_REG_TIMER_ICR, 4, 500);
+	guest_devices_deadline_at(&g, vlapic_next_deadline_ns(l));
+	assert_int_equal(guest_devices_update(&g, clk.ns), clk.ns + 500);
+	guest_devices_deadline_at(&g, clk.ns + 100000);
+	assert_int_equal(guest_devices_update(&g, clk.ns), clk.ns + 500);
+}
+
 static void test_irq_line_changes_counted(void **state)
 {
 	build();
@@ -118,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_which_accesses_retime),
 		cmocka_unit_test(test_irq_line_changes_counted),
 		cmocka_unit_test(test_cmos_describes_ram_above_4g),
+		cmocka_unit_test(test_timer_fire_leaves_clean),
 	};
 	return cmocka_run_group_tests_name("guest_devices", tests, NULL, NULL);
 }

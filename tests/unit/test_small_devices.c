@@ -101,6 +101,41 @@ static void test_kbc_self_test_a20_reset(void **state)
 	assert_int_equal(fg.resets, 2);
 }
 
+static void test_kbc_aux_port(void **state)
+{
+	struct vkbc k;
+	iobus_init(&bus);
+	fake_guest_init(&fg);
+	vkbc_init(&k, fake_irq_line(&irq), &fg.ev);
+	assert_int_equal(vkbc_register(&k, &bus), 0);
+	/* Linux's i8042_check_aux: the AUX loopback (0xD3) answers at once,
+	 * flagged as AUX data; no IRQ 12 while the command byte disables it. */
+	out(0x64, 0xd3);
+	out(0x60, 0x5a);
+	assert_int_equal(in(0x64) & 0x21, 0x21);
+	assert_int_equal(in(0x60), 0x5a);
+	assert_int_equal(in(0x64) & 0x21, 0);
+	assert_int_equal(irq.rises[12], 0);
+	/* With AUX interrupts on (command byte bit 1): IRQ 12, not IRQ 1. */
+	out(0x64, 0x60);
+	out(0x60, 0x47);
+	unsigned kbd_pulses = irq.rises[1];
+	out(0x64, 0xd3);
+	out(0x60, 0xa5);
+	assert_int_equal(irq.rises[12], 1);
+	assert_int_equal(irq.rises[1], kbd_pulses);
+	assert_int_equal(in(0x60), 0xa5);
+	/* A byte for the absent mouse times out: 0xFE with the time-out bit. */
+	out(0x64, 0xd4);
+	out(0x60, 0xf2);
+	assert_int_equal(in(0x64) & 0x61, 0x61);
+	assert_int_equal(in(0x60), 0xfe);
+	/* Keyboard bytes carry neither bit. */
+	out(0x60, 0xf2);
+	assert_int_equal(in(0x64) & 0x61, 0x01);
+	assert_int_equal(in(0x60), 0xfa);
+}
+
 static uint8_t cfg_byte(uint16_t key, unsigned skip)
 {
 	iobus_write(&bus, 0x510, 2, key);
@@ -254,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uart_seabios_detect_and_output),
 		cmocka_unit_test(test_kbc_self_test_a20_reset),
+		cmocka_unit_test(test_kbc_aux_port),
 		cmocka_unit_test(test_fwcfg_signature_and_files),
 		cmocka_unit_test(test_debug_ports_and_exit),
 		cmocka_unit_test(test_pci_empty_and_reset),

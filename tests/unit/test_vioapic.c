@@ -18,6 +18,7 @@ static struct fake_clock clk;
 static struct vlapic_bus bus;
 static struct vlapic lapic[2];
 static struct vioapic io;
+static uint32_t pages[2][1024];
 
 static void eoi_level(void *ctx, uint8_t v) { vioapic_eoi(ctx, v); }
 static const struct vlapic_bus_ops ops = { .eoi_level = eoi_level };
@@ -27,7 +28,7 @@ static void setup(void)
 	fake_clock_init(&clk);
 	vlapic_bus_init(&bus, &ops, &io);
 	for (unsigned i = 0; i < 2; i++) {
-		vlapic_init(&lapic[i], &bus, i, &clk.vc);
+		vlapic_init(&lapic[i], &bus, i, &clk.vc, pages[i]);
 		vlapic_mmio_write(&lapic[i], APIC_REG_SVR, 4, 0x1ff);
 	}
 	vioapic_init(&io, &bus);

@@ -44,6 +44,7 @@ static struct fake_clock clk;
 static struct platform plat;
 static struct vlapic_bus bus;
 static struct vlapic lapic[4];
+static uint32_t pages[4][1024];
 
 static void setup(unsigned n)
 {
@@ -51,7 +52,7 @@ static void setup(unsigned n)
 	memset(&plat, 0, sizeof(plat));
 	vlapic_bus_init(&bus, &ops, &plat);
 	for (unsigned i = 0; i < n; i++)
-		vlapic_init(&lapic[i], &bus, i, &clk.vc);
+		vlapic_init(&lapic[i], &bus, i, &clk.vc, pages[i]);
 }
 
 static uint32_t rd(struct vlapic *l, uint32_t r) { return (uint32_t)vlapic_mmio_read(l, r, 4); }
@@ -170,6 +171,8 @@ static void test_init_sipi(void **state)
 	send(&lapic[1], 0, (APIC_DM_INIT << 8) | APIC_ICR_LEVEL_ASSERT);
 	assert_int_equal(rd(&lapic[0], APIC_REG_TPR), 0x20);
 	assert_int_equal(plat.inits[0], 0);
+	/* Refused, but it reached an APIC: not "undeliverable". */
+	assert_int_equal(bus.undeliverable, 0);
 }
 
 static void test_fixed_ipis_and_destinations(void **state)
@@ -369,6 +372,90 @@ static void test_bad_accesses(void **state)
 
 /* The TPR threshold a TPR shadow needs: the class of the highest request
  * that only the TPR holds back, and never above the TPR's own class. */
+/* The page is the state: registers at their MMIO offsets, as VMX's
+ * virtual-APIC page has them, so the CPU and the model share them. */
+static void test_register_page_layout(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	assert_int_equal(pages[0][APIC_REG_VERSION / 4], VLAPIC_VERSION);
+	assert_int_equal(pages[0][APIC_REG_SVR / 4], 0x1ff);
+	vlapic_set_irr(l, 0x41, true);
+	assert_int_equal(pages[0][(APIC_REG_IRR + 0x20) / 4], 1u << 1); /* vector 0x41: word 2, bit 1 */
+	assert_int_equal(pages[0][(APIC_REG_TMR + 0x20) / 4], 1u << 1);
+	assert_int_equal(vlapic_highest_irr(l), 0x41);
+	assert_int_equal(vlapic_highest_isr(l), -1);
+	assert_int_equal(vlapic_ack(l), 0x41);
+	assert_int_equal(pages[0][(APIC_REG_ISR + 0x20) / 4], 1u << 1);
+	assert_int_equal(vlapic_highest_isr(l), 0x41);
+	/* The CPU writes the TPR (MOV CR8): the model sees it. */
+	pages[0][APIC_REG_TPR / 4] = 0x70;
+	assert_int_equal(vlapic_tpr(l), 0x70);
+	assert_int_equal(vlapic_ppr(l), 0x70);
+	/* What INIT resets is in the page too; the ID is kept. */
+	pages[0][APIC_REG_ID / 4] = 5u << 24;
+	vlapic_init_reset(l);
+	assert_int_equal(pages[0][APIC_REG_ID / 4], 5u << 24);
+	assert_int_equal(pages[0][APIC_REG_SVR / 4], 0xff);
+	assert_int_equal(vlapic_highest_isr(l), -1);
+}
+
+/* APIC virtualization: the CPU stored the guest's value, unchecked; the
+ * model completes the write (masks, side effects). */
+static void test_apic_write_exit(void **state)
+{
+	setup(2);
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	sw_enable(&lapic[1]);
+	/* LVT: reserved and read-only bits dropped. */
+	pages[0][APIC_REG_LVT_TIMER / 4] = 0xffffffffu;
+	vlapic_apic_write(l, APIC_REG_LVT_TIMER);
+	assert_int_equal(rd(l, APIC_REG_LVT_TIMER), 0x300ff);
+	/* ICR: the IPI goes out (fixed, vector 0x50, to APIC 1). */
+	pages[0][APIC_REG_ICR_HI / 4] = 1u << 24;
+	pages[0][APIC_REG_ICR_LO / 4] = 0x50;
+	vlapic_apic_write(l, APIC_REG_ICR_LO + 2); /* any byte of the register */
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x50);
+	assert_int_equal(plat.kicks[1], 1);
+	/* Timer: the initial count starts it. */
+	pages[0][APIC_REG_TIMER_DCR / 4] = 0xb;
+	vlapic_apic_write(l, APIC_REG_TIMER_DCR);
+	pages[0][APIC_REG_TIMER_ICR / 4] = 1000;
+	vlapic_apic_write(l, APIC_REG_TIMER_ICR);
+	assert_true(vlapic_next_deadline_ns(l) != NO_DEADLINE);
+	/* ESR: a write latches the errors so far, whatever was written. */
+	wr(l, 0x3f0, 1); /* an illegal register */
+	pages[0][APIC_REG_ESR / 4] = 0xffffffffu;
+	vlapic_apic_write(l, APIC_REG_ESR);
+	assert_int_equal(rd(l, APIC_REG_ESR), APIC_ESR_ILLEGAL_REGISTER);
+	/* SVR: disabling masks every LVT. */
+	pages[0][APIC_REG_SVR / 4] = 0xff;
+	vlapic_apic_write(l, APIC_REG_SVR);
+	assert_true(rd(l, APIC_REG_LVT_TIMER) & APIC_LVT_MASKED);
+}
+
+/* Virtual-interrupt delivery: the CPU does the EOI; the model only tells
+ * the I/O APIC, and only for vectors accepted level-triggered, which is
+ * what the EOI-exit bitmap names. */
+static void test_eoi_exit_bitmap(void **state)
+{
+	setup(1);
+	struct vlapic *l = &lapic[0];
+	sw_enable(l);
+	vlapic_set_irr(l, 0x41, true);
+	vlapic_set_irr(l, 0xe1, false);
+	uint64_t bm[4];
+	vlapic_eoi_exit_bitmap(l, bm);
+	assert_true(bm[1] == 1ULL << 1 && bm[0] == 0 && bm[2] == 0 && bm[3] == 0);
+	vlapic_eoi_done(l, 0xe1);
+	assert_int_equal(plat.eois, 0);
+	vlapic_eoi_done(l, 0x41);
+	assert_int_equal(plat.eois, 1);
+	assert_int_equal(plat.eoi_vector, 0x41);
+}
+
 static void test_tpr_threshold(void **state)
 {
 	setup(1);
@@ -415,6 +502,9 @@ int main(void)
 		cmocka_unit_test(test_base_msr),
 		cmocka_unit_test(test_bad_accesses),
 		cmocka_unit_test(test_tpr_threshold),
+		cmocka_unit_test(test_register_page_layout),
+		cmocka_unit_test(test_apic_write_exit),
+		cmocka_unit_test(test_eoi_exit_bitmap),
 	};
 	return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
