@@ -424,6 +424,13 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg_error(cfg, "apic=%.*s must be auto, xapic or x2apic", vl, v.p);
 		else
 			cfg->apic = mode;
+	} else if (slice_is(k, "screen")) {
+		/* screen=off: no console on the framebuffer even where GRUB set
+		 * one up (a serial-only run, or a screen too slow to draw on). */
+		if (slice_is(v, "on") || slice_is(v, "off"))
+			cfg->no_screen = slice_is(v, "off");
+		else
+			cfg_error(cfg, "screen=%.*s must be on or off", vl, v.p);
 	} else if (slice_is(k, "apicv")) {
 		/* apicv=off: emulate every guest APIC access even where the CPU
 		 * could virtualize them (tests, comparisons). */
@@ -433,7 +440,7 @@ static void parse_word(struct keel_config *cfg, struct slice w)
 			cfg_error(cfg, "apicv=%.*s must be on or off", vl, v.p);
 	} else {
 		cfg_error(cfg, "unknown option '%.*s' (known: guest loglevel trace cpus seabios hvmloader serial verw "
-			  "apic apicv)",
+			  "apic apicv screen)",
 			  (int)MIN(k.len, SHOW), k.p);
 	}
 }

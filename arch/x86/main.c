@@ -110,7 +110,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kprintf("keel: command line: %s\n", bootinfo.cmdline[0] ? bootinfo.cmdline : "(empty)");
 	for (unsigned i = 0; i < keel_config.nr_errors; i++)
 		pr_err("command line: %s\n", keel_config.errors[i]);
-	screen_init(&bootinfo);
+	screen_init(&bootinfo, keel_config.no_screen);
 
 	print_memory_and_modules(&bootinfo);
 	uint64_t free = mm_init(&bootinfo);

@@ -112,9 +112,14 @@ static void screen_off(void)
 	spin_unlock(&ring_lock);
 }
 
-void screen_init(const struct bootinfo *bi)
+void screen_init(const struct bootinfo *bi, bool off)
 {
 	char why[128];
+	if (off) {
+		screen_off();
+		pr_info("screen: off (screen=off); output on the serial port only\n");
+		return;
+	}
 	if (!bi->fb.present) {
 		screen_off();
 		pr_info("screen: the boot loader set up no framebuffer; output on the serial port only\n");

@@ -135,6 +135,7 @@ struct keel_config {
 	int verw; /* enum spec_verw_mode: 0 auto, 1 on, 2 off */
 	int apic; /* enum apic_request: 0 auto, 1 xapic, 2 x2apic */
 	bool no_apicv; /* apicv=off: no APIC virtualization even where offered */
+	bool no_screen; /* screen=off: Keel's console on the serial port only */
 	struct guest_config guests[MAX_GUESTS];
 	unsigned nr_guests;
 	unsigned guests_ignored; /* guest= words past MAX_GUESTS */

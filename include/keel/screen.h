@@ -19,7 +19,7 @@
 void screen_capture_early(void);
 /* Starts drawing on bi's framebuffer if Keel can, what was kept first;
  * else stops keeping a copy (prints why). */
-void screen_init(const struct bootinfo *bi);
+void screen_init(const struct bootinfo *bi, bool off);
 /* Draws queued text until the queue is empty or the TSC passes deadline;
  * returns at once if another CPU is drawing. */
 void screen_draw_pending(uint64_t deadline_tsc);
