@@ -12,7 +12,7 @@ img=build/linux/disk.img
 tools/mkdisk-linux "$img" || skip "tools/mkdisk-linux could not build the disk image"
 log=$LOG_DIR/t-linux-disk.serial
 $KEEL_RUN --guest "$img,mem=192,vcpus=2,name=d1" --guest "$img,mem=192,vcpus=2,name=d2" --cpus 2 --host-mem 1024 \
-	--timeout 3600 --fail-on "keel: PANIC" --fail-on "Kernel panic" --fail-on "keel-disk: FAIL" \
+	--timeout 1320 --fail-on "keel: PANIC" --fail-on "rcu: INFO: rcu_preempt detected stalls" --fail-on "Kernel panic" --fail-on "keel-disk: FAIL" \
 	--fail-on "VM entry failed" --fail-on "unknown hypercall" --serial-log "$log" \
 	--expect-re "^\[d1\] keel-disk: boot 2: root /dev/sda1 \(ext4\) mounted read-write through ata_piix" \
 	--expect-re "^\[d2\] keel-disk: boot 2: root /dev/sda1 \(ext4\) mounted read-write through ata_piix" || exit 1
