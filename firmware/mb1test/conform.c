@@ -397,21 +397,18 @@ static void conform_task(void)
 /* A table the RSDT lists, found as an OS finds it (ACPI 5.2.5.1). */
 static const uint8_t *acpi_table(const char *sig)
 {
-	for (uint32_t a = 0xe0000; a < 0x100000; a += 16) {
-		const uint8_t *p = (const uint8_t *)(uintptr_t)a;
-		uint8_t sum = 0;
-		for (unsigned i = 0; i < 20; i++)
-			sum += p[i];
-		if (memcmp(p, "RSD PTR ", 8) || sum)
-			continue;
-		const uint8_t *rsdt = (const uint8_t *)(uintptr_t)*(const uint32_t *)(p + 16);
-		uint32_t n = (*(const uint32_t *)(rsdt + 4) - 36) / 4;
-		for (uint32_t i = 0; i < n; i++) {
-			const uint8_t *t = (const uint8_t *)(uintptr_t)((const uint32_t *)(rsdt + 36))[i];
-			if (!memcmp(t, sig, 4))
-				return t;
-		}
+	const uint8_t *p = (const uint8_t *)(uintptr_t)find_signature("RSD PTR ", 8);
+	uint8_t sum = 0;
+	for (unsigned i = 0; p && i < 20; i++)
+		sum += p[i];
+	if (!p || sum)
 		return NULL;
+	const uint8_t *rsdt = (const uint8_t *)(uintptr_t)*(const uint32_t *)(p + 16);
+	uint32_t n = (*(const uint32_t *)(rsdt + 4) - 36) / 4;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *t = (const uint8_t *)(uintptr_t)((const uint32_t *)(rsdt + 36))[i];
+		if (!memcmp(t, sig, 4))
+			return t;
 	}
 	return NULL;
 }

@@ -43,7 +43,7 @@
 
 /* The BIOS-area tables a kernel looks for (MP spec 4, ACPI 5.2.5.1): the
  * 16-byte-aligned signature in 0xE0000-0xFFFFF, 0 if absent. */
-static uint32_t find_signature(const char *sig, unsigned len)
+uint32_t find_signature(const char *sig, unsigned len)
 {
 	for (uint32_t a = 0xe0000; a < 0x100000; a += 16)
 		if (!memcmp((const void *)(uintptr_t)a, sig, len))

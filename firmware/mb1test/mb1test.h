@@ -18,6 +18,8 @@ static inline uint8_t inb(uint16_t port)
 
 /* The failures check() has counted so far. */
 unsigned mb1test_failures(void);
+/* The first 16-byte-aligned address in 0xE0000-0xFFFFF that holds sig, or 0. */
+uint32_t find_signature(const char *sig, unsigned len);
 /* conform.c: the behaviours of conform=NAME[+NAME...]; ram_top: RAM size. */
 void conform_test(const char *what, uint32_t ram_top);
 
