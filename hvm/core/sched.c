@@ -20,7 +20,8 @@
  *
  * Locking (the order is in docs/scheduling.md): each guest has a lock
  * (guest_lock), held while Keel handles one of its exits and while a CPU
- * loads, prepares or releases one of its vCPUs; each run queue has its
+ * loads or prepares one of its vCPUs (a CPU releases the vCPU it holds
+ * without it: vcpu_arch_put's ordering); each run queue has its
  * own. Guests on different CPUs never wait for each other's exits. The
  * scheduler holds at most one lock at a time, never a guest's lock while
  * it takes another guest's, and a run queue's only inside a guest's.
@@ -177,22 +178,19 @@ static void run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
  * a hint (the scheduler's scans); with it, the answer. */
 static bool can_run_here(struct vcpu *v, unsigned cpu)
 {
-	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	/* Acquire: pairs with vcpu_arch_put's release of v->cpu, so a CPU
+	 * that goes on to load v sees what the last one saved. */
+	int on = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
 	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (on < 0 || on == (int)cpu);
 }
 
 /* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
- * next), under that vCPU's guest lock: a CPU that finds no CPU holding a
- * guest's vCPUs, under the same lock, may tear the guest down. */
-static inline __attribute__((always_inline)) void put_current(unsigned cpu)
-{
-	struct vcpu *cur = pcpus[cpu].current;
-	if (!cur)
-		return;
-	guest_lock(cur->guest, cpu);
-	vcpu_arch_put(cpu);
-	guest_unlock(cur->guest);
-}
+ * next). Without its guest's lock: vcpu_arch_put publishes the release
+ * with release ordering, the vCPU's CPU first and this CPU's current vCPU
+ * last, so a CPU that finds no CPU holding a guest's vCPUs (under the
+ * guest's lock) may tear the guest down, and one that finds v->cpu < 0
+ * may load it. */
+static inline __attribute__((always_inline)) void put_current(unsigned cpu) { vcpu_arch_put(cpu); }
 
 /* A vCPU a scan found, and its guest as the run queue said while it held
  * the vCPU (a scan must not follow v->guest later: the vCPU may leave the
@@ -214,16 +212,10 @@ enum placement { CONTINUE, NEW_SLICE, MIGRATE };
  * sched_pick_next's caller. */
 static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint64_t now, enum placement how)
 {
-	struct pcpu *pc = &pcpus[cpu];
 	struct vcpu *v = c.v;
-	uint64_t put_ticks = 0;
-	if (pc->current != v && pc->current) {
-		/* Part of the switch, which `list` and make bench count
-		 * (vcpu_arch_load counts the rest). */
-		uint64_t t0 = rdtsc();
-		put_current(cpu);
-		put_ticks = rdtsc() - t0;
-	}
+	/* The vCPU this CPU holds, if another, is released by
+	 * vcpu_arch_load (no lock needed: put_current), inside the switch's
+	 * time that `list` and make bench count. */
 	guest_lock(c.g, cpu);
 	if (v->guest != c.g || !can_run_here(v, cpu)) {
 		guest_unlock(c.g);
@@ -235,7 +227,6 @@ static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint
 		rq_del(v);
 		rq_add(cpu, v);
 	}
-	pc->switch_ticks += put_ticks;
 	run_here(v, cpu, deadline_ns);
 	return true;
 }
