@@ -30,6 +30,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
@@ -182,6 +183,63 @@ static bool can_run_here(struct vcpu *v, unsigned cpu)
 	 * that goes on to load v sees what the last one saved. */
 	int on = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
 	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (on < 0 || on == (int)cpu);
+}
+
+/*
+ * A guest that ticks (Linux: HZ=250 while busy, one-shot or periodic)
+ * makes a preemption-timer exit for every tick of its vCPU's APIC timer.
+ * When nothing else is due, the scheduler pass such an exit would run
+ * (every guest's devices, the run queues, the console, teardowns) decides
+ * nothing: the same vCPU goes on. This takes that decision directly, with
+ * the rules the pass follows:
+ *   - no other deadline has come: the guest's own other devices (under
+ *     its lock: guest_devices_own_timer_tick) and every other running
+ *     guest's cached next deadline (read without their locks, as the
+ *     scans below read run queues: a hint; a deadline another CPU moved
+ *     earlier meanwhile is that CPU's to see, as on the direct path);
+ *   - the slice: if a vCPU waits for this CPU (others_waiting, as
+ *     run_here asks it) and v's slice is over, the pass must pick; if v
+ *     has the slice, the next stop is its end; alone, the same bound as
+ *     run_here's (SLICE_ALONE_NS from now);
+ * then the timer fires in the model, and the entry is prepared as after
+ * a pass (vcpu_arch_prepare_entry: the interrupt injected, or with
+ * virtual-interrupt delivery RVI; the preemption timer for the earlier of
+ * the slice's stop and the next deadline of any guest).
+ */
+bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
+{
+	struct guest *g = v->guest;
+	if (v->event_pending || v->state != VCPU_RUNNABLE || g->state != GUEST_RUNNING || g->devices_dirty ||
+	    g->restart_pending || v->init_pending)
+		return false;
+	uint64_t now = rdtsc(), now_ns = tsc_to_ns(now - tsc_boot);
+	if (vlapic_next_deadline_ns(&v->lapic) > now_ns)
+		return false; /* not its timer (the slice, another guest's device) */
+	uint64_t others = NO_DEADLINE;
+	for (unsigned gi = 0; gi < nr_guests; gi++) {
+		struct guest *o = guests[gi];
+		if (!o || o == g || __atomic_load_n(&o->state, __ATOMIC_RELAXED) != GUEST_RUNNING)
+			continue;
+		others = MIN(others, __atomic_load_n(&o->next_deadline_ns, __ATOMIC_RELAXED));
+	}
+	if (others <= now_ns)
+		return false;
+	uint64_t stop;
+	if (others_waiting(v, cpu)) {
+		if (now >= v->slice_end)
+			return false;
+		stop = v->slice_end;
+	} else {
+		stop = now + ns_to_tsc(SLICE_ALONE_NS);
+	}
+	uint64_t own;
+	if (!guest_devices_own_timer_tick(g, v->id, now_ns, &own))
+		return false;
+	others = MIN(others, own);
+	if (others != NO_DEADLINE)
+		stop = MIN(stop, tsc_boot + ns_to_tsc(others));
+	vcpu_arch_prepare_entry(v, stop);
+	return true;
 }
 
 /* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
