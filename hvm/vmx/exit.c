@@ -421,11 +421,17 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
  * whose handler marks the guest's devices dirty when an access did any of
  * that (exit_io: a timer or the interrupt controller reprogrammed, an
  * interrupt line moved). SeaBIOS's per-character debug output alone is two
- * thirds of the exits of a boot, its device probing most of the rest. */
+ * thirds of the exits of a boot, its device probing most of the rest.
+ * Likewise emulated MMIO (mmio.c): a write that may move a timer or an
+ * interrupt's routing marks the devices dirty (the local APIC's, an I/O
+ * APIC window write), an interrupt it raises does through the APIC bus,
+ * and an injected page fault is a pending event; what is left (reads, the
+ * I/O APIC's register select, unclaimed addresses) goes straight back. */
 static bool may_resume_directly(uint32_t basic)
 {
 	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
-	       basic == EXIT_REASON_IO_INSTRUCTION || basic == EXIT_REASON_APIC_WRITE; /* apicv.c: timer writes */
+	       basic == EXIT_REASON_IO_INSTRUCTION || basic == EXIT_REASON_APIC_WRITE || /* apicv.c: timer writes */
+	       basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_APIC_ACCESS; /* mmio.c: quiet accesses */
 }
 
 /* After a quiet exit the scheduler has nothing to decide until the

@@ -56,10 +56,16 @@ static uint64_t ioapic_read(struct vcpu *v, uint32_t off, unsigned size)
 static void ioapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t val)
 {
 	vioapic_mmio_write(&v->guest->ioapic, off, size, (uint32_t)val);
-	/* Unmasking an input may end the wait for a tick that sat masked in
-	 * the 8259A (guest_devices.c pit_tick_pending): the PIT needs a
-	 * deadline again, or no tick ever comes (Linux's check_timer). */
-	v->guest->devices_dirty = true;
+	/* A write through the window may change a redirection entry:
+	 * unmasking an input may end the wait for a tick that sat masked in
+	 * the 8259A (guest_devices.c pit_tick_pending), so the PIT needs a
+	 * deadline again or no tick ever comes (Linux's check_timer), and a
+	 * vector may become level-triggered (the EOI-exit bitmap). Selecting
+	 * a register changes nothing of that, and reads change nothing at
+	 * all: those exits resume directly (exit.c). An interrupt the write
+	 * sends marks the guest dirty through the APIC bus (sched_wake). */
+	if ((off & (VIOAPIC_MMIO_SIZE - 1)) != IOAPIC_REGSEL)
+		v->guest->devices_dirty = true;
 }
 
 static bool testdev_present(struct vcpu *v) { return v->guest->testdev_mem != NULL; }
