@@ -131,11 +131,19 @@ void apicv_prepare_entry(struct vcpu *v)
 	 * after delivering another vector), and its EOI must still exit or
 	 * the I/O APIC's remote IRR stays set and the line is dead. The EOI
 	 * of such a vector that was not accepted as level-triggered exits for
-	 * nothing (eoi_notify checks the TMR). */
+	 * nothing (eoi_notify checks the TMR). The I/O APIC's part is
+	 * computed again only after a write through its window (mmio.c),
+	 * which is rare: its 24 entries were most of this function's time. */
+	struct guest *g = v->guest;
+	if (g->ioapic_levels_stale) {
+		memset(g->ioapic_levels, 0, sizeof(g->ioapic_levels));
+		vioapic_level_vectors(&g->ioapic, g->ioapic_levels);
+		g->ioapic_levels_stale = false;
+	}
 	uint64_t bitmap[4];
 	vlapic_eoi_exit_bitmap(&v->lapic, bitmap);
-	vioapic_level_vectors(&v->guest->ioapic, bitmap);
 	for (unsigned i = 0; i < 4; i++) {
+		bitmap[i] |= g->ioapic_levels[i];
 		if (bitmap[i] != v->eoi_exit[i]) {
 			vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, bitmap[i]);
 			v->eoi_exit[i] = bitmap[i];

@@ -65,7 +65,7 @@ static void ioapic_write(struct vcpu *v, uint32_t off, unsigned size, uint64_t v
 	 * all: those exits resume directly (exit.c). An interrupt the write
 	 * sends marks the guest dirty through the APIC bus (sched_wake). */
 	if ((off & (VIOAPIC_MMIO_SIZE - 1)) != IOAPIC_REGSEL)
-		v->guest->devices_dirty = true;
+		v->guest->devices_dirty = v->guest->ioapic_levels_stale = true;
 }
 
 static bool testdev_present(struct vcpu *v) { return v->guest->testdev_mem != NULL; }

@@ -164,6 +164,11 @@ struct guest {
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
 	uint64_t platform_deadline_ns; /* of those but the local APICs' (PIT, RTC), as of the last update */
 	bool apic_page_mapped;     /* the APIC-access page is in its EPT (hvm/vmx/apicv.c) */
+	/* The I/O APIC's level-triggered vectors for the EOI-exit bitmap
+	 * (hvm/vmx/apicv.c), computed again only after a write that may have
+	 * changed a redirection entry set ioapic_levels_stale. */
+	bool ioapic_levels_stale;
+	uint64_t ioapic_levels[4];
 	bool devices_dirty;
 	uint64_t created_tsc;
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
