@@ -371,9 +371,14 @@ static uint64_t bus_hz(const struct vlapic *l)
 
 static uint64_t timer_period_ns(const struct vlapic *l)
 {
-	/* At most 2^32 x 128 ticks: 128-bit before the division. */
-	unsigned __int128 ticks = (unsigned __int128)timer_icr(l) * timer_divisor(l);
-	uint64_t p = (uint64_t)(ticks * 1000000000u / bus_hz(l));
+	/* At most 2^32 x 128 ticks, whose nanoseconds before the division
+	 * may need 128 bits; the counts an OS programs (Linux's one-shot
+	 * tick at every tick) fit in 64, and a 64-bit division is a single
+	 * instruction where the 128-bit one is a library call. */
+	uint64_t ticks = (uint64_t)timer_icr(l) * timer_divisor(l);
+	uint64_t p = ticks <= UINT64_MAX / 1000000000u
+			     ? ticks * 1000000000u / bus_hz(l)
+			     : (uint64_t)((unsigned __int128)ticks * 1000000000u / bus_hz(l));
 	if (timer_periodic(l) && p < VLAPIC_MIN_PERIOD_NS)
 		p = VLAPIC_MIN_PERIOD_NS;
 	return p;
