@@ -95,26 +95,23 @@ void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
 		g->next_deadline_ns = deadline_ns;
 }
 
-bool guest_devices_own_timer_tick(struct guest *g, unsigned self, uint64_t now, uint64_t *next)
+bool guest_devices_apic_timers_tick(struct guest *g, uint64_t now, uint64_t *next)
 {
-	struct vlapic *l = &g->vcpus[self].lapic;
-	if (g->devices_dirty || self >= g->nr_vcpus || vlapic_next_deadline_ns(l) > now)
-		return false;
-	/* guest_devices_update's deadlines, but for l's: the PIT's and the
-	 * RTC's as the last update left them (only a port access moves them,
-	 * and it marks the guest dirty; one computed from the clock then is
-	 * if anything early, which only sends this tick the long way). */
+	/* guest_devices_update's deadlines, but only the local APICs' are
+	 * updated: the PIT's and the RTC's are as the last update left them
+	 * (only a port access moves them, and it marks the guest dirty; one
+	 * computed from the clock then is if anything early, which only
+	 * sends this tick the long way). */
 	uint64_t d = g->platform_deadline_ns;
-	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		if (i != self)
-			d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
-	if (d <= now)
+	if (g->devices_dirty || d <= now)
 		return false;
-	vlapic_update(l);
-	d = MIN(d, vlapic_next_deadline_ns(l));
-	/* As in guest_devices_update: the interrupt raised above woke its
-	 * (running) vCPU through the APIC bus, which marked the guest dirty
-	 * for what this has just taken into account. */
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		vlapic_update(&g->vcpus[i].lapic);
+		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	}
+	/* As in guest_devices_update: an interrupt raised above woke its
+	 * vCPU through the APIC bus, which marked the guest dirty for what
+	 * this has just taken into account. */
 	g->devices_dirty = false;
 	g->next_deadline_ns = d;
 	*next = d;

@@ -187,24 +187,32 @@ static bool can_run_here(struct vcpu *v, unsigned cpu)
 
 /*
  * A guest that ticks (Linux: HZ=250 while busy, one-shot or periodic)
- * makes a preemption-timer exit for every tick of its vCPU's APIC timer.
+ * makes a preemption-timer exit for every tick of its vCPUs' APIC timers.
  * When nothing else is due, the scheduler pass such an exit would run
  * (every guest's devices, the run queues, the console, teardowns) decides
  * nothing: the same vCPU goes on. This takes that decision directly, with
  * the rules the pass follows:
- *   - no other deadline has come: the guest's own other devices (under
- *     its lock: guest_devices_own_timer_tick) and every other running
- *     guest's cached next deadline (read without their locks, as the
- *     scans below read run queues: a hint; a deadline another CPU moved
- *     earlier meanwhile is that CPU's to see, as on the direct path);
- *   - the slice: if a vCPU waits for this CPU (others_waiting, as
- *     run_here asks it) and v's slice is over, the pass must pick; if v
- *     has the slice, the next stop is its end; alone, the same bound as
- *     run_here's (SLICE_ALONE_NS from now);
- * then the timer fires in the model, and the entry is prepared as after
- * a pass (vcpu_arch_prepare_entry: the interrupt injected, or with
- * virtual-interrupt delivery RVI; the preemption timer for the earlier of
- * the slice's stop and the next deadline of any guest).
+ *   - what is due is an APIC timer of v's guest (its cached next
+ *     deadline has come) and no other deadline has: the guest's PIT and
+ *     RTC (under its lock: guest_devices_apic_timers_tick) and every
+ *     other running guest's cached next deadline (read without their
+ *     locks, as the scans below read run queues: a hint; a deadline
+ *     another CPU moved earlier meanwhile is that CPU's to see, as on the
+ *     direct path);
+ *   - the timers fire in the model, v's and any other vCPU's of the
+ *     guest that is due (a halted one is woken through the APIC bus, as
+ *     the pass's device update would: sched_wake, which kicks the CPU it
+ *     runs on or an idle one);
+ *   - then the slice, as run_here decides it: if a vCPU waits for this
+ *     CPU (others_waiting, asked after the timers fired: one may just
+ *     have woken) and v's slice is over, the pass must pick, and runs
+ *     with the timers already fired (its update finds nothing more to
+ *     do); if v has the slice, the next stop is its end; alone, the same
+ *     bound as run_here's (SLICE_ALONE_NS from now);
+ * and the entry is prepared as after a pass (vcpu_arch_prepare_entry: the
+ * interrupt injected, or with virtual-interrupt delivery RVI; the
+ * preemption timer for the earlier of the slice's stop and the next
+ * deadline of any guest).
  */
 bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 {
@@ -213,8 +221,8 @@ bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 	    g->restart_pending || v->init_pending)
 		return false;
 	uint64_t now = rdtsc(), now_ns = tsc_to_ns(now - tsc_boot);
-	if (vlapic_next_deadline_ns(&v->lapic) > now_ns)
-		return false; /* not its timer (the slice, another guest's device) */
+	if (g->next_deadline_ns > now_ns)
+		return false; /* not its timers (the slice, another guest's device) */
 	uint64_t others = NO_DEADLINE;
 	for (unsigned gi = 0; gi < nr_guests; gi++) {
 		struct guest *o = guests[gi];
@@ -224,6 +232,9 @@ bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 	}
 	if (others <= now_ns)
 		return false;
+	uint64_t own;
+	if (!guest_devices_apic_timers_tick(g, now_ns, &own))
+		return false;
 	uint64_t stop;
 	if (others_waiting(v, cpu)) {
 		if (now >= v->slice_end)
@@ -232,9 +243,6 @@ bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 	} else {
 		stop = now + ns_to_tsc(SLICE_ALONE_NS);
 	}
-	uint64_t own;
-	if (!guest_devices_own_timer_tick(g, v->id, now_ns, &own))
-		return false;
 	others = MIN(others, own);
 	if (others != NO_DEADLINE)
 		stop = MIN(stop, tsc_boot + ns_to_tsc(others));

@@ -111,6 +111,65 @@ static void test_timer_fire_leaves_clean(void **state)
 	assert_int_equal(guest_devices_update(&g, clk.ns), clk.ns + 500);
 }
 
+/* A timer exit of a guest that ticks (sched_own_timer_tick): every due
+ * local APIC timer of the guest fires, the running vCPU's and a halted
+ * one's (woken through the APIC bus), and the cached deadline is the
+ * next; nothing changes while the guest is dirty or its PIT or RTC is
+ * due, which is the scheduler pass's to do. */
+static void test_apic_timers_tick(void **state)
+{
+	static uint32_t pages[2][1024];
+	memset(&g, 0, sizeof(g));
+	strcpy(g.prefix, "[t] ");
+	g.ram_size = 32ULL << 20;
+	g.nr_vcpus = 2;
+	fake_clock_init(&clk);
+	fake_guest_init(&fg);
+	g.clock = clk.vc;
+	g.events = fg.ev;
+	g.out = fg.out;
+	g.dbg_out = fg.out;
+	static const struct vrtc_time boot = { 2025, 1, 1, 0, 0, 0, 4 };
+	assert_int_equal(guest_devices_init(&g, &boot, &wake_ops), 0);
+	g.apic_bus.ctx = &g;
+	for (unsigned i = 0; i < 2; i++) {
+		struct vlapic *l = &g.vcpus[i].lapic;
+		vlapic_init(l, &g.apic_bus, i, &g.clock, pages[i]);
+		g.vcpus[i].state = VCPU_RUNNABLE;
+		vlapic_mmio_write(l, APIC_REG_SVR, 4, 0x1ff);
+		vlapic_mmio_write(l, APIC_REG_TIMER_DCR, 4, 0xb);
+		vlapic_mmio_write(l, APIC_REG_LVT_TIMER, 4, 0x40 | APIC_LVT_TIMER_PERIODIC);
+	}
+	struct vlapic *l0 = &g.vcpus[0].lapic, *l1 = &g.vcpus[1].lapic;
+	vlapic_mmio_write(l0, APIC_REG_TIMER_ICR, 4, 4000000); /* 4 ms */
+	vlapic_mmio_write(l1, APIC_REG_TIMER_ICR, 4, 3000000); /* 3 ms */
+	g.devices_dirty = true;
+	uint64_t t0 = clk.ns, next;
+	assert_int_equal(guest_devices_update(&g, clk.ns), t0 + 3000000);
+	/* Dirty: the pass's to do. */
+	clk.ns = t0 + 4000000;
+	g.devices_dirty = true;
+	assert_false(guest_devices_apic_timers_tick(&g, clk.ns, &next));
+	assert_int_equal(vlapic_pending_vector(l0), -1);
+	/* Both due: both fire, each once, and the next period is cached. */
+	g.devices_dirty = false;
+	assert_true(guest_devices_apic_timers_tick(&g, clk.ns, &next));
+	assert_int_equal(vlapic_pending_vector(l0), 0x40);
+	assert_int_equal(vlapic_pending_vector(l1), 0x40);
+	assert_int_equal(next, t0 + 6000000);
+	assert_int_equal(g.next_deadline_ns, next);
+	assert_false(g.devices_dirty);
+	assert_int_equal(vlapic_ack(l0), 0x40);
+	assert_int_equal(vlapic_ack(l1), 0x40);
+	assert_true(guest_devices_apic_timers_tick(&g, clk.ns, &next));
+	assert_int_equal(vlapic_pending_vector(l0), -1); /* not twice */
+	/* The PIT due: the pass's too. */
+	g.platform_deadline_ns = clk.ns;
+	clk.ns = t0 + 6000000;
+	assert_false(guest_devices_apic_timers_tick(&g, clk.ns, &next));
+	assert_int_equal(vlapic_pending_vector(l1), -1);
+}
+
 static void test_irq_line_changes_counted(void **state)
 {
 	build();
@@ -167,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_irq_line_changes_counted),
 		cmocka_unit_test(test_cmos_describes_ram_above_4g),
 		cmocka_unit_test(test_timer_fire_leaves_clean),
+		cmocka_unit_test(test_apic_timers_tick),
 	};
 	return cmocka_run_group_tests_name("guest_devices", tests, NULL, NULL);
 }
