@@ -320,7 +320,7 @@ static void guest_request_wake(void *ctx)
 		return;
 	}
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		vlapic_init_reset(&g->vcpus[i].lapic);
+		vlapic_power_reset(&g->vcpus[i].lapic);
 	struct vcpu *bsp = &g->vcpus[0];
 	bsp->start_cs = (uint16_t)(vector >> 4);
 	bsp->start_ip = (uint16_t)(vector & 0xf);
