@@ -466,6 +466,8 @@ static int guest_init_devices(struct guest *g)
 	}
 	/* The local APIC timers count at the crystal CPUID 0x15 states. */
 	g->apic_bus.timer_hz = cpuid_tsc_leaf(tsc_hz, tsc_host_leaf15).ecx;
+	/* x2APIC mode unless the guest has x2apic:off (CPUID follows). */
+	g->apic_bus.x2apic = !g->cfg->x2apic_off;
 	return 0;
 }
 
