@@ -80,6 +80,15 @@ void vioapic_eoi(struct vioapic *io, uint8_t vector)
 	}
 }
 
+void vioapic_level_vectors(const struct vioapic *io, uint64_t bitmap[4])
+{
+	for (unsigned i = 0; i < VIOAPIC_PINS; i++) {
+		uint8_t vec = io->rte[i] & 0xff;
+		if (io->rte[i] & IOAPIC_RTE_LEVEL)
+			bitmap[vec / 64] |= 1ULL << (vec % 64);
+	}
+}
+
 static uint32_t reg_read(const struct vioapic *io)
 {
 	unsigned r = io->regsel;

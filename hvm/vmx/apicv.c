@@ -37,6 +37,7 @@
 #include <keel/guest_devices.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
+#include <keel/vioapic.h>
 #include <keel/vlapic.h>
 #include <keel/vmx.h>
 #include <x86/cpu.h>
@@ -162,15 +163,17 @@ void apicv_prepare_entry(struct vcpu *v)
 		irr = -1; /* a disabled APIC delivers nothing (its IRR stays) */
 	uint16_t status = (uint16_t)((irr < 0 ? 0 : irr) | (isr < 0 ? 0 : isr) << 8);
 	vmwrite(VMCS_GUEST_INTR_STATUS, status);
-	/* The EOI-exit bitmap is the TMR as it is now. A level-triggered
-	 * request set from another host CPU while this vCPU runs reaches
-	 * the bitmap at the exit its kick causes; should the CPU deliver it
-	 * before that exit (it re-reads the IRR after delivering another
-	 * vector), its EOI would not exit and the I/O APIC's remote IRR would
-	 * stay set. A small window, on several host CPUs only; closing it
-	 * means adding the I/O APIC's level-triggered vectors here. */
+	/* The EOI-exit bitmap: the TMR as it is now, and every vector the
+	 * I/O APIC sends level-triggered. A level-triggered request set from
+	 * another host CPU while this vCPU runs lands in the TMR only then;
+	 * the CPU may deliver it before the kick's exit (it re-reads the IRR
+	 * after delivering another vector), and its EOI must still exit or
+	 * the I/O APIC's remote IRR stays set and the line is dead. The EOI
+	 * of such a vector that was not accepted as level-triggered exits for
+	 * nothing (eoi_notify checks the TMR). */
 	uint64_t bitmap[4];
 	vlapic_eoi_exit_bitmap(&v->lapic, bitmap);
+	vioapic_level_vectors(&v->guest->ioapic, bitmap);
 	for (unsigned i = 0; i < 4; i++) {
 		if (bitmap[i] != v->eoi_exit[i]) {
 			vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, bitmap[i]);

@@ -52,6 +52,9 @@ void vioapic_set_irq(struct vioapic *io, unsigned gsi, int level);
 /* A local APIC's EOI of a level-triggered vector: clears remote IRR of the
  * entries with that vector and fires again those still asserted. */
 void vioapic_eoi(struct vioapic *io, uint8_t vector);
+/* Sets in bitmap[4] (256 bits) the vector of every level-triggered
+ * redirection entry: those whose EOI the I/O APIC must hear of. */
+void vioapic_level_vectors(const struct vioapic *io, uint64_t bitmap[4]);
 /* Whether input `gsi`'s redirection entry is masked. */
 bool vioapic_pin_masked(const struct vioapic *io, unsigned gsi);
 uint32_t vioapic_mmio_read(struct vioapic *io, uint32_t offset, unsigned size);

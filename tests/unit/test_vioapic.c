@@ -132,6 +132,23 @@ static void test_level_remote_irr(void **state)
 	assert_int_equal(io.delivered[10], 1);
 }
 
+/* The vectors whose EOI must leave the CPU under virtual-interrupt delivery
+ * (apicv.c's EOI-exit bitmap): every level-triggered entry, masked or not,
+ * and no edge-triggered one. */
+static void test_level_vectors(void **state)
+{
+	setup();
+	set_rte(3, IOAPIC_RTE_LEVEL | 0x41);
+	set_rte(4, IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED | 0xc2);
+	set_rte(5, 0x43);
+	uint64_t bm[4] = { 1, 0, 0, 0 };
+	vioapic_level_vectors(&io, bm);
+	assert_int_equal(bm[0], 1);
+	assert_int_equal(bm[1], 1ULL << 1);
+	assert_int_equal(bm[2], 0);
+	assert_int_equal(bm[3], 1ULL << 2);
+}
+
 static void test_isa_routing(void **state)
 {
 	setup();
@@ -170,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_registers),
 		cmocka_unit_test(test_edge_delivery),
 		cmocka_unit_test(test_level_remote_irr),
+		cmocka_unit_test(test_level_vectors),
 		cmocka_unit_test(test_isa_routing),
 	};
 	return cmocka_run_group_tests_name("vioapic", tests, NULL, NULL);
