@@ -24,7 +24,7 @@
  * A vCPU whose guest put its APIC in x2APIC mode (IA32_APIC_BASE.EXTD)
  * runs with "virtualize x2APIC mode" instead of "virtualize APIC accesses"
  * (SDM 25.6.2: never both) and its guest's x2APIC MSR bitmap: RDMSR of the
- * registers SDM 30.5 virtualizes (all but the current count) reads the same
+ * registers SDM 29.5 virtualizes (all but the current count) reads the same
  * page without an exit, WRMSR of the TPR, EOI and SELF IPI is virtualized,
  * every other x2APIC MSR exits to msr.c. The page leaves the guest's EPT
  * (an x2APIC does not decode it). Without that control an x2APIC vCPU keeps

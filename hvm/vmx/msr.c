@@ -334,7 +334,7 @@ void msr_bitmap_init(uint8_t *bitmap)
 void msr_bitmap_init_x2apic(uint8_t *bitmap)
 {
 	/* With "virtualize x2APIC mode", APIC-register virtualization and
-	 * virtual-interrupt delivery (SDM 30.5), an x2APIC MSR whose bit is
+	 * virtual-interrupt delivery (SDM 29.5), an x2APIC MSR whose bit is
 	 * clear is read from the virtual-APIC page (the model's registers) for
 	 * the registers listed below, and TPR, EOI and SELF IPI writes are
 	 * virtualized. Any other x2APIC MSR with a clear bit would reach the
