@@ -94,6 +94,32 @@ void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
 		g->next_deadline_ns = deadline_ns;
 }
 
+bool guest_devices_own_timer_tick(struct guest *g, unsigned self, uint64_t now, uint64_t *next)
+{
+	struct vlapic *l = &g->vcpus[self].lapic;
+	if (g->devices_dirty || self >= g->nr_vcpus || vlapic_next_deadline_ns(l) > now)
+		return false;
+	/* guest_devices_update's deadlines, but for l's: the PIT's and the
+	 * RTC's as the last update left them (only a port access moves them,
+	 * and it marks the guest dirty; one computed from the clock then is
+	 * if anything early, which only sends this tick the long way). */
+	uint64_t d = g->platform_deadline_ns;
+	for (unsigned i = 0; i < g->nr_vcpus; i++)
+		if (i != self)
+			d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	if (d <= now)
+		return false;
+	vlapic_update(l);
+	d = MIN(d, vlapic_next_deadline_ns(l));
+	/* As in guest_devices_update: the interrupt raised above woke its
+	 * (running) vCPU through the APIC bus, which marked the guest dirty
+	 * for what this has just taken into account. */
+	g->devices_dirty = false;
+	g->next_deadline_ns = d;
+	*next = d;
+	return true;
+}
+
 /* ACPI sees the RTC's alarms (RTC_STS, and the wake from S3). */
 static void rtc_alarm_to_pm(struct guest *g)
 {
@@ -117,7 +143,7 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 			rtc_alarm_to_pm(g);
 			d = vrtc_next_deadline_ns(&g->rtc);
 		}
-		g->next_deadline_ns = d;
+		g->next_deadline_ns = g->platform_deadline_ns = d;
 		return d;
 	}
 	vpit_update(&g->pit);
@@ -125,6 +151,7 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 	rtc_alarm_to_pm(g);
 	uint64_t d = pit_tick_pending(g) ? NO_DEADLINE : vpit_next_deadline_ns(&g->pit);
 	d = MIN(d, vrtc_next_deadline_ns(&g->rtc));
+	g->platform_deadline_ns = d;
 	/* The local APIC timers (a write to one marks the guest dirty). */
 	for (unsigned i = 0; i < g->nr_vcpus; i++) {
 		vlapic_update(&g->vcpus[i].lapic);

@@ -59,8 +59,7 @@ uint32_t iobus_read_at(struct io_bus *bus, const struct io_range *r, uint16_t po
 	if (bus->closed)
 		return width_mask(size);
 	if (!r || !r->read) {
-		bus->unclaimed_reads++;
-		bus->last_unclaimed_port = port;
+		iobus_count_unclaimed(bus, port, false);
 		return width_mask(size);
 	}
 	return r->read(r->dev, port, size) & width_mask(size);
@@ -71,8 +70,7 @@ void iobus_write_at(struct io_bus *bus, const struct io_range *r, uint16_t port,
 	if (bus->closed)
 		return;
 	if (!r || !r->write) {
-		bus->unclaimed_writes++;
-		bus->last_unclaimed_port = port;
+		iobus_count_unclaimed(bus, port, true);
 		return;
 	}
 	r->write(r->dev, port, size, val & width_mask(size));

@@ -767,9 +767,11 @@ bool guests_lifecycle(unsigned cpu)
 {
 	/* Stopped guests are torn down once no CPU holds one of their vCPUs
 	 * (a vCPU of it may still be in guest mode on another CPU until its
-	 * next exit); restarts wait for the teardown. A CPU sets and clears
-	 * its current vCPU under that vCPU's guest lock, so under g's lock
-	 * guest_on_some_cpu is the truth. */
+	 * next exit); restarts wait for the teardown. A CPU sets its current
+	 * vCPU under that vCPU's guest lock and clears it last of all it does
+	 * with the vCPU (vcpu_arch_put, release ordering), so under g's lock
+	 * guest_on_some_cpu can only turn false: when it says false, no CPU
+	 * uses g's vCPUs any more. */
 	bool must_let_go = false;
 	for (unsigned gi = 0; gi < nr_guests; gi++) {
 		struct guest *g = guests[gi];

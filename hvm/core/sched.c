@@ -20,7 +20,8 @@
  *
  * Locking (the order is in docs/scheduling.md): each guest has a lock
  * (guest_lock), held while Keel handles one of its exits and while a CPU
- * loads, prepares or releases one of its vCPUs; each run queue has its
+ * loads or prepares one of its vCPUs (a CPU releases the vCPU it holds
+ * without it: vcpu_arch_put's ordering); each run queue has its
  * own. Guests on different CPUs never wait for each other's exits. The
  * scheduler holds at most one lock at a time, never a guest's lock while
  * it takes another guest's, and a run queue's only inside a guest's.
@@ -29,6 +30,7 @@
 #include <keel/console.h>
 #include <keel/cpu.h>
 #include <keel/guest.h>
+#include <keel/guest_devices.h>
 #include <keel/mm.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
@@ -177,22 +179,76 @@ static void run_here(struct vcpu *v, unsigned cpu, uint64_t deadline_ns)
  * a hint (the scheduler's scans); with it, the answer. */
 static bool can_run_here(struct vcpu *v, unsigned cpu)
 {
-	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	/* Acquire: pairs with vcpu_arch_put's release of v->cpu, so a CPU
+	 * that goes on to load v sees what the last one saved. */
+	int on = __atomic_load_n(&v->cpu, __ATOMIC_ACQUIRE);
 	return v->state == VCPU_RUNNABLE && v->guest->state == GUEST_RUNNING && (on < 0 || on == (int)cpu);
 }
 
-/* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
- * next), under that vCPU's guest lock: a CPU that finds no CPU holding a
- * guest's vCPUs, under the same lock, may tear the guest down. */
-static inline __attribute__((always_inline)) void put_current(unsigned cpu)
+/*
+ * A guest that ticks (Linux: HZ=250 while busy, one-shot or periodic)
+ * makes a preemption-timer exit for every tick of its vCPU's APIC timer.
+ * When nothing else is due, the scheduler pass such an exit would run
+ * (every guest's devices, the run queues, the console, teardowns) decides
+ * nothing: the same vCPU goes on. This takes that decision directly, with
+ * the rules the pass follows:
+ *   - no other deadline has come: the guest's own other devices (under
+ *     its lock: guest_devices_own_timer_tick) and every other running
+ *     guest's cached next deadline (read without their locks, as the
+ *     scans below read run queues: a hint; a deadline another CPU moved
+ *     earlier meanwhile is that CPU's to see, as on the direct path);
+ *   - the slice: if a vCPU waits for this CPU (others_waiting, as
+ *     run_here asks it) and v's slice is over, the pass must pick; if v
+ *     has the slice, the next stop is its end; alone, the same bound as
+ *     run_here's (SLICE_ALONE_NS from now);
+ * then the timer fires in the model, and the entry is prepared as after
+ * a pass (vcpu_arch_prepare_entry: the interrupt injected, or with
+ * virtual-interrupt delivery RVI; the preemption timer for the earlier of
+ * the slice's stop and the next deadline of any guest).
+ */
+bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 {
-	struct vcpu *cur = pcpus[cpu].current;
-	if (!cur)
-		return;
-	guest_lock(cur->guest, cpu);
-	vcpu_arch_put(cpu);
-	guest_unlock(cur->guest);
+	struct guest *g = v->guest;
+	if (v->event_pending || v->state != VCPU_RUNNABLE || g->state != GUEST_RUNNING || g->devices_dirty ||
+	    g->restart_pending || v->init_pending)
+		return false;
+	uint64_t now = rdtsc(), now_ns = tsc_to_ns(now - tsc_boot);
+	if (vlapic_next_deadline_ns(&v->lapic) > now_ns)
+		return false; /* not its timer (the slice, another guest's device) */
+	uint64_t others = NO_DEADLINE;
+	for (unsigned gi = 0; gi < nr_guests; gi++) {
+		struct guest *o = guests[gi];
+		if (!o || o == g || __atomic_load_n(&o->state, __ATOMIC_RELAXED) != GUEST_RUNNING)
+			continue;
+		others = MIN(others, __atomic_load_n(&o->next_deadline_ns, __ATOMIC_RELAXED));
+	}
+	if (others <= now_ns)
+		return false;
+	uint64_t stop;
+	if (others_waiting(v, cpu)) {
+		if (now >= v->slice_end)
+			return false;
+		stop = v->slice_end;
+	} else {
+		stop = now + ns_to_tsc(SLICE_ALONE_NS);
+	}
+	uint64_t own;
+	if (!guest_devices_own_timer_tick(g, v->id, now_ns, &own))
+		return false;
+	others = MIN(others, own);
+	if (others != NO_DEADLINE)
+		stop = MIN(stop, tsc_boot + ns_to_tsc(others));
+	vcpu_arch_prepare_entry(v, stop);
+	return true;
 }
+
+/* This CPU lets go of the vCPU it holds (VMCLEAR: any CPU may load it
+ * next). Without its guest's lock: vcpu_arch_put publishes the release
+ * with release ordering, the vCPU's CPU first and this CPU's current vCPU
+ * last, so a CPU that finds no CPU holding a guest's vCPUs (under the
+ * guest's lock) may tear the guest down, and one that finds v->cpu < 0
+ * may load it. */
+static inline __attribute__((always_inline)) void put_current(unsigned cpu) { vcpu_arch_put(cpu); }
 
 /* A vCPU a scan found, and its guest as the run queue said while it held
  * the vCPU (a scan must not follow v->guest later: the vCPU may leave the
@@ -214,16 +270,10 @@ enum placement { CONTINUE, NEW_SLICE, MIGRATE };
  * sched_pick_next's caller. */
 static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint64_t now, enum placement how)
 {
-	struct pcpu *pc = &pcpus[cpu];
 	struct vcpu *v = c.v;
-	uint64_t put_ticks = 0;
-	if (pc->current != v && pc->current) {
-		/* Part of the switch, which `list` and make bench count
-		 * (vcpu_arch_load counts the rest). */
-		uint64_t t0 = rdtsc();
-		put_current(cpu);
-		put_ticks = rdtsc() - t0;
-	}
+	/* The vCPU this CPU holds, if another, is released by
+	 * vcpu_arch_load (no lock needed: put_current), inside the switch's
+	 * time that `list` and make bench count. */
 	guest_lock(c.g, cpu);
 	if (v->guest != c.g || !can_run_here(v, cpu)) {
 		guest_unlock(c.g);
@@ -235,7 +285,6 @@ static bool try_run(struct candidate c, unsigned cpu, uint64_t deadline_ns, uint
 		rq_del(v);
 		rq_add(cpu, v);
 	}
-	pc->switch_ticks += put_ticks;
 	run_here(v, cpu, deadline_ns);
 	return true;
 }

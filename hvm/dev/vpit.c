@@ -212,15 +212,21 @@ static void set_gate2(struct vpit *t, bool gate)
 		c->start_ns = now - ticks_to_ns(c->frozen_ticks); /* 0 and 4 resume */
 }
 
+/* Port 0x61 has a range of its own, so its reads (firmware's delay loops
+ * poll it) come straight here. Bit 4 toggles with the DRAM refresh (every
+ * ~15 us); firmware uses it as a delay source. Bit 5 is OUT2. */
+static uint32_t port61_read(void *dev, uint16_t port, unsigned size)
+{
+	struct vpit *t = dev;
+	uint64_t now = vclock_now(t->clock);
+	return t->port61 | (((now / 15085) & 1) << 4) | (out_now(&t->ch[2], now) << 5);
+}
+
 static uint32_t pit_read(void *dev, uint16_t port, unsigned size)
 {
 	struct vpit *t = dev;
-	if (port == 0x61) {
-		/* Bit 4 toggles with the DRAM refresh (every ~15 us); firmware
-		 * uses it as a delay source. Bit 5 is OUT2. */
-		uint64_t now = vclock_now(t->clock);
-		return t->port61 | (((now / 15085) & 1) << 4) | (out_now(&t->ch[2], now) << 5);
-	}
+	if (port == 0x61)
+		return port61_read(dev, port, size);
 	if (port == 0x43)
 		return 0xff; /* the control register is write-only */
 	return read_data(t, port - 0x40);
@@ -247,7 +253,7 @@ int vpit_register(struct vpit *t, struct io_bus *bus)
 	struct io_range r = { .base = 0x40, .count = 4, .retimes = IO_RETIMES_WRITE, .name = "pit", .dev = t,
 			      .read = pit_read, .write = pit_write };
 	struct io_range p61 = { .base = 0x61, .count = 1, .retimes = IO_RETIMES_WRITE, .name = "port 0x61", .dev = t,
-				.read = pit_read, .write = pit_write };
+				.read = port61_read, .write = pit_write };
 	return (iobus_register(bus, &r) || iobus_register(bus, &p61)) ? -1 : 0;
 }
 

@@ -514,6 +514,16 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 		guest_unlock(g);
 		return v;
 	}
+	/* A guest's own timer tick: fired and delivered without a scheduler
+	 * pass when nothing else is due (sched_own_timer_tick). */
+	if (act == EXIT_RESUME && basic == EXIT_REASON_PREEMPTION_TIMER && sched_own_timer_tick(v, cpu)) {
+		if (console_pending())
+			console_kick();
+		v->entry_tsc = rdtsc();
+		exit_stats_end(v, basic, v->entry_tsc, 0);
+		guest_unlock(g);
+		return v;
+	}
 	/* The scheduler takes the locks it needs, one at a time, and returns
 	 * holding the next vCPU's guest lock. If that is another guest, g may
 	 * have been stopped, torn down or rebuilt by another CPU meanwhile:

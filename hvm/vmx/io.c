@@ -153,44 +153,76 @@ __attribute__((noinline)) static enum exit_action io_string(struct vcpu *v, uint
 	return EXIT_RESUME;
 }
 
-static enum exit_action io_single(struct vcpu *v, const struct io_range *r, uint16_t port, unsigned size, bool in)
+/* Out of line too: a string access is rare next to single ones, and it
+ * looks the port up itself (its devices' string paths). */
+__attribute__((noinline)) static enum exit_action exit_io_string(struct vcpu *v, uint64_t q)
 {
 	struct guest *g = v->guest;
-	if (in) {
-		uint32_t val = iobus_read_at(&g->io, r, port, size);
-		if (size == 4)
-			v->regs.rax = val; /* 32-bit results zero-extend into RAX */
+	uint16_t port = IO_QUAL_PORT(q);
+	bool in = q & IO_QUAL_IN;
+	uint64_t lines = g->irq_router.changes;
+	bool retimes = iobus_access_retimes(iobus_find(&g->io, port), in);
+	enum exit_action act = io_string(v, port, IO_QUAL_SIZE(q), in, q & IO_QUAL_REP);
+	if (retimes || g->irq_router.changes != lines)
+		g->devices_dirty = true;
+	return act;
+}
+
+/*
+ * A single IN or OUT: the most frequent exit of a firmware boot (SeaBIOS's
+ * debug text) and of many device drivers' polls, so it is written for the
+ * instruction count: the port is looked up once (for the access and for
+ * whether it retimes), the device is called directly (iobus_read_at's
+ * rules, inline: a closed bus or an unclaimed port floats to all ones, a
+ * write there is dropped and counted) and the width is masked once.
+ */
+enum exit_action exit_io(struct vcpu *v)
+{
+	/* The width's mask by the qualification's size field (0: 1 byte,
+	 * 1: 2 bytes, 3: 4 bytes; the CPU reports no other). */
+	static const uint32_t width[8] = { 0xff, 0xffff, 0, 0xffffffff };
+	uint64_t q = v->exit_qual;
+	if (q & IO_QUAL_STRING)
+		return exit_io_string(v, q);
+	struct guest *g = v->guest;
+	struct io_bus *bus = &g->io;
+	unsigned size = IO_QUAL_SIZE(q);
+	uint16_t port = IO_QUAL_PORT(q);
+	uint32_t mask = width[q & 7];
+	uint64_t lines = g->irq_router.changes;
+	const struct io_range *r = iobus_find(bus, port);
+	unsigned retimes;
+
+	if (q & IO_QUAL_IN) {
+		uint32_t val = mask;
+		if (bus->closed)
+			;
+		else if (r && r->read)
+			val = r->read(r->dev, port, size) & mask;
 		else
-			v->regs.rax = (v->regs.rax & ~(uint64_t)width_mask(size)) | val;
+			iobus_count_unclaimed(bus, port, false);
+		/* A 32-bit result zero-extends into RAX; 8 and 16 bits merge. */
+		v->regs.rax = size == 4 ? val : (v->regs.rax & ~(uint64_t)mask) | val;
+		retimes = IO_RETIMES_READ;
 	} else {
-		iobus_write_at(&g->io, r, port, size, (uint32_t)v->regs.rax & width_mask(size));
+		if (bus->closed)
+			;
+		else if (r && r->write)
+			r->write(r->dev, port, size, (uint32_t)v->regs.rax & mask);
+		else
+			iobus_count_unclaimed(bus, port, true);
+		retimes = IO_RETIMES_WRITE;
 	}
+	/* The scheduler looks at the guest's timers and interrupts again
+	 * before this vCPU runs (the exit cannot take the direct path) if the
+	 * access reprogrammed a timer or the interrupt controller (the
+	 * range's retimes flag for this direction), or moved an interrupt
+	 * line. Most accesses do neither: debug text, UART status polls,
+	 * CMOS and PCI reads, fw_cfg. */
+	if ((r && (r->retimes & retimes)) || g->irq_router.changes != lines)
+		g->devices_dirty = true;
 	if (g->state != GUEST_RUNNING)
 		return EXIT_STOPPED;
 	vcpu_skip_instruction(v);
 	return EXIT_RESUME;
-}
-
-enum exit_action exit_io(struct vcpu *v)
-{
-	uint64_t q = v->exit_qual;
-	unsigned size = IO_QUAL_SIZE(q);
-	bool in = q & IO_QUAL_IN;
-	uint16_t port = IO_QUAL_PORT(q);
-	struct guest *g = v->guest;
-	uint64_t lines = g->irq_router.changes;
-	/* Looked up once: for the access, and for whether it retimes. */
-	const struct io_range *r = iobus_find(&g->io, port);
-	bool retimes = iobus_access_retimes(r, in);
-
-	enum exit_action act = (q & IO_QUAL_STRING) ? io_string(v, port, size, in, q & IO_QUAL_REP)
-						    : io_single(v, r, port, size, in);
-	/* The scheduler looks at the guest's timers and interrupts again
-	 * before this vCPU runs (the exit cannot take the direct path) if the
-	 * access reprogrammed a timer or the interrupt controller, or moved
-	 * an interrupt line. Most accesses do neither: debug text, UART
-	 * status polls, CMOS and PCI reads, fw_cfg. */
-	if (retimes || g->irq_router.changes != lines)
-		g->devices_dirty = true;
-	return act;
 }

@@ -104,18 +104,35 @@ void vcpu_arch_destroy(struct vcpu *v)
 	vcpu_state_free(v);
 }
 
+/*
+ * Needs no lock: only this CPU writes pc->current and the vCPU's launch
+ * state and registers while it holds the vCPU, and nothing can free or
+ * rebuild a vCPU that a CPU holds. Two stores with release ordering
+ * publish the release, in this order:
+ *  - v->cpu = -1 last of what touches v: a CPU that then loads v (under
+ *    its guest lock, having read v->cpu with acquire ordering) finds the
+ *    saved registers and the VMCS written back (VMCLEAR: SDM 24.11.3),
+ *    as the lock's release used to guarantee;
+ *  - pc->current = NULL last of all: a CPU that sees it clear (a teardown,
+ *    guest_on_some_cpu, acquire) knows this CPU is done with v's memory.
+ * Under a guest's lock, "a CPU holds one of its vCPUs" can thus turn
+ * false at any moment but never true (loads take the lock), which is all
+ * a teardown needs.
+ */
 void vcpu_arch_put(unsigned cpu)
 {
 	struct pcpu *pc = &pcpus[cpu];
 	struct vcpu *v = pc->current;
 	if (!v)
 		return;
-	if (v->state != VCPU_STOPPED)
+	/* A stop racing with this read only decides whether registers are
+	 * saved that nobody will load again. */
+	if (__atomic_load_n(&v->state, __ATOMIC_RELAXED) != VCPU_STOPPED)
 		vcpu_state_save(v, cpu);
 	vmcs_clear(virt_to_phys(v->vmcs));
 	v->launched = 0;
-	v->cpu = -1;
-	pc->current = NULL;
+	__atomic_store_n(&v->cpu, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&pc->current, NULL, __ATOMIC_RELEASE);
 }
 
 /* Guest-linear and guest-physical translations cached for this vCPU's

@@ -42,8 +42,9 @@ static inline void exit_stats_begin(struct vcpu *v, uint32_t basic)
 		v->stat_key = (uint32_t)v->regs.rax;
 	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
 		v->stat_key = (uint32_t)v->regs.rcx;
-	else if (basic == EXIT_REASON_IO_INSTRUCTION)
-		exit_stats_io_marks(v);
+	else if (basic == EXIT_REASON_IO_INSTRUCTION && v->guest->marks[MARK_HANDOVER] &&
+		 !v->guest->marks[MARK_BOOT_SECTOR_COM1])
+		exit_stats_io_marks(v); /* only between the handover and the boot sector's output */
 }
 
 #endif

@@ -163,6 +163,7 @@ struct guest {
 	uint64_t exit_ticks_total;
 	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
+	uint64_t platform_deadline_ns; /* of those but the local APICs' (PIT, RTC), as of the last update */
 	bool apic_page_mapped;     /* the APIC-access page is in its EPT (hvm/vmx/apicv.c) */
 	bool devices_dirty;
 	uint64_t created_tsc;
@@ -262,5 +263,11 @@ struct vcpu *sched_pick_next(unsigned cpu);
 void sched_wake(struct vcpu *v);
 /* Makes v exit guest mode soon if it runs on another CPU. */
 void sched_kick_vcpu(struct vcpu *v);
+/* A preemption-timer exit of v (current here, its guest's lock held) that
+ * only its own local APIC timer caused: fires that timer, prepares the
+ * entry (the interrupt delivered, the preemption timer armed for what
+ * comes next) and returns true, so v resumes without a scheduler pass.
+ * False, with nothing changed, if anything else may be due. */
+bool sched_own_timer_tick(struct vcpu *v, unsigned cpu);
 
 #endif

@@ -33,5 +33,15 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now_ns);
  * earlier of the two, without a full update. A deadline that moved later
  * leaves an early one cached, which only costs one update when it comes. */
 void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns);
+/*
+ * The common timer exit of a guest that ticks: vCPU `self`'s local APIC
+ * timer has come (at now_ns) and nothing else of the guest's devices has
+ * (the PIT, the RTC, the other vCPUs' APIC timers: all later, and the
+ * guest not dirty). Then the timer fires (its vector in the IRR, the next
+ * period armed), the cached deadline is the guest's next, *next, and it
+ * returns true: what guest_devices_update would have done, for the one
+ * device that was due. Else it changes nothing and returns false.
+ */
+bool guest_devices_own_timer_tick(struct guest *g, unsigned self, uint64_t now_ns, uint64_t *next);
 
 #endif

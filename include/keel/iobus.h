@@ -80,6 +80,16 @@ void iobus_write(struct io_bus *bus, uint16_t port, unsigned size, uint32_t val)
 /* The same, for a caller that looked the port up already (r is
  * iobus_find's answer, NULL for an unclaimed port): the exit path looks
  * a port up once per exit. */
+/* An access no device claims: counted for `stats` (what iobus_read_at and
+ * iobus_write_at do for an unclaimed port; the exit path inlines them). */
+static inline void iobus_count_unclaimed(struct io_bus *bus, uint16_t port, bool write)
+{
+	if (write)
+		bus->unclaimed_writes++;
+	else
+		bus->unclaimed_reads++;
+	bus->last_unclaimed_port = port;
+}
 uint32_t iobus_read_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size);
 void iobus_write_at(struct io_bus *bus, const struct io_range *r, uint16_t port, unsigned size, uint32_t val);
 /*
