@@ -8,7 +8,8 @@
  * in priority order, TPR masking, EOI, the timer one-shot and periodic, and
  * with two vCPUs the second one started by INIT and start-up IPIs through
  * the x2APIC ICR, switching to x2APIC mode itself and taking fixed IPIs by
- * physical, logical (cluster) and shorthand destinations.
+ * physical, logical (cluster) and shorthand destinations, and sending it
+ * two NMIs back to back (both must arrive).
  *
  * x2apictest=N (N vCPUs expected), or x2apictest=off: the guest has
  * x2apic:off, CPUID must hide x2APIC and EXTD must be refused.
@@ -56,7 +57,7 @@
 #define AP_PAGE 0x70000u /* start-up vector 0x70 */
 
 static volatile uint32_t got[32], n_got, isr_in_handler, exception;
-volatile uint32_t x2_gp_armed, x2_gp_hit;
+volatile uint32_t x2_gp_armed, x2_gp_hit, x2_nmis;
 
 /* RDMSR/WRMSR that survive a #GP: the handler (x2_gp_stub) skips the
  * 2-byte instruction and records the fault. */
@@ -151,6 +152,9 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"	jmp x2_common\n"
 	"x2_spurious:\n"
 	"	iret\n"
+	"x2_nmi_stub:\n"
+	"	incl x2_nmis\n"
+	"	iret\n"
 	/* The second vCPU's start-up code, copied to AP_PAGE: real mode,
 	 * CS = 0x7000. It installs its interrupt handler for V_AP in the
 	 * real-mode IVT, enters x2APIC mode, enables its APIC, records its
@@ -189,7 +193,16 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"	pushl %ecx\n"
 	"	pushl %edx\n"
 	"	incl %cs:ap_count - ap_start\n"
-	"	movl $0x80b, %ecx\n"
+	/* Asked to (ap_nmis): two NMIs to x2APIC ID 0, back to back. */
+	"	cmpl $0, %cs:ap_nmis - ap_start\n"
+	"	je 5f\n"
+	"	movl $0, %cs:ap_nmis - ap_start\n"
+	"	movl $0x830, %ecx\n"
+	"	movl $0x4400, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	wrmsr\n"
+	"5:	movl $0x80b, %ecx\n"
 	"	xorl %eax, %eax\n"
 	"	xorl %edx, %edx\n"
 	"	wrmsr\n"
@@ -202,10 +215,11 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"ap_ldr: .long 0xffffffff\n"
 	"ap_count: .long 0\n"
 	"ap_ready: .long 0\n"
+	"ap_nmis: .long 0\n"
 	"ap_end:\n"
 	".code32\n");
 extern char x2_stub_0x41[], x2_stub_0x81[], x2_stub_0xe1[], x2_stub_0x51[], x2_stub_0x70[], x2_stub_14[],
-	x2_stub_6[], x2_gp_stub[], x2_spurious[], ap_start[], ap_end[], ap_id[], ap_ldr[], ap_count[], ap_ready[];
+	x2_stub_6[], x2_gp_stub[], x2_spurious[], ap_start[], ap_end[], ap_id[], ap_ldr[], ap_count[], ap_ready[], ap_nmis[], x2_nmi_stub[];
 
 /* The AP's variables where it runs. */
 static volatile uint32_t *ap_var(char *sym) { return (volatile uint32_t *)(uintptr_t)(AP_PAGE + (sym - ap_start)); }
@@ -313,6 +327,18 @@ static void start_ap_and_ipi(uint64_t hz, uint32_t *ap_id_out, uint32_t *ap_ldr_
 	check(*count == 4, "x2apictest: all-but-self IPI not taken (or cluster 1 reached the second vCPU)");
 	check(n_got == 0, "x2apictest: all-but-self IPI came back to the sender");
 	*ap_ipis = *count;
+	/* Two NMIs sent before this vCPU ran again (one host CPU: the
+	 * second vCPU goes on between its two ICR writes): both arrive, the
+	 * second at the first handler's IRET, as KVM keeps them
+	 * (kvm-unit-tests' "multiple nmi"). */
+	x2_nmis = 0;
+	*ap_var(ap_nmis) = 1;
+	wr(X_ICR, (1ull << 32) | V_AP);
+	wait_for(&x2_nmis, 2, hz / 10);
+	wait_ticks(hz / 1000);
+	if (x2_nmis != 2)
+		say("mb1test: x2apictest: %u NMI(s) taken of the two sent back to back\n", x2_nmis);
+	check(x2_nmis == 2, "x2apictest: two NMIs sent back to back did not both arrive");
 }
 
 void x2apic_test(const char *arg)
@@ -324,6 +350,7 @@ void x2apic_test(const char *arg)
 	idt[V_HIGH] = gate(x2_stub_0xe1);
 	idt[V_TIMER] = gate(x2_stub_0x51);
 	idt[V_AP] = gate(x2_stub_0x70);
+	idt[2] = gate(x2_nmi_stub);
 	idt[6] = gate(x2_stub_6);
 	idt[13] = gate(x2_gp_stub);
 	idt[14] = gate(x2_stub_14);

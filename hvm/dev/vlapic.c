@@ -259,7 +259,28 @@ bool vlapic_accepts_pic(const struct vlapic *l)
 	return !(lint0 & APIC_LVT_MASKED) && ((lint0 >> APIC_DM_SHIFT) & 7) == APIC_DM_EXTINT;
 }
 
-bool vlapic_take_nmi(struct vlapic *l) { return __atomic_exchange_n(&l->nmi_pending, 0, __ATOMIC_SEQ_CST); }
+/* nmi_pending moves by compare-and-swap: senders on other CPUs add to it
+ * without the target's VMCS, the target takes from it. */
+static void nmi_pending_update(struct vlapic *l, uint32_t (*next)(uint32_t))
+{
+	uint32_t old = __atomic_load_n(&l->nmi_pending, __ATOMIC_SEQ_CST);
+	while (!__atomic_compare_exchange_n(&l->nmi_pending, &old, next(old), false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST))
+		;
+}
+static uint32_t nmi_add(uint32_t n) { return n < 2 ? n + 1 : 2; }
+static uint32_t nmi_sub(uint32_t n) { return n ? n - 1 : 0; }
+static uint32_t nmi_one(uint32_t n) { return n > 1 ? 1 : n; }
+
+bool vlapic_take_nmi(struct vlapic *l)
+{
+	if (!__atomic_load_n(&l->nmi_pending, __ATOMIC_SEQ_CST))
+		return false;
+	nmi_pending_update(l, nmi_sub);
+	return true;
+}
+
+void vlapic_limit_nmi_to_one(struct vlapic *l) { nmi_pending_update(l, nmi_one); }
 
 static void kick(struct vlapic *l)
 {
@@ -382,7 +403,7 @@ static bool accept(struct vlapic_bus *bus, struct vlapic *a, const struct vlapic
 		vlapic_set_irr(a, m->vector, m->level);
 		return true;
 	case APIC_DM_NMI:
-		__atomic_store_n(&a->nmi_pending, 1, __ATOMIC_SEQ_CST);
+		nmi_pending_update(a, nmi_add);
 		kick(a);
 		return true;
 	case APIC_DM_INIT:

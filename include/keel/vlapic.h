@@ -143,7 +143,7 @@ struct vlapic {
 	uint32_t esr_pending;     /* errors since the last ESR write */
 	uint64_t timer_start_ns;  /* when the current count was last loaded */
 	uint64_t timer_deadline_ns; /* NO_DEADLINE when not counting */
-	uint32_t nmi_pending;     /* atomic: an NMI message arrived */
+	uint32_t nmi_pending;     /* atomic: NMI messages not yet delivered (at most 2) */
 	const struct vclock *clock;
 	struct vlapic_bus *bus;
 	/* Statistics. */
@@ -244,8 +244,14 @@ int vlapic_ack(struct vlapic *l);
 /* Whether the 8259A's INTR reaches this CPU (LINT0 as ExtINT, unmasked,
  * or the APIC globally disabled, when INTR goes straight to the core). */
 bool vlapic_accepts_pic(const struct vlapic *l);
-/* Takes a pending NMI (returns true once per NMI message). */
+/* Takes a pending NMI (returns true once per NMI message kept). Two are
+ * kept: a vCPU does not run the moment an NMI is sent, so a second one
+ * sent before the first was delivered must not merge into it (watchdogs,
+ * and kvm-unit-tests' "multiple nmi", send them from two CPUs at once). */
 bool vlapic_take_nmi(struct vlapic *l);
+/* Keeps at most one pending NMI: for a CPU already inside its NMI handler,
+ * which latches one NMI until its IRET (SDM 6.7.1). */
+void vlapic_limit_nmi_to_one(struct vlapic *l);
 /* Sets IRR for `vector` (a fixed interrupt from a local source or a test). */
 void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
 uint32_t vlapic_ppr(const struct vlapic *l);

@@ -223,6 +223,18 @@ static void test_fixed_ipis_and_destinations(void **state)
 	send(&lapic[0], 2, APIC_DM_NMI << 8);
 	assert_true(vlapic_take_nmi(&lapic[2]));
 	assert_false(vlapic_take_nmi(&lapic[2]));
+	/* Two NMIs before the vCPU ran: both kept; a third merges. */
+	for (int i = 0; i < 3; i++)
+		send(&lapic[i == 1 ? 1 : 0], 2, APIC_DM_NMI << 8);
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_false(vlapic_take_nmi(&lapic[2]));
+	/* Inside its NMI handler a CPU latches only one. */
+	send(&lapic[0], 2, APIC_DM_NMI << 8);
+	send(&lapic[1], 2, APIC_DM_NMI << 8);
+	vlapic_limit_nmi_to_one(&lapic[2]);
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_false(vlapic_take_nmi(&lapic[2]));
 }
 
 static void test_lowest_priority(void **state)
