@@ -84,7 +84,7 @@ BENCH_IMAGES := $(BUILD)/tscmark.img $(BUILD)/exitcost.img
 # as a flat a.out-kludge binary; plus a small text file used as its module.
 MB1TEST_CFLAGS := -m32 -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -Iinclude -Iloader
-MB1TEST_C := firmware/mb1test/mb1test.c firmware/mb1test/irqtest.c firmware/mb1test/apictest.c firmware/mb1test/conform.c firmware/mb1test/highmem.c lib/format.c \
+MB1TEST_C := firmware/mb1test/mb1test.c firmware/mb1test/irqtest.c firmware/mb1test/apictest.c firmware/mb1test/x2apictest.c firmware/mb1test/conform.c firmware/mb1test/highmem.c lib/format.c \
 	lib/string.c loader/divdi3.c
 
 $(BUILD)/mb1test/%.o: %.c

@@ -1,8 +1,9 @@
 /*
  * CPUID policy. The guest sees the host CPU minus what Keel does not
- * virtualize: VMX (no nested VMX), SMX, monitor/mwait, x2APIC/TSC-deadline
- * (the local APIC is an xAPIC; its bit follows IA32_APIC_BASE.EN as on
- * hardware), MTRRs, performance monitoring, thermal/power leaves, and every
+ * virtualize: VMX (no nested VMX), SMX, monitor/mwait, TSC-deadline (the
+ * local APIC's bit follows IA32_APIC_BASE.EN as on hardware; x2APIC is
+ * offered unless the guest has x2apic:off, with leaf 0xB's topology: one
+ * thread per core, one core per vCPU, x2APIC ID = vCPU number), MTRRs, performance monitoring, thermal/power leaves, and every
  * extended-state component Keel does not switch per vCPU (MPX, PKRU, AMX,
  * the supervisor components). XSAVE, AVX, AVX2 and AVX-512 are offered when
  * the host has them (include/keel/xstate.h), with leaf 0xD describing
@@ -103,6 +104,26 @@ struct cpuid_regs cpuid_tsc_leaf(uint64_t tsc_hz, struct cpuid_regs host)
 	return (struct cpuid_regs){ 1, ratio, (uint32_t)(tsc_hz / ratio), 0 };
 }
 
+struct cpuid_regs cpuid_topology_leaf(uint32_t subleaf, unsigned vcpu_id, unsigned nr_vcpus)
+{
+	/* Leaf 0xB (SDM Vol. 2A, CPUID): level 0 is SMT with one thread per
+	 * core (shift 0), level 1 the cores: the package's vCPUs, their IDs
+	 * in the low ceil(log2(N)) bits, so "x2APIC ID >> shift" is the same
+	 * package for all. Leaf 1 EBX[23:16] and leaf 4 EAX[31:26] say N
+	 * too. EDX is the x2APIC ID at every subleaf; ECX[7:0] echoes it. */
+	unsigned shift = 0;
+	while ((1u << shift) < nr_vcpus)
+		shift++;
+	switch (subleaf) {
+	case 0:
+		return (struct cpuid_regs){ 0, 1, 0 | (1u << 8), vcpu_id };
+	case 1:
+		return (struct cpuid_regs){ shift, nr_vcpus, 1 | (2u << 8), vcpu_id };
+	default:
+		return (struct cpuid_regs){ 0, 0, subleaf & 0xff, vcpu_id };
+	}
+}
+
 struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs h,
 				     const struct cpuid_guest_info *gi)
 {
@@ -131,6 +152,8 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		if (offered_xcr0(gi))
 			h.ecx |= L1_ECX_XSAVE | (gi->osxsave ? L1_ECX_OSXSAVE : 0);
 		h.ecx |= L1_ECX_HYPERVISOR;
+		if (gi->x2apic)
+			h.ecx |= L1_ECX_X2APIC;
 		h.edx &= ~(L1_EDX_APIC | L1_EDX_MTRR | L1_EDX_ACPI | L1_EDX_DS | L1_EDX_TM | L1_EDX_PBE);
 		if (gi->apic)
 			h.edx |= L1_EDX_APIC;
@@ -169,6 +192,8 @@ struct cpuid_regs cpuid_guest_filter(uint32_t leaf, uint32_t subleaf, struct cpu
 		h.edx &= edx;
 		return h;
 	}
+	case 0xb:
+		return gi->x2apic ? cpuid_topology_leaf(subleaf, gi->vcpu_id, gi->nr_vcpus) : z;
 	case 0xd:
 		return xstate_leaf(subleaf, h, gi);
 	case 0x15:

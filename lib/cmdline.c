@@ -128,7 +128,7 @@ static bool valid_guest_name(struct slice v)
 
 /* The keys of a guest spec, in the order of the bits in `seen`. */
 static const char *const guest_keys[] = { "name",    "disk",     "kernel",   "ramdisk",   "mem",    "vcpus",
-					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev", "acpi", "lowmem" };
+					   "cmdline", "on_reset", "selftest", "unclaimed", "testdev", "acpi", "lowmem", "x2apic" };
 enum {
 	K_NAME,
 	K_DISK,
@@ -143,6 +143,7 @@ enum {
 	K_TESTDEV,
 	K_ACPI,
 	K_LOWMEM,
+	K_X2APIC,
 	K_COUNT
 };
 
@@ -247,6 +248,14 @@ static void guest_item(struct guest_config *g, int key, struct slice v)
 		else
 			guest_error(g, "testdev:%.*s must be on or off", vl, v.p);
 		break;
+	case K_X2APIC:
+		if (slice_is(v, "on"))
+			g->x2apic_off = false;
+		else if (slice_is(v, "off"))
+			g->x2apic_off = true;
+		else
+			guest_error(g, "x2apic:%.*s must be on or off", vl, v.p);
+		break;
 	case K_ACPI:
 		if (slice_is(v, "pm"))
 			g->acpi_pm = true;
@@ -329,7 +338,7 @@ static void parse_guest(struct keel_config *cfg, struct slice spec)
 		i++; /* the ',' */
 		if (key < 0) {
 			guest_error(g, "unknown key '%.*s' (known: name disk kernel ramdisk mem vcpus cmdline on_reset "
-				       "unclaimed testdev acpi selftest)", (int)MIN(k.len, SHOW), k.p);
+				       "unclaimed testdev acpi x2apic selftest)", (int)MIN(k.len, SHOW), k.p);
 			continue;
 		}
 		if (seen & (1u << key)) {

@@ -14,6 +14,9 @@
  *                  it back (highmem.c)
  *   apictest=1     the local APIC: self-IPIs, priorities, TPR, EOI, timer
  *                  modes, a level-triggered I/O APIC input (apictest.c)
+ *   x2apictest=N|off   the local APIC in x2APIC mode, N vCPUs (the second
+ *                  started and sent IPIs), or off: x2APIC must be hidden
+ *                  (x2apictest.c)
  *
  * Each check prints "mb1test: FAIL <what>" and ends with exit code 0x7f
  * (status 255) when it does not hold; the boot tests assert on the lines.
@@ -271,6 +274,13 @@ void mb1test_main(uint32_t magic, const struct mb1_info *info)
 	cmdline_arg(cmdline, "apictest", apic, sizeof(apic));
 	if (apic[0]) {
 		apic_test();
+		if (failures)
+			exit_with(FAIL_CODE);
+	}
+	char x2[4];
+	cmdline_arg(cmdline, "x2apictest", x2, sizeof(x2));
+	if (x2[0]) {
+		x2apic_test(x2);
 		if (failures)
 			exit_with(FAIL_CODE);
 	}

@@ -31,5 +31,7 @@ void highmem_test(uint64_t base, uint64_t len);
 void irq_test(const char *mode);
 /* apictest.c: the local APIC's IPIs, priorities, TPR, EOI and timer. */
 void apic_test(void);
+/* x2apictest.c: the local APIC in x2APIC mode (arg: vCPU count, or off). */
+void x2apic_test(const char *arg);
 
 #endif

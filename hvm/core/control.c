@@ -77,8 +77,16 @@ static void cmd_list(void)
 			char where[24] = "";
 			if (v->cpu >= 0)
 				ksnprintf(where, sizeof(where), ", loaded on cpu%d", v->cpu);
-			kprintf("keel:   vcpu%u %-9s home cpu%u%s, %lu migrations\n", k, vstate[v->state], v->home, where,
-				v->migrations);
+			/* What a halted vCPU waits for (racy reads of another
+			 * CPU's vCPU: for a person looking at a hang). */
+			char timer[32] = "no timer";
+			uint64_t dl = vlapic_next_deadline_ns(&v->lapic), now = now_ns();
+			if (dl != NO_DEADLINE)
+				ksnprintf(timer, sizeof(timer), dl > now ? "timer in %lu us" : "timer due %lu us ago",
+					  (dl > now ? dl - now : now - dl) / 1000);
+			kprintf("keel:   vcpu%u %-9s home cpu%u%s, %lu migrations; IF %u at HLT, IRR %d ISR %d, %s\n", k,
+				vstate[v->state], v->home, where, v->migrations, v->halted_if,
+				vlapic_highest_irr(&v->lapic), vlapic_highest_isr(&v->lapic), timer);
 		}
 	}
 	uint64_t up = rdtsc() - tsc_boot;

@@ -320,7 +320,7 @@ static void guest_request_wake(void *ctx)
 		return;
 	}
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		vlapic_init_reset(&g->vcpus[i].lapic);
+		vlapic_power_reset(&g->vcpus[i].lapic);
 	struct vcpu *bsp = &g->vcpus[0];
 	bsp->start_cs = (uint16_t)(vector >> 4);
 	bsp->start_ip = (uint16_t)(vector & 0xf);
@@ -466,6 +466,8 @@ static int guest_init_devices(struct guest *g)
 	}
 	/* The local APIC timers count at the crystal CPUID 0x15 states. */
 	g->apic_bus.timer_hz = cpuid_tsc_leaf(tsc_hz, tsc_host_leaf15).ecx;
+	/* x2APIC mode unless the guest has x2apic:off (CPUID follows). */
+	g->apic_bus.x2apic = !g->cfg->x2apic_off;
 	return 0;
 }
 

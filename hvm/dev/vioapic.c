@@ -32,7 +32,7 @@ static void fire(struct vioapic *io, unsigned pin)
 		.level = e & IOAPIC_RTE_LEVEL,
 		.assert = true,
 		.shorthand = APIC_SH_NONE,
-		.dest = e >> IOAPIC_RTE_DEST_SHIFT,
+		.dest = (uint8_t)(e >> IOAPIC_RTE_DEST_SHIFT),
 	};
 	if (m.delivery == APIC_DM_EXTINT || m.delivery == APIC_DM_INIT || m.delivery == APIC_DM_STARTUP)
 		return;

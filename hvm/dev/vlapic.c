@@ -1,6 +1,7 @@
 /*
- * Local APIC model, xAPIC mode (Intel SDM Vol. 3A, chapter 10). One per
- * vCPU; IPIs and I/O APIC messages travel on the guest's vlapic_bus.
+ * Local APIC model (Intel SDM Vol. 3A, chapter 10): xAPIC mode through the
+ * MMIO page, x2APIC mode (10.12) through MSRs 0x800-0x8FF. One per vCPU;
+ * IPIs and I/O APIC messages travel on the guest's vlapic_bus.
  *
  * Reset state follows the SDM (LVT entries masked, SVR 0xFF, software
  * disabled) with one exception, as QEMU and Xen make it: the BSP's LINT0 is
@@ -58,6 +59,32 @@ int vlapic_highest_isr(const struct vlapic *l) { return highest(l, APIC_REG_ISR)
 
 static uint64_t now(const struct vlapic *l) { return vclock_now(l->clock); }
 
+bool vlapic_x2apic_mode(const struct vlapic *l)
+{
+	return (l->base_msr & (VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD)) == (VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD);
+}
+
+/* The APIC id in the current mode: 32 bits in x2APIC mode, else the
+ * xAPIC's 8 (bits 31:24 of the register). */
+static uint32_t apic_id(const struct vlapic *l)
+{
+	uint32_t id = *reg(l, APIC_REG_ID);
+	return vlapic_x2apic_mode(l) ? id : id >> 24;
+}
+
+/* x2APIC mode's LDR, derived from the x2APIC ID (SDM 10.12.10.2): cluster
+ * (id >> 4) in bits 31:16, one bit (1 << (id & 15)) in bits 15:0. */
+static uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id & 15)); }
+
+/* The registers x2APIC mode lays out differently: the 32-bit ID (the
+ * x2APIC ID, which is the vCPU number), the derived LDR, no DFR. */
+static void enter_x2apic_layout(struct vlapic *l)
+{
+	*reg(l, APIC_REG_ID) = l->index;
+	*reg(l, APIC_REG_LDR) = x2apic_ldr(l->index);
+	*reg(l, APIC_REG_DFR) = 0;
+}
+
 static void reset_registers(struct vlapic *l)
 {
 	/* Everything but the ID (which INIT keeps, SDM 10.4.7.3) to 0 first:
@@ -79,6 +106,8 @@ static void reset_registers(struct vlapic *l)
 	__atomic_store_n(&l->nmi_pending, 0, __ATOMIC_SEQ_CST);
 	l->timer_start_ns = 0;
 	l->timer_deadline_ns = NO_DEADLINE;
+	if (vlapic_x2apic_mode(l))
+		enter_x2apic_layout(l); /* INIT keeps x2APIC mode (SDM 10.12.5.1) */
 }
 
 void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, void *ctx)
@@ -108,25 +137,72 @@ void vlapic_init(struct vlapic *l, struct vlapic_bus *bus, unsigned index, const
 
 void vlapic_init_reset(struct vlapic *l) { reset_registers(l); }
 
+void vlapic_power_reset(struct vlapic *l)
+{
+	l->base_msr = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_ENABLE | (l->base_msr & VLAPIC_BASE_BSP);
+	*reg(l, APIC_REG_ID) = l->index << 24;
+	reset_registers(l);
+}
+
 bool vlapic_hw_enabled(const struct vlapic *l) { return l->base_msr & VLAPIC_BASE_ENABLE; }
 bool vlapic_sw_enabled(const struct vlapic *l) { return vlapic_hw_enabled(l) && (*reg(l, APIC_REG_SVR) & APIC_SVR_ENABLE); }
 
 uint64_t vlapic_base_msr(const struct vlapic *l) { return l->base_msr; }
 
+/* The mode IA32_APIC_BASE's EN and EXTD select (SDM 10.12.5.1). */
+enum apic_mode { MODE_DISABLED, MODE_XAPIC, MODE_X2APIC, MODE_INVALID };
+
+static enum apic_mode base_mode(uint64_t base)
+{
+	bool en = base & VLAPIC_BASE_ENABLE, extd = base & VLAPIC_BASE_EXTD;
+	return en ? (extd ? MODE_X2APIC : MODE_XAPIC) : (extd ? MODE_INVALID : MODE_DISABLED);
+}
+
+/* Figure 10-27: xAPIC <-> disabled, xAPIC -> x2APIC, x2APIC -> disabled;
+ * never into the invalid state, never x2APIC -> xAPIC or disabled ->
+ * x2APIC directly. Staying in a mode is allowed. */
+static bool mode_transition_ok(enum apic_mode from, enum apic_mode to)
+{
+	if (to == MODE_INVALID)
+		return false;
+	if (from == to)
+		return true;
+	switch (from) {
+	case MODE_XAPIC:
+		return true;
+	case MODE_X2APIC:
+		return to == MODE_DISABLED;
+	case MODE_DISABLED:
+		return to == MODE_XAPIC;
+	default:
+		return false;
+	}
+}
+
 int vlapic_set_base_msr(struct vlapic *l, uint64_t val, unsigned maxphyaddr)
 {
 	/* Bits 0-7 and 9 are reserved, and so is every address bit at or above
-	 * MAXPHYADDR (SDM 10.4.4; 36 when the CPU does not say); EXTD
-	 * (x2APIC) is not offered (CPUID hides it). */
+	 * MAXPHYADDR (SDM 10.4.4; 36 when the CPU does not say); EXTD too
+	 * when x2APIC is not offered (CPUID.1:ECX[21] clear). */
 	if (maxphyaddr < 36 || maxphyaddr > 52)
 		maxphyaddr = 36;
 	const uint64_t reserved = 0xffULL | (1ULL << 9) | ~((1ULL << maxphyaddr) - 1);
-	if ((val & reserved) || (val & VLAPIC_BASE_EXTD))
+	if ((val & reserved) || ((val & VLAPIC_BASE_EXTD) && !(l->bus && l->bus->x2apic)))
 		return -1;
-	bool was = vlapic_hw_enabled(l), on = val & VLAPIC_BASE_ENABLE;
-	l->base_msr = (l->base_msr & ~VLAPIC_BASE_ENABLE) | (on ? VLAPIC_BASE_ENABLE : 0);
-	if (was && !on)
-		reset_registers(l); /* SDM 10.4.3: state is lost, as at power-up */
+	enum apic_mode from = base_mode(l->base_msr), to = base_mode(val);
+	if (!mode_transition_ok(from, to))
+		return -1;
+	const uint64_t mode_bits = VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD;
+	l->base_msr = (l->base_msr & ~mode_bits) | (val & mode_bits);
+	if (from != MODE_DISABLED && to == MODE_DISABLED) {
+		/* SDM 10.4.3: state is lost, as at power-up; the xAPIC ID is
+		 * the low 8 bits of the x2APIC ID (10.12.5.1). */
+		if (from == MODE_X2APIC)
+			*reg(l, APIC_REG_ID) = (l->index & 0xff) << 24;
+		reset_registers(l);
+	}
+	if (from == MODE_XAPIC && to == MODE_X2APIC)
+		enter_x2apic_layout(l); /* the other registers carry over */
 	if ((val & ~0xfffULL) != VLAPIC_DEFAULT_BASE)
 		return 1; /* the page stays at 0xFEE00000 */
 	return 0;
@@ -183,7 +259,28 @@ bool vlapic_accepts_pic(const struct vlapic *l)
 	return !(lint0 & APIC_LVT_MASKED) && ((lint0 >> APIC_DM_SHIFT) & 7) == APIC_DM_EXTINT;
 }
 
-bool vlapic_take_nmi(struct vlapic *l) { return __atomic_exchange_n(&l->nmi_pending, 0, __ATOMIC_SEQ_CST); }
+/* nmi_pending moves by compare-and-swap: senders on other CPUs add to it
+ * without the target's VMCS, the target takes from it. */
+static void nmi_pending_update(struct vlapic *l, uint32_t (*next)(uint32_t))
+{
+	uint32_t old = __atomic_load_n(&l->nmi_pending, __ATOMIC_SEQ_CST);
+	while (!__atomic_compare_exchange_n(&l->nmi_pending, &old, next(old), false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST))
+		;
+}
+static uint32_t nmi_add(uint32_t n) { return n < 2 ? n + 1 : 2; }
+static uint32_t nmi_sub(uint32_t n) { return n ? n - 1 : 0; }
+static uint32_t nmi_one(uint32_t n) { return n > 1 ? 1 : n; }
+
+bool vlapic_take_nmi(struct vlapic *l)
+{
+	if (!__atomic_load_n(&l->nmi_pending, __ATOMIC_SEQ_CST))
+		return false;
+	nmi_pending_update(l, nmi_sub);
+	return true;
+}
+
+void vlapic_limit_nmi_to_one(struct vlapic *l) { nmi_pending_update(l, nmi_one); }
 
 static void kick(struct vlapic *l)
 {
@@ -244,10 +341,35 @@ void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t bitmap[4])
 
 /* --- the APIC bus ---------------------------------------------------------- */
 
+/* A destination in x2APIC mode (SDM 10.12.9, 10.12.10.2): all ones is a
+ * broadcast; physical: the 32-bit x2APIC ID; logical: cluster in bits
+ * 31:16, member bits in 15:0, matched against the derived LDR. An 8-bit
+ * xAPIC-format destination (the I/O APIC's, or an xAPIC sender's) reaches
+ * an x2APIC with 0xFF as broadcast and otherwise as the same number. */
+static bool dest_matches_x2apic(const struct vlapic *a, const struct vlapic_msg *m)
+{
+	uint32_t bcast = m->x2apic_dest ? 0xffffffffu : 0xffu;
+	if (m->dest == bcast)
+		return true;
+	if (!m->logical)
+		return m->dest == apic_id(a);
+	uint32_t ldr = *reg(a, APIC_REG_LDR);
+	return (m->dest >> 16) == (ldr >> 16) && (m->dest & ldr & 0xffff);
+}
+
 static bool dest_matches(const struct vlapic *a, const struct vlapic_msg *m)
 {
+	if (vlapic_x2apic_mode(a))
+		return dest_matches_x2apic(a, m);
+	/* An xAPIC target of an x2APIC-format message (a guest with APICs in
+	 * both modes): its broadcast is all ones, other destinations above
+	 * 8 bits name nobody here. */
+	if (m->x2apic_dest && m->dest == 0xffffffffu)
+		return true;
+	if (m->dest > 0xff)
+		return false;
 	if (!m->logical)
-		return m->dest == 0xff || m->dest == (*reg(a, APIC_REG_ID) >> 24);
+		return m->dest == 0xff || m->dest == apic_id(a);
 	if (m->dest == 0xff)
 		return true;
 	uint8_t ldr = *reg(a, APIC_REG_LDR) >> 24;
@@ -281,7 +403,7 @@ static bool accept(struct vlapic_bus *bus, struct vlapic *a, const struct vlapic
 		vlapic_set_irr(a, m->vector, m->level);
 		return true;
 	case APIC_DM_NMI:
-		__atomic_store_n(&a->nmi_pending, 1, __ATOMIC_SEQ_CST);
+		nmi_pending_update(a, nmi_add);
 		kick(a);
 		return true;
 	case APIC_DM_INIT:
@@ -329,6 +451,11 @@ unsigned vlapic_bus_deliver(struct vlapic_bus *bus, const struct vlapic *src, co
 	return n;
 }
 
+uint32_t vlapic_icr_dest(const struct vlapic *l)
+{
+	return vlapic_x2apic_mode(l) ? *reg(l, APIC_REG_ICR_DEST_X2) : *reg(l, APIC_REG_ICR_HI) >> 24;
+}
+
 static void send_ipi(struct vlapic *l)
 {
 	uint32_t lo = *reg(l, APIC_REG_ICR_LO);
@@ -339,7 +466,8 @@ static void send_ipi(struct vlapic *l)
 		.assert = lo & APIC_ICR_LEVEL_ASSERT,
 		.level = lo & APIC_ICR_TRIGGER_LEVEL,
 		.shorthand = (lo >> APIC_ICR_SHORTHAND_SHIFT) & 3,
-		.dest = *reg(l, APIC_REG_ICR_HI) >> 24,
+		.dest = vlapic_icr_dest(l),
+		.x2apic_dest = vlapic_x2apic_mode(l),
 	};
 	if ((m.delivery == APIC_DM_FIXED || m.delivery == APIC_DM_LOWEST) && m.vector < 16) {
 		raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
@@ -580,4 +708,88 @@ void vlapic_mmio_write(struct vlapic *l, uint32_t offset, unsigned size, uint64_
 		return;
 	}
 	reg_write(l, offset, (uint32_t)val);
+}
+
+/* --- x2APIC MSRs (SDM 10.12.1.2, table 10-6) --------------------------------- */
+
+/* The registers x2APIC mode has, by page offset; everything else in
+ * 0x800-0x8FF (APR, RRD, DFR, ICR2, LVT CMCI, which Keel's 6-entry APIC
+ * lacks, and the reserved slots) raises #GP either way. */
+static bool x2apic_readable(uint32_t off)
+{
+	if (off >= APIC_REG_ISR && off < APIC_REG_IRR + 0x80)
+		return true; /* ISR, TMR, IRR */
+	if (off >= APIC_REG_LVT_TIMER && off <= APIC_REG_TIMER_CCR)
+		return true; /* LVT entries, initial and current count */
+	switch (off) {
+	case APIC_REG_ID: case APIC_REG_VERSION: case APIC_REG_TPR: case APIC_REG_PPR: case APIC_REG_LDR:
+	case APIC_REG_SVR: case APIC_REG_ESR: case APIC_REG_ICR_LO: case APIC_REG_TIMER_DCR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int vlapic_x2apic_read(struct vlapic *l, uint32_t msr, uint64_t *val)
+{
+	uint32_t off = vlapic_x2apic_offset(msr);
+	if (!vlapic_x2apic_mode(l) || msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_END || !x2apic_readable(off))
+		return -1; /* EOI and SELF IPI are write-only */
+	if (off == APIC_REG_ICR_LO) {
+		*val = *reg(l, APIC_REG_ICR_LO) | (uint64_t)*reg(l, APIC_REG_ICR_DEST_X2) << 32;
+		return 0;
+	}
+	*val = reg_read(l, off);
+	return 0;
+}
+
+int vlapic_x2apic_write(struct vlapic *l, uint32_t msr, uint64_t val)
+{
+	uint32_t off = vlapic_x2apic_offset(msr);
+	if (!vlapic_x2apic_mode(l) || msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_END)
+		return -1;
+	if (msr == X2APIC_MSR_ICR) {
+		/* One 64-bit write: destination in 63:32; no delivery-status
+		 * bit (12) in x2APIC mode. */
+		*reg(l, APIC_REG_ICR_DEST_X2) = (uint32_t)(val >> 32);
+		*reg(l, APIC_REG_ICR_LO) = (uint32_t)val & 0x000ccfffu;
+		send_ipi(l);
+		return 0;
+	}
+	if (val >> 32)
+		return -1; /* every other register is 32 bits */
+	switch (off) {
+	case APIC_REG_TPR:
+		if (val & ~0xffULL)
+			return -1;
+		break;
+	case APIC_REG_EOI:
+	case APIC_REG_ESR:
+		if (val)
+			return -1; /* "a write of a non-zero value causes #GP" */
+		break;
+	case APIC_REG_SELF_IPI: {
+		/* SELF IPI: a fixed, edge-triggered IPI to this APIC. */
+		if (val & ~0xffULL)
+			return -1;
+		uint8_t vec = (uint8_t)val;
+		if (vec < 16) {
+			raise_error(l, APIC_ESR_SEND_ILLEGAL_VECTOR);
+			return 0;
+		}
+		l->ipis_sent++;
+		vlapic_set_irr(l, vec, false);
+		return 0;
+	}
+	case APIC_REG_SVR:
+	case APIC_REG_TIMER_ICR:
+	case APIC_REG_TIMER_DCR:
+		break;
+	default:
+		if (off >= APIC_REG_LVT_TIMER && off <= APIC_REG_LVT_ERROR)
+			break;
+		return -1; /* read-only (ID, version, PPR, LDR, ISR, TMR, IRR, current count) or absent */
+	}
+	reg_write(l, off, (uint32_t)val);
+	return 0;
 }

@@ -20,6 +20,15 @@
  *     to a read-only register) and goes through the MMIO emulation.
  * Without all three controls, every access to the page is an EPT violation
  * emulated by hvm/vmx/mmio.c, as before, and interrupts are injected.
+ *
+ * A vCPU whose guest put its APIC in x2APIC mode (IA32_APIC_BASE.EXTD)
+ * runs with "virtualize x2APIC mode" instead of "virtualize APIC accesses"
+ * (SDM 25.6.2: never both) and its guest's x2APIC MSR bitmap: RDMSR of the
+ * registers SDM 29.5 virtualizes (all but the current count) reads the same
+ * page without an exit, WRMSR of the TPR, EOI and SELF IPI is virtualized,
+ * every other x2APIC MSR exits to msr.c. The page leaves the guest's EPT
+ * (an x2APIC does not decode it). Without that control an x2APIC vCPU keeps
+ * the other two and every x2APIC MSR exits.
  */
 #include <keel/console.h>
 #include <keel/ept.h>
@@ -39,6 +48,8 @@
 #define APICV_CTLS (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
 
 static void *apic_access_page;
+/* "Virtualize x2APIC mode" may be used with the three above. */
+static bool x2apic_virt;
 
 void apicv_init(bool allowed)
 {
@@ -56,10 +67,16 @@ void apicv_init(bool allowed)
 	vmx_caps.apicv = all && apic_access_page;
 	if (!vmx_caps.apicv)
 		vmx_caps.proc2_ctls &= ~(APICV_CTLS | PROC2_VIRTUALIZE_X2APIC);
+	x2apic_virt = vmx_caps.apicv && ((vmx_caps.proc2 >> 32) & PROC2_VIRTUALIZE_X2APIC);
 	kprintf("keel: vmx: apic-virtualization %s\n",
 		vmx_caps.apicv ? "yes (APIC reads, TPR writes and EOIs do not exit)"
 			       : !allowed ? "no (apicv=off)" : "no (emulated: every APIC access exits)");
+	kprintf("keel: vmx: x2apic-virtualization %s\n",
+		x2apic_virt ? "yes (x2APIC MSR reads, TPR, EOI and SELF IPI writes do not exit)"
+			    : "no (x2APIC MSRs exit and are emulated)");
 }
+
+bool apicv_x2apic_msr_bitmap(void) { return x2apic_virt; }
 
 int guest_arch_map_apic(struct guest *g)
 {
@@ -74,20 +91,37 @@ int guest_arch_map_apic(struct guest *g)
 	return 0;
 }
 
+/* The vCPU's controls and MSR bitmap for its APIC's mode (its VMCS is
+ * current). */
+static void set_x2apic_controls(struct vcpu *v, bool x2)
+{
+	uint32_t proc2 = vmx_caps.proc2_ctls;
+	bool virt = x2 && x2apic_virt;
+	if (virt)
+		proc2 = (proc2 & ~PROC2_VIRTUALIZE_APIC_ACCESSES) | PROC2_VIRTUALIZE_X2APIC;
+	vmwrite(VMCS_PROC_BASED_CTLS2, proc2);
+	vmwrite(VMCS_MSR_BITMAP, virt_to_phys(virt ? v->guest->msr_bitmap_x2apic : v->guest->msr_bitmap));
+	v->x2apic_controls = x2;
+}
+
 void apicv_apic_base_written(struct vcpu *v)
 {
-	/* A globally disabled APIC does not decode its page (SDM 10.4.3):
-	 * loads and stores there go to the bus, where nothing answers. The
-	 * CPU would still virtualize them, so while any vCPU of the guest has
-	 * its APIC off the page leaves the EPT: every access is then an EPT
-	 * violation, emulated for the vCPUs whose APIC is on (hvm/vmx/mmio.c)
-	 * and unclaimed for the others. */
+	/* A globally disabled APIC does not decode its page (SDM 10.4.3),
+	 * nor does one in x2APIC mode (10.12.1.2): loads and stores there go
+	 * to the bus, where nothing answers. The CPU would still virtualize
+	 * them, so while any vCPU of the guest is not in xAPIC mode the page
+	 * leaves the EPT: every access is then an EPT violation, emulated for
+	 * the vCPUs in xAPIC mode (hvm/vmx/mmio.c) and unclaimed for the
+	 * others. */
 	struct guest *g = v->guest;
 	if (!vmx_caps.apicv)
 		return;
+	bool x2 = vlapic_x2apic_mode(&v->lapic);
+	if (x2 != v->x2apic_controls)
+		set_x2apic_controls(v, x2);
 	bool all_on = true;
 	for (unsigned i = 0; i < g->nr_vcpus; i++)
-		all_on = all_on && vlapic_hw_enabled(&g->vcpus[i].lapic);
+		all_on = all_on && vlapic_mmio_decodes(&g->vcpus[i].lapic);
 	if (all_on == g->apic_page_mapped)
 		return;
 	if (all_on)
@@ -112,6 +146,9 @@ void apicv_vmcs_init(struct vcpu *v)
 		vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, 0);
 	memset(v->eoi_exit, 0, sizeof(v->eoi_exit));
 	vmwrite(VMCS_GUEST_INTR_STATUS, 0);
+	v->x2apic_controls = false; /* vmcs.c wrote the xAPIC controls */
+	if (vlapic_x2apic_mode(&v->lapic))
+		set_x2apic_controls(v, true);
 }
 
 void apicv_prepare_entry(struct vcpu *v)
@@ -119,6 +156,8 @@ void apicv_prepare_entry(struct vcpu *v)
 	/* RVI and SVI from the page (SDM 29.1.1): the CPU then delivers the
 	 * highest requested vector above the PPR when the guest can take it,
 	 * and evaluates again after each EOI and TPR write. */
+	if (vlapic_x2apic_mode(&v->lapic) != v->x2apic_controls)
+		apicv_apic_base_written(v); /* a RESET (S3 wake) left x2APIC mode */
 	int irr = vlapic_highest_irr(&v->lapic), isr = vlapic_highest_isr(&v->lapic);
 	if (!vlapic_sw_enabled(&v->lapic))
 		irr = -1; /* a disabled APIC delivers nothing (its IRR stays) */
@@ -182,7 +221,16 @@ void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before)
 	if (g->apic_bus.undeliverable != undeliverable_before)
 		guest_log(g, GLOG_IPI_NOWHERE, LOG_INFO,
 			  "vCPU %u: IPI (ICR %#x, destination %#x) matched no local APIC: dropped", v->id,
-			  v->lapic.regs[APIC_REG_ICR_LO >> 2], v->lapic.regs[APIC_REG_ICR_HI >> 2] >> 24);
+			  v->lapic.regs[APIC_REG_ICR_LO >> 2], vlapic_icr_dest(&v->lapic));
+}
+
+void vcpu_apic_reg_written(struct vcpu *v, uint32_t off, uint64_t undeliverable_before)
+{
+	vcpu_apic_written(v, undeliverable_before);
+	if (timer_register(off))
+		timer_rearmed(v);
+	else
+		v->guest->devices_dirty = true; /* an IPI, a mask, an enable: re-evaluate */
 }
 
 enum exit_action exit_apic_write(struct vcpu *v)
@@ -192,11 +240,7 @@ enum exit_action exit_apic_write(struct vcpu *v)
 	uint32_t off = (uint32_t)APIC_ACCESS_QUAL_OFFSET(v->exit_qual) & ~15u;
 	uint64_t undeliverable = v->guest->apic_bus.undeliverable;
 	vlapic_apic_write(&v->lapic, off);
-	vcpu_apic_written(v, undeliverable);
-	if (timer_register(off))
-		timer_rearmed(v);
-	else
-		v->guest->devices_dirty = true; /* an IPI, a mask, an enable: re-evaluate */
+	vcpu_apic_reg_written(v, off, undeliverable);
 	return v->guest->state == GUEST_RUNNING ? EXIT_RESUME : EXIT_STOPPED;
 }
 

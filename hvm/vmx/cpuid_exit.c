@@ -30,6 +30,7 @@ static struct cpuid_regs cpuid_for_guest(struct vcpu *v, uint32_t leaf, uint32_t
 		.osxsave = leaf == 1 && (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE), /* only leaf 1 shows it */
 		.rdtscp = vmx_caps.proc2_ctls & PROC2_ENABLE_RDTSCP,
 		.apic = vlapic_hw_enabled(&v->lapic),
+		.x2apic = v->guest->apic_bus.x2apic,
 		.no_xen = v->guest->cfg->kernel[0] != 0 || v->guest->os_started,
 		.tsc_hz = tsc_hz,
 		.host_tsc_leaves = cpuid_leaf15_states_rate(tsc_host_leaf15),

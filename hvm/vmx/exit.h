@@ -31,9 +31,16 @@ enum exit_action exit_apic_access(struct vcpu *v);
  * an entry. No-ops without APIC virtualization. */
 void apicv_vmcs_init(struct vcpu *v);
 void apicv_prepare_entry(struct vcpu *v);
-/* After a write to IA32_APIC_BASE: the APIC-access page is in the EPT
- * only while every vCPU's APIC is globally enabled. */
+/* After a write to IA32_APIC_BASE: the vCPU's controls and MSR bitmap
+ * for xAPIC or x2APIC mode, and the APIC-access page in the EPT only
+ * while every vCPU's APIC is enabled in xAPIC mode. */
 void apicv_apic_base_written(struct vcpu *v);
+/* Whether guests get an x2APIC MSR bitmap (virtualize x2APIC mode). */
+bool apicv_x2apic_msr_bitmap(void);
+/* After the model completed a guest write to the register at page offset
+ * off (an APIC-write exit, an x2APIC WRMSR): the log of vcpu_apic_written,
+ * and the timer's new deadline or a re-evaluation of the devices. */
+void vcpu_apic_reg_written(struct vcpu *v, uint32_t off, uint64_t undeliverable_before);
 /* After a guest write to its local APIC: logs (rate-limited) an IPI that
  * reached no APIC, given the bus's count of such messages before it. */
 void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before);
@@ -69,6 +76,9 @@ void vmx_intr_prepare_entry(struct vcpu *v);
 void vmx_intr_requeue_event(struct vcpu *v, uint32_t idt_vectoring_info);
 
 void msr_bitmap_init(uint8_t *bitmap);
+/* The bitmap of a vCPU in x2APIC mode with "virtualize x2APIC mode":
+ * msr_bitmap_init's, plus the x2APIC MSRs the CPU virtualizes. */
+void msr_bitmap_init_x2apic(uint8_t *bitmap);
 void vcpu_msrs_save(struct vcpu *v);
 void vcpu_msrs_load(struct vcpu *v);
 

@@ -86,6 +86,8 @@ static bool inject_nmi(struct vcpu *v, bool *irq_window)
 		return false;
 	}
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & INTERRUPTIBILITY_NMI)
+		vlapic_limit_nmi_to_one(&v->lapic); /* in its handler: one latched, the rest merge */
 	if (v->event_pending || (intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS))) {
 		set_nmi_window_exiting(true);
 		return false;
@@ -95,8 +97,10 @@ static bool inject_nmi(struct vcpu *v, bool *irq_window)
 		*irq_window = true;
 		return false;
 	}
-	set_nmi_window_exiting(false);
 	vlapic_take_nmi(&v->lapic);
+	/* A second one waits for this one's IRET: the injection sets NMI
+	 * blocking, and the window exit comes as it ends. */
+	set_nmi_window_exiting(__atomic_load_n(&v->lapic.nmi_pending, __ATOMIC_ACQUIRE) != 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | X86_EXC_NMI);
 	v->event_pending = true;
 	return true;

@@ -35,7 +35,7 @@ struct mmio_device {
 };
 
 /* Each vCPU sees its own local APIC at the same address. */
-static bool lapic_present(struct vcpu *v) { return vlapic_hw_enabled(&v->lapic); }
+static bool lapic_present(struct vcpu *v) { return vlapic_mmio_decodes(&v->lapic); }
 static uint64_t lapic_read(struct vcpu *v, uint32_t off, unsigned size)
 {
 	return vlapic_mmio_read(&v->lapic, off, size);

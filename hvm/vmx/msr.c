@@ -64,7 +64,7 @@ static enum msr_result wr_apic_base(struct vcpu *v, uint32_t msr, uint64_t val)
 	cpuid_count(0x80000008, 0, &a, &b, &c, &d);
 	int r = vlapic_set_base_msr(&v->lapic, val, a & 0xff);
 	if (r < 0)
-		return MSR_GP; /* reserved bits, or x2APIC mode (not offered) */
+		return MSR_GP; /* reserved bits, or a transition the SDM forbids */
 	apicv_apic_base_written(v);
 	if (r > 0)
 		guest_log(v->guest, GLOG_APIC_MOVE, LOG_WARN,
@@ -196,12 +196,31 @@ static enum msr_result wr_hypercall_page(struct vcpu *v, uint32_t msr, uint64_t 
 	return MSR_OK;
 }
 
+/* The x2APIC's registers, MSRs 0x800-0x8FF (hvm/dev/vlapic.c has the
+ * rules: #GP outside x2APIC mode and for absent, read-only or write-only
+ * registers). With "virtualize x2APIC mode" (apicv.c) most reads and the
+ * TPR, EOI and SELF IPI writes never come here. */
+static enum msr_result rd_x2apic(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	return vlapic_x2apic_read(&v->lapic, msr, val) < 0 ? MSR_GP : MSR_OK;
+}
+static enum msr_result wr_x2apic(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	uint64_t undeliverable = v->guest->apic_bus.undeliverable;
+	if (vlapic_x2apic_write(&v->lapic, msr, val) < 0)
+		return MSR_GP;
+	vcpu_apic_reg_written(v, vlapic_x2apic_offset(msr), undeliverable);
+	return MSR_OK;
+}
+
 struct msr_entry {
 	uint32_t index;
 	const char *name;
 	msr_read_fn read;
 	msr_write_fn write;
 };
+
+static const struct msr_entry x2apic_msrs = { X2APIC_MSR_BASE, "x2APIC register", rd_x2apic, wr_x2apic };
 
 /* The one table of MSRs guests may use. */
 static const struct msr_entry msr_table[] = {
@@ -228,6 +247,8 @@ static const struct msr_entry msr_table[] = {
 
 static const struct msr_entry *msr_lookup(uint32_t msr)
 {
+	if (msr >= X2APIC_MSR_BASE && msr <= X2APIC_MSR_END)
+		return &x2apic_msrs;
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_table); i++)
 		if (msr_table[i].index == msr)
 			return &msr_table[i];
@@ -242,10 +263,12 @@ static void msr_refused(struct vcpu *v, const struct msr_entry *e, uint32_t msr,
 	if (!e)
 		guest_log(g, GLOG_MSR_UNKNOWN, LOG_INFO, "%s of unsupported MSR %#x at RIP %#lx: #GP injected",
 			  write ? "WRMSR" : "RDMSR", msr, vmread(VMCS_GUEST_RIP));
+	else if (write)
+		guest_log(g, GLOG_MSR_REFUSED, LOG_INFO, "WRMSR %s (%#x) value %#lx at RIP %#lx refused: #GP injected",
+			  e->name, msr, val, vmread(VMCS_GUEST_RIP));
 	else
-		guest_log(g, GLOG_MSR_REFUSED, LOG_INFO, "%s %s (%#x)%s%#lx at RIP %#lx refused: #GP injected",
-			  write ? "WRMSR" : "RDMSR", e->name, msr, write ? " value " : "", write ? val : 0,
-			  vmread(VMCS_GUEST_RIP));
+		guest_log(g, GLOG_MSR_REFUSED, LOG_INFO, "RDMSR %s (%#x) at RIP %#lx refused: #GP injected", e->name,
+			  msr, vmread(VMCS_GUEST_RIP));
 }
 
 enum exit_action exit_rdmsr(struct vcpu *v)
@@ -306,6 +329,28 @@ void msr_bitmap_init(uint8_t *bitmap)
 		msr_bitmap_pass(bitmap, msr_passthrough[i]);
 	if (tsc_aux_per_vcpu())
 		msr_bitmap_pass(bitmap, MSR_IA32_TSC_AUX);
+}
+
+void msr_bitmap_init_x2apic(uint8_t *bitmap)
+{
+	/* With "virtualize x2APIC mode", APIC-register virtualization and
+	 * virtual-interrupt delivery (SDM 29.5), an x2APIC MSR whose bit is
+	 * clear is read from the virtual-APIC page (the model's registers) for
+	 * the registers listed below, and TPR, EOI and SELF IPI writes are
+	 * virtualized. Any other x2APIC MSR with a clear bit would reach the
+	 * host's own APIC, so those bits stay set: the current count (computed
+	 * by the model), the absent and write-only registers (#GP) and every
+	 * other write. */
+	static const uint32_t reads[] = { 0x802, 0x803, 0x808, 0x80a, 0x80d, 0x80f, 0x828, 0x830,
+					  0x832, 0x833, 0x834, 0x835, 0x836, 0x837, 0x838, 0x83e };
+	static const uint32_t writes[] = { X2APIC_MSR_TPR, X2APIC_MSR_EOI, X2APIC_MSR_SELF_IPI };
+	msr_bitmap_init(bitmap);
+	for (unsigned i = 0; i < ARRAY_SIZE(reads); i++)
+		bitmap[reads[i] / 8] &= ~(1u << (reads[i] % 8));
+	for (uint32_t m = 0x810; m <= 0x827; m++) /* ISR, TMR, IRR */
+		bitmap[m / 8] &= ~(1u << (m % 8));
+	for (unsigned i = 0; i < ARRAY_SIZE(writes); i++)
+		bitmap[2048 + writes[i] / 8] &= ~(1u << (writes[i] % 8));
 }
 
 void vcpu_msrs_save(struct vcpu *v)

@@ -41,6 +41,12 @@ int guest_arch_create(struct guest *g)
 	 * to pass a port through would clear its bit here; none does. */
 	memset(g->io_bitmap, 0xff, 2 * PAGE_SIZE);
 	msr_bitmap_init(g->msr_bitmap);
+	if (apicv_x2apic_msr_bitmap()) {
+		g->msr_bitmap_x2apic = vmx_alloc_pages(1);
+		if (!g->msr_bitmap_x2apic)
+			return -1;
+		msr_bitmap_init_x2apic(g->msr_bitmap_x2apic);
+	}
 	return 0;
 }
 
@@ -48,7 +54,9 @@ void guest_arch_destroy(struct guest *g)
 {
 	page_free(g->io_bitmap, 2);
 	page_free(g->msr_bitmap, 1);
-	g->io_bitmap = g->msr_bitmap = NULL;
+	if (g->msr_bitmap_x2apic)
+		page_free(g->msr_bitmap_x2apic, 1);
+	g->io_bitmap = g->msr_bitmap = g->msr_bitmap_x2apic = NULL;
 }
 
 int vcpu_arch_create(struct vcpu *v, enum vcpu_start start)

@@ -76,6 +76,10 @@
  *                      guest ends with status 0) or suspend it to RAM
  *                      (S3, woken by its RTC alarm). Default basic: the
  *                      MADT alone, with which an OS finds PCI by probing
+ *   x2apic:on|off      whether the guest's local APICs offer x2APIC mode
+ *                      (CPUID.1:ECX[21], IA32_APIC_BASE.EXTD, MSRs
+ *                      0x800-0x8FF; docs/devices.md): on by default; off
+ *                      gives an xAPIC only, as before
  *   selftest:bad-vmcs  test hook: start this guest with an invalid guest
  *                      state in its VMCS, to exercise the VM-entry failure
  *                      report
@@ -121,6 +125,7 @@ struct guest_config {
 	bool unclaimed_stop; /* unclaimed: stop rather than complete */
 	bool testdev;
 	bool acpi_pm;
+	bool x2apic_off; /* x2apic:off: CPUID hides x2APIC, EXTD is reserved */
 	bool valid;
 	char error[128];
 };

@@ -17,10 +17,14 @@ struct cpuid_guest_info {
 	bool osxsave;  /* guest CR4.OSXSAVE (reflected in leaf 1 ECX) */
 	bool rdtscp;   /* RDTSCP enabled for guests */
 	bool apic;     /* the vCPU's local APIC is globally enabled (IA32_APIC_BASE.EN) */
+	bool x2apic;   /* the guest's local APICs offer x2APIC mode (leaf 1 ECX[21], leaf 0xB) */
 	bool no_xen;   /* Keel's leaf, not Xen's: a kernel booted directly, or the boot sector has run */
 	uint64_t tsc_hz;       /* the TSC rate Keel uses (0: leaves 0x15/0x16 pass as they are) */
 	bool host_tsc_leaves;  /* the host's leaf 0x15 stated that rate: its leaf 0x16 is right too */
 };
+
+/* Leaf 0xB's subleaf for a vCPU of nr_vcpus (x2APIC ID = vcpu_id). */
+struct cpuid_regs cpuid_topology_leaf(uint32_t subleaf, unsigned vcpu_id, unsigned nr_vcpus);
 
 /* Xen-compatible hypervisor leaves SeaBIOS's Xen path looks for. */
 #define CPUID_XEN_BASE 0x40000000u

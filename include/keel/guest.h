@@ -103,6 +103,7 @@ struct guest {
 
 	uint8_t *io_bitmap;  /* 8 KiB: bitmaps A and B, 1 = exit */
 	uint8_t *msr_bitmap; /* 4 KiB, 1 = exit */
+	uint8_t *msr_bitmap_x2apic; /* for vCPUs in x2APIC mode, with apicv (apicv.c); else NULL */
 
 	/* Disk image: the module itself, or a private copy when several guests
 	 * name the same module (writes must not leak between guests). Either

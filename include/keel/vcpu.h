@@ -104,6 +104,7 @@ struct vcpu {
 	uint8_t *vapic;
 	uint8_t tpr_threshold; /* as last written to the VMCS */
 	uint64_t eoi_exit[4];  /* EOI-exit bitmap as last written to the VMCS (apicv.c) */
+	bool x2apic_controls;  /* the VMCS has the x2APIC-mode controls and MSR bitmap (apicv.c) */
 	struct mmio_insn_cache mmio_cache[MMIO_INSN_CACHE_SLOTS];
 	bool init_pending;     /* an INIT arrived; applied by the vCPU's own exit path */
 	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SLOTS];

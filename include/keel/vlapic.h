@@ -1,5 +1,6 @@
 /*
- * A guest's local APICs (xAPIC mode, MMIO page at 0xFEE00000) and the
+ * A guest's local APICs (xAPIC mode with its MMIO page at 0xFEE00000, or
+ * x2APIC mode with its MSRs 0x800-0x8FF) and the
  * "APIC bus" that carries interprocessor interrupts and I/O APIC messages
  * between them. Pure model (hvm/dev/vlapic.c): it never touches VMX; the
  * platform hooks in struct vlapic_bus_ops do what needs the scheduler
@@ -61,6 +62,22 @@
 #define APIC_REG_TIMER_ICR 0x380
 #define APIC_REG_TIMER_CCR 0x390
 #define APIC_REG_TIMER_DCR 0x3e0
+/* x2APIC mode keeps the 64-bit ICR in one slot: destination (bits 63:32)
+ * at 0x304, where VMX's x2APIC virtualization puts it too (SDM 29.5). */
+#define APIC_REG_ICR_DEST_X2 0x304
+#define APIC_REG_SELF_IPI 0x3f0 /* x2APIC mode only (MSR 0x83F) */
+
+/* The x2APIC's MSRs (SDM 10.12.1.2, table 10-6): MSR 0x800 + offset / 16. */
+#define X2APIC_MSR_BASE 0x800u
+#define X2APIC_MSR_END 0x8ffu
+#define X2APIC_MSR_ID 0x802u
+#define X2APIC_MSR_TPR 0x808u
+#define X2APIC_MSR_PPR 0x80au
+#define X2APIC_MSR_EOI 0x80bu
+#define X2APIC_MSR_LDR 0x80du
+#define X2APIC_MSR_ICR 0x830u
+#define X2APIC_MSR_TIMER_CCR 0x839u
+#define X2APIC_MSR_SELF_IPI 0x83fu
 
 /* SVR, LVT and ICR fields. */
 #define APIC_SVR_ENABLE (1u << 8)
@@ -107,7 +124,9 @@ struct vlapic_msg {
 	bool level;        /* trigger mode level (sets TMR; EOI goes back) */
 	bool assert;       /* level: assert (1) or de-assert (0), for INIT */
 	uint8_t shorthand; /* APIC_SH_* (IPIs only) */
-	uint8_t dest;      /* APIC id, logical mask, or 0xFF for all */
+	uint32_t dest;     /* APIC id, logical mask, or all ones for all */
+	bool x2apic_dest;  /* dest is 32-bit x2APIC format (an x2APIC's ICR);
+			    * else 8-bit xAPIC format (broadcast 0xFF) */
 };
 
 struct vlapic_bus;
@@ -124,7 +143,7 @@ struct vlapic {
 	uint32_t esr_pending;     /* errors since the last ESR write */
 	uint64_t timer_start_ns;  /* when the current count was last loaded */
 	uint64_t timer_deadline_ns; /* NO_DEADLINE when not counting */
-	uint32_t nmi_pending;     /* atomic: an NMI message arrived */
+	uint32_t nmi_pending;     /* atomic: NMI messages not yet delivered (at most 2) */
 	const struct vclock *clock;
 	struct vlapic_bus *bus;
 	/* Statistics. */
@@ -151,6 +170,7 @@ struct vlapic_bus {
 	void *ctx;
 	uint64_t undeliverable; /* messages that matched no APIC */
 	uint64_t timer_hz;      /* the timers' bus clock; 0: VLAPIC_BUS_HZ */
+	bool x2apic;            /* x2APIC mode may be entered (CPUID offers it) */
 };
 
 void vlapic_bus_init(struct vlapic_bus *bus, const struct vlapic_bus_ops *ops, void *ctx);
@@ -185,15 +205,35 @@ void vlapic_eoi_exit_bitmap(const struct vlapic *l, uint64_t bitmap[4]);
 int vlapic_highest_irr(const struct vlapic *l);
 int vlapic_highest_isr(const struct vlapic *l);
 
-/* IA32_APIC_BASE. Returns 0, -1 for a value that raises #GP (reserved
- * bits, x2APIC), or 1 if the guest tried to move the page (kept in place;
- * the caller logs it). */
+/* IA32_APIC_BASE. */
 uint64_t vlapic_base_msr(const struct vlapic *l);
-/* -1: #GP (reserved bits: 0-7, 9, EXTD, address bits at or above
- * MAXPHYADDR); 1: accepted but the page stays at 0xFEE00000; 0: done. */
+/* -1: #GP (reserved bits: 0-7, 9, address bits at or above MAXPHYADDR;
+ * EXTD when the bus does not offer x2APIC; a transition SDM 10.12.5.1
+ * forbids: x2APIC -> xAPIC, disabled -> x2APIC, EN=0 with EXTD=1);
+ * 1: accepted but the page stays at 0xFEE00000; 0: done. Entering x2APIC
+ * mode makes the ID the 32-bit x2APIC ID and derives the LDR; leaving it
+ * (through disabled) resets the registers. */
 int vlapic_set_base_msr(struct vlapic *l, uint64_t val, unsigned maxphyaddr);
-/* The APIC is globally enabled (IA32_APIC_BASE.EN) and decodes its page. */
+/* The APIC is globally enabled (IA32_APIC_BASE.EN). */
 bool vlapic_hw_enabled(const struct vlapic *l);
+/* Enabled in x2APIC mode (EN and EXTD): registers are MSRs, the MMIO page
+ * does not decode. */
+bool vlapic_x2apic_mode(const struct vlapic *l);
+/* Enabled in xAPIC mode: the page at 0xFEE00000 decodes. */
+static inline bool vlapic_mmio_decodes(const struct vlapic *l)
+{
+	return vlapic_hw_enabled(l) && !vlapic_x2apic_mode(l);
+}
+
+/* x2APIC MSRs 0x800-0x8FF (SDM 10.12.1.2): 0 done, -1 #GP (not in x2APIC
+ * mode, a reserved or absent register, a read of a write-only one, a write
+ * to a read-only one, reserved bits set where the SDM says #GP). */
+int vlapic_x2apic_read(struct vlapic *l, uint32_t msr, uint64_t *val);
+int vlapic_x2apic_write(struct vlapic *l, uint32_t msr, uint64_t val);
+/* The page offset an x2APIC MSR maps to ((msr & 0xff) << 4). */
+static inline uint32_t vlapic_x2apic_offset(uint32_t msr) { return (msr & 0xffu) << 4; }
+/* The destination of the last ICR write, in the current mode's format. */
+uint32_t vlapic_icr_dest(const struct vlapic *l);
 bool vlapic_sw_enabled(const struct vlapic *l);
 
 /* Interrupt delivery to the vCPU. */
@@ -204,8 +244,14 @@ int vlapic_ack(struct vlapic *l);
 /* Whether the 8259A's INTR reaches this CPU (LINT0 as ExtINT, unmasked,
  * or the APIC globally disabled, when INTR goes straight to the core). */
 bool vlapic_accepts_pic(const struct vlapic *l);
-/* Takes a pending NMI (returns true once per NMI message). */
+/* Takes a pending NMI (returns true once per NMI message kept). Two are
+ * kept: a vCPU does not run the moment an NMI is sent, so a second one
+ * sent before the first was delivered must not merge into it (watchdogs,
+ * and kvm-unit-tests' "multiple nmi", send them from two CPUs at once). */
 bool vlapic_take_nmi(struct vlapic *l);
+/* Keeps at most one pending NMI: for a CPU already inside its NMI handler,
+ * which latches one NMI until its IRET (SDM 6.7.1). */
+void vlapic_limit_nmi_to_one(struct vlapic *l);
 /* Sets IRR for `vector` (a fixed interrupt from a local source or a test). */
 void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
 uint32_t vlapic_ppr(const struct vlapic *l);
@@ -223,7 +269,10 @@ void vlapic_update(struct vlapic *l);
 uint64_t vlapic_next_deadline_ns(const struct vlapic *l);
 
 /* INIT: every register to its power-on value except the ID and the base
- * MSR (SDM 10.4.7.3). */
+ * MSR (SDM 10.4.7.3); x2APIC mode stays (SDM 10.12.5.1), with its LDR. */
 void vlapic_init_reset(struct vlapic *l);
+/* RESET (the CPU's, e.g. waking from S3): also xAPIC mode, enabled, the
+ * reset APIC id (SDM 10.12.5.1). */
+void vlapic_power_reset(struct vlapic *l);
 
 #endif

@@ -81,6 +81,8 @@ static void test_good_line(void **state)
 	assert_int_equal(cfg.nr_errors, 0);
 	assert_true(cfg.guests[0].valid && cfg.guests[0].unclaimed_stop && cfg.guests[0].testdev);
 	assert_true(cfg.guests[1].valid && !cfg.guests[1].unclaimed_stop && !cfg.guests[1].testdev);
+	parse("guest=kernel:k guest=kernel:k,x2apic:off guest=kernel:k,x2apic:on");
+	assert_true(!cfg.guests[0].x2apic_off && cfg.guests[1].x2apic_off && !cfg.guests[2].x2apic_off);
 	assert_false(cfg.guests[0].acpi_pm);
 	parse("guest=kernel:k,acpi:pm guest=disk:d,acpi:basic");
 	assert_true(cfg.guests[0].valid && cfg.guests[0].acpi_pm);
@@ -212,6 +214,7 @@ static void test_guest_errors(void **state)
 	expect_guest_error("guest=disk:x,selftest:everything", 0, "g0", "selftest:everything is unknown");
 	expect_guest_error("guest=disk:x,unclaimed:ignore", 0, "g0", "unclaimed:ignore must be complete or stop");
 	expect_guest_error("guest=disk:x,testdev:yes", 0, "g0", "testdev:yes must be on or off");
+	expect_guest_error("guest=disk:x,x2apic:no", 0, "g0", "x2apic:no must be on or off");
 	expect_guest_error("guest=disk:x,acpi:full", 0, "g0", "acpi:full must be pm or basic");
 	expect_guest_error("guest=disk", 0, "g0", "'disk' is not key:value");
 	expect_guest_error("guest=disk:x,name", 0, "g0", "'name' is not key:value");

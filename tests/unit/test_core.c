@@ -209,6 +209,39 @@ static void test_cpuid_hides_vmx(void **state)
 	assert_int_equal(r.ecx & (1u << 21), 0);
 	r = cpuid_guest_filter(1, 0, (struct cpuid_regs){ 0x000506e3, 0x00100800, 0, 0 }, &gi);
 	assert_true(r.edx & (1u << 9)); /* even if the host hid its own */
+	/* Leaf 0xB is empty without x2APIC (x2apic:off). */
+	r = cpuid_guest_filter(0xb, 0, (struct cpuid_regs){ 1, 2, 0x100, 7 }, &gi);
+	assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+}
+
+static void test_cpuid_x2apic_topology(void **state)
+{
+	struct cpuid_guest_info gi = { .vcpu_id = 2, .nr_vcpus = 3, .x2apic = true };
+	struct cpuid_regs h = { 0x000506e3, 0x00100800, 0, 0xffffffff };
+	/* Offered even where the host hides its own (Keel emulates it). */
+	struct cpuid_regs r = cpuid_guest_filter(1, 0, h, &gi);
+	assert_true(r.ecx & (1u << 21));
+	assert_int_equal(r.ebx >> 24, 2);
+	/* SMT level: one thread, shift 0, x2APIC ID in EDX. */
+	r = cpuid_guest_filter(0xb, 0, h, &gi);
+	assert_int_equal(r.eax, 0);
+	assert_int_equal(r.ebx, 1);
+	assert_int_equal(r.ecx, 0x100);
+	assert_int_equal(r.edx, 2);
+	/* Core level: 3 vCPUs, their IDs in 2 bits. */
+	r = cpuid_guest_filter(0xb, 1, h, &gi);
+	assert_int_equal(r.eax, 2);
+	assert_int_equal(r.ebx, 3);
+	assert_int_equal(r.ecx, 0x201);
+	assert_int_equal(r.edx, 2);
+	/* Past the last level: type 0 (invalid), the subleaf echoed. */
+	r = cpuid_guest_filter(0xb, 2, h, &gi);
+	assert_int_equal(r.eax | r.ebx, 0);
+	assert_int_equal(r.ecx, 2);
+	assert_int_equal(r.edx, 2);
+	/* One vCPU: shift 0 at both levels. */
+	assert_int_equal(cpuid_topology_leaf(1, 0, 1).eax, 0);
+	assert_int_equal(cpuid_topology_leaf(1, 0, 8).eax, 3);
 }
 
 int main(void)
@@ -220,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid_xen_leaves),
 		cmocka_unit_test(test_cpuid_tsc_leaves),
 		cmocka_unit_test(test_cpuid_hides_vmx),
+		cmocka_unit_test(test_cpuid_x2apic_topology),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -223,6 +223,18 @@ static void test_fixed_ipis_and_destinations(void **state)
 	send(&lapic[0], 2, APIC_DM_NMI << 8);
 	assert_true(vlapic_take_nmi(&lapic[2]));
 	assert_false(vlapic_take_nmi(&lapic[2]));
+	/* Two NMIs before the vCPU ran: both kept; a third merges. */
+	for (int i = 0; i < 3; i++)
+		send(&lapic[i == 1 ? 1 : 0], 2, APIC_DM_NMI << 8);
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_false(vlapic_take_nmi(&lapic[2]));
+	/* Inside its NMI handler a CPU latches only one. */
+	send(&lapic[0], 2, APIC_DM_NMI << 8);
+	send(&lapic[1], 2, APIC_DM_NMI << 8);
+	vlapic_limit_nmi_to_one(&lapic[2]);
+	assert_true(vlapic_take_nmi(&lapic[2]));
+	assert_false(vlapic_take_nmi(&lapic[2]));
 }
 
 static void test_lowest_priority(void **state)
@@ -488,6 +500,207 @@ static void test_tpr_threshold(void **state)
 	assert_int_equal(vlapic_tpr(l), 0x20);
 }
 
+/* --- x2APIC mode ---------------------------------------------------------- */
+
+#define BASE_X2 (0xfee00000ULL | VLAPIC_BASE_ENABLE | VLAPIC_BASE_EXTD)
+#define BASE_X (0xfee00000ULL | VLAPIC_BASE_ENABLE)
+
+static void x2_enter(struct vlapic *l) { assert_int_equal(vlapic_set_base_msr(l, BASE_X2, 36), 0); }
+static uint64_t x2rd(struct vlapic *l, uint32_t msr)
+{
+	uint64_t v = 0xdeadbeef;
+	assert_int_equal(vlapic_x2apic_read(l, msr, &v), 0);
+	return v;
+}
+static void x2wr(struct vlapic *l, uint32_t msr, uint64_t v) { assert_int_equal(vlapic_x2apic_write(l, msr, v), 0); }
+static bool x2gp_rd(struct vlapic *l, uint32_t msr)
+{
+	uint64_t v;
+	return vlapic_x2apic_read(l, msr, &v) == -1;
+}
+static bool x2gp_wr(struct vlapic *l, uint32_t msr, uint64_t v) { return vlapic_x2apic_write(l, msr, v) == -1; }
+
+static void test_x2apic_state_machine(void **state)
+{
+	setup(2);
+	struct vlapic *l = &lapic[1];
+	/* Not offered: EXTD is a reserved bit. */
+	assert_int_equal(vlapic_set_base_msr(l, BASE_X2, 36), -1);
+	bus.x2apic = true;
+	/* xAPIC mode: the MSRs do not exist. */
+	assert_true(x2gp_rd(l, X2APIC_MSR_ID));
+	assert_true(x2gp_wr(l, X2APIC_MSR_TPR, 0));
+	/* EN=0 with EXTD=1 is the invalid state: #GP from anywhere. */
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL | VLAPIC_BASE_EXTD, 36), -1);
+	/* xAPIC -> x2APIC: the ID becomes the 32-bit x2APIC ID, the LDR is
+	 * derived, the other registers carry over. */
+	sw_enable(l);
+	wr(l, APIC_REG_TPR, 0x20);
+	x2_enter(l);
+	assert_true(vlapic_x2apic_mode(l));
+	assert_false(vlapic_mmio_decodes(l));
+	assert_int_equal(vlapic_base_msr(l), BASE_X2);
+	assert_int_equal(x2rd(l, X2APIC_MSR_ID), 1);
+	assert_int_equal(x2rd(l, X2APIC_MSR_LDR), 0x2);
+	assert_int_equal(x2rd(l, X2APIC_MSR_TPR), 0x20);
+	assert_int_equal(x2rd(l, 0x80f), 0x1ff);
+	/* The page holds what VMX's x2APIC virtualization reads: the 32-bit
+	 * ID at 0x20, the LDR at 0xD0. */
+	assert_int_equal(pages[1][APIC_REG_ID >> 2], 1);
+	assert_int_equal(pages[1][APIC_REG_LDR >> 2], 2);
+	/* Writing it again is allowed; x2APIC -> xAPIC directly is #GP. */
+	x2_enter(l);
+	assert_int_equal(vlapic_set_base_msr(l, BASE_X, 36), -1);
+	assert_true(vlapic_x2apic_mode(l));
+	/* x2APIC -> disabled: state lost; disabled -> x2APIC is #GP;
+	 * disabled -> xAPIC, with the 8-bit ID again. */
+	assert_int_equal(vlapic_set_base_msr(l, 0xfee00000ULL, 36), 0);
+	assert_false(vlapic_hw_enabled(l));
+	assert_int_equal(vlapic_set_base_msr(l, BASE_X2, 36), -1);
+	assert_int_equal(vlapic_set_base_msr(l, BASE_X, 36), 0);
+	assert_true(vlapic_mmio_decodes(l));
+	assert_int_equal(rd(l, APIC_REG_ID), 1u << 24);
+	assert_int_equal(rd(l, APIC_REG_SVR), 0xff);
+	assert_int_equal(rd(l, APIC_REG_DFR), 0xffffffffu);
+	/* INIT keeps x2APIC mode and the LDR; RESET goes back to xAPIC. */
+	x2_enter(l);
+	x2wr(l, 0x80f, 0x1ff);
+	vlapic_init_reset(l);
+	assert_true(vlapic_x2apic_mode(l));
+	assert_int_equal(x2rd(l, X2APIC_MSR_LDR), 0x2);
+	assert_int_equal(x2rd(l, 0x80f), 0xff);
+	vlapic_power_reset(l);
+	assert_int_equal(vlapic_base_msr(l), BASE_X);
+	assert_int_equal(rd(l, APIC_REG_ID), 1u << 24);
+	vlapic_power_reset(&lapic[0]);
+	assert_int_equal(vlapic_base_msr(&lapic[0]), 0xfee00900ULL);
+}
+
+static void test_x2apic_registers(void **state)
+{
+	setup(1);
+	bus.x2apic = true;
+	struct vlapic *l = &lapic[0];
+	x2_enter(l);
+	x2wr(l, 0x80f, 0x1ff);
+	assert_int_equal(x2rd(l, 0x803), VLAPIC_VERSION);
+	/* Absent in x2APIC mode: APR, EOI read, RRD, DFR, ICR2, LVT CMCI,
+	 * SELF IPI read, reserved slots. */
+	static const uint32_t absent_rd[] = { 0x800, 0x801, 0x809, 0x80b, 0x80c, 0x80e, 0x82f, 0x831, 0x83f, 0x840, 0x8ff };
+	for (unsigned i = 0; i < sizeof(absent_rd) / sizeof(absent_rd[0]); i++)
+		assert_true(x2gp_rd(l, absent_rd[i]));
+	/* Read-only and absent registers: writes are #GP. */
+	static const uint32_t ro_wr[] = { 0x802, 0x803, 0x80a, 0x80d, 0x80e, 0x810, 0x818, 0x820, 0x831, 0x839, 0x82f, 0x809 };
+	for (unsigned i = 0; i < sizeof(ro_wr) / sizeof(ro_wr[0]); i++)
+		assert_true(x2gp_wr(l, ro_wr[i], 0));
+	/* Reserved bits: TPR 63:8, EOI and ESR non-zero, SELF IPI 63:8, the
+	 * upper half of every 32-bit register. */
+	assert_true(x2gp_wr(l, X2APIC_MSR_TPR, 0x100));
+	assert_true(x2gp_wr(l, X2APIC_MSR_EOI, 1));
+	assert_true(x2gp_wr(l, 0x828, 1));
+	assert_true(x2gp_wr(l, X2APIC_MSR_SELF_IPI, 0x100));
+	assert_true(x2gp_wr(l, 0x832, 1ULL << 32));
+	/* TPR and PPR. */
+	x2wr(l, X2APIC_MSR_TPR, 0x50);
+	assert_int_equal(x2rd(l, X2APIC_MSR_PPR), 0x50);
+	x2wr(l, X2APIC_MSR_TPR, 0);
+	/* SELF IPI: IRR, delivery, ISR through the MSRs, EOI. */
+	x2wr(l, X2APIC_MSR_SELF_IPI, 0x61);
+	assert_int_equal(x2rd(l, 0x820 + 3), 1u << 1);
+	assert_int_equal(vlapic_ack(l), 0x61);
+	assert_int_equal(x2rd(l, 0x810 + 3), 1u << 1);
+	x2wr(l, X2APIC_MSR_EOI, 0);
+	assert_int_equal(x2rd(l, 0x810 + 3), 0);
+	/* An illegal SELF IPI vector: ESR. */
+	x2wr(l, X2APIC_MSR_SELF_IPI, 5);
+	x2wr(l, 0x828, 0);
+	assert_int_equal(x2rd(l, 0x828), APIC_ESR_SEND_ILLEGAL_VECTOR);
+	/* The ICR is one 64-bit register: destination 63:32, no busy bit. */
+	x2wr(l, X2APIC_MSR_ICR, (0ULL << 32) | 0x1000 | 0x62);
+	assert_int_equal(x2rd(l, X2APIC_MSR_ICR), 0x62);
+	assert_int_equal(vlapic_pending_vector(l), 0x62);
+	x2wr(l, X2APIC_MSR_ICR, (0x1234ULL << 32) | 0x63);
+	assert_int_equal(x2rd(l, X2APIC_MSR_ICR), (0x1234ULL << 32) | 0x63);
+	assert_int_equal(vlapic_icr_dest(l), 0x1234);
+	assert_int_equal(bus.undeliverable, 1);
+	/* The timer through its MSRs. */
+	x2wr(l, 0x83e, 0xb);
+	x2wr(l, 0x832, 0x70);
+	x2wr(l, 0x838, 1000);
+	assert_int_equal(x2rd(l, 0x838), 1000);
+	assert_int_equal(x2rd(l, 0x839), 1000);
+	clk.ns += 400;
+	assert_int_equal(x2rd(l, 0x839), 600);
+	clk.ns += 600;
+	vlapic_update(l);
+	assert_int_equal(l->timer_fires, 1);
+	/* LVT write masking as in xAPIC mode. */
+	x2wr(l, 0x835, 0xffffffff);
+	assert_int_equal(x2rd(l, 0x835), 0x1a7ff);
+}
+
+static void test_x2apic_destinations(void **state)
+{
+	setup(4);
+	bus.x2apic = true;
+	for (int i = 0; i < 4; i++) {
+		x2_enter(&lapic[i]);
+		x2wr(&lapic[i], 0x80f, 0x1ff);
+	}
+	/* Physical: the 32-bit ID; 0x102 is not APIC 2 (no truncation). */
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (3ULL << 32) | 0x50);
+	assert_int_equal(vlapic_pending_vector(&lapic[3]), 0x50);
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0x102ULL << 32) | 0x51);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), -1);
+	assert_int_equal(bus.undeliverable, 1);
+	/* Logical: cluster 0, members 1 and 2 (LDR 0x2, 0x4). */
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0x6ULL << 32) | APIC_ICR_DEST_LOGICAL | 0x52);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x52);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x52);
+	assert_int_equal(vlapic_pending_vector(&lapic[0]), -1);
+	/* Cluster 1 has nobody here. */
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0x10001ULL << 32) | APIC_ICR_DEST_LOGICAL | 0x53);
+	assert_int_equal(vlapic_pending_vector(&lapic[0]), -1);
+	assert_int_equal(bus.undeliverable, 2);
+	/* Broadcast all ones, physical and logical; 0xFF alone is APIC 0xFF. */
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0xffULL << 32) | 0x54);
+	assert_int_equal(bus.undeliverable, 3);
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0xffffffffULL << 32) | 0x55);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vlapic_pending_vector(&lapic[i]), 0x55);
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (0xffffffffULL << 32) | APIC_ICR_DEST_LOGICAL | 0x56);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vlapic_pending_vector(&lapic[i]), 0x56);
+	/* Shorthand all-but-self. */
+	x2wr(&lapic[2], X2APIC_MSR_ICR, (APIC_SH_OTHERS << 18) | 0x57);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x56);
+	assert_int_equal(vlapic_pending_vector(&lapic[3]), 0x57);
+	/* The I/O APIC's 8-bit destinations: physical 2, broadcast 0xFF. */
+	struct vlapic_msg m = { .vector = 0x60, .dest = 2 };
+	assert_int_equal(vlapic_bus_deliver(&bus, NULL, &m), 1);
+	assert_int_equal(vlapic_pending_vector(&lapic[2]), 0x60);
+	m = (struct vlapic_msg){ .vector = 0x61, .dest = 0xff };
+	assert_int_equal(vlapic_bus_deliver(&bus, NULL, &m), 4);
+	/* INIT and start-up to another vCPU by x2APIC ID. */
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (1ULL << 32) | (APIC_DM_INIT << 8) | APIC_ICR_LEVEL_ASSERT);
+	assert_int_equal(plat.inits[1], 1);
+	assert_true(vlapic_x2apic_mode(&lapic[1]));
+	x2wr(&lapic[0], X2APIC_MSR_ICR, (1ULL << 32) | (APIC_DM_STARTUP << 8) | 0x9a);
+	assert_int_equal(plat.starts[1], 1);
+	assert_int_equal(plat.start_vector[1], 0x9a);
+	/* A mixed guest: an xAPIC sender's 8-bit destination reaches an
+	 * x2APIC by its ID; an x2APIC's broadcast reaches an xAPIC. */
+	setup(2);
+	bus.x2apic = true;
+	sw_enable(&lapic[0]);
+	x2_enter(&lapic[1]);
+	x2wr(&lapic[1], 0x80f, 0x1ff);
+	send(&lapic[0], 1, 0x70);
+	assert_int_equal(vlapic_pending_vector(&lapic[1]), 0x70);
+	x2wr(&lapic[1], X2APIC_MSR_ICR, (0xffffffffULL << 32) | 0x71);
+	assert_int_equal(vlapic_pending_vector(&lapic[0]), 0x71);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +718,9 @@ int main(void)
 		cmocka_unit_test(test_register_page_layout),
 		cmocka_unit_test(test_apic_write_exit),
 		cmocka_unit_test(test_eoi_exit_bitmap),
+		cmocka_unit_test(test_x2apic_state_machine),
+		cmocka_unit_test(test_x2apic_registers),
+		cmocka_unit_test(test_x2apic_destinations),
 	};
 	return cmocka_run_group_tests_name("vlapic", tests, NULL, NULL);
 }
