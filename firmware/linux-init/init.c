@@ -9,7 +9,11 @@
  * (which the kernel hands to init as an environment variable) it powers
  * off through ACPI instead, reboot(2) with LINUX_REBOOT_CMD_POWER_OFF: the
  * guest needs acpi:pm for that to end it (Keel ends it with status 0);
- * without ACPI power management the kernel would only halt the CPU.
+ * without ACPI power management the kernel would only halt the CPU. With
+ * keel_reboot=1 it restarts the machine instead (reboot(2) with
+ * LINUX_REBOOT_CMD_RESTART), and Keel restarts the guest: a reboot loop,
+ * for chasing what only a kernel's restart path does (by hand; no test
+ * runs it).
  *
  * x86-64 Linux only; no libc (built with -static -nostdlib): the system
  * calls are made directly.
@@ -81,6 +85,14 @@ void init_main(long *sp)
 	say("keel-init: CPUs online: ");
 	say_number(online_cpus());
 	say("\n");
+	if (env_is(envp, "keel_reboot=1")) {
+		/* A reboot loop (the kernel's restart path, over and over:
+		 * its IPIs and timers with two vCPUs are what hung once). */
+		say("keel-init: rebooting\n");
+		syscall3(SYS_ioctl, 1, TCSBRK, 1);
+		syscall4(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART, 0);
+		say("keel-init: FAIL the reboot returned\n");
+	}
 	if (env_is(envp, "keel_poweroff=acpi")) {
 		say("keel-init: powering off through ACPI\n");
 		syscall3(SYS_ioctl, 1, TCSBRK, 1);

@@ -21,6 +21,7 @@
 #define LINUX_REBOOT_MAGIC1 0xfee1deadL
 #define LINUX_REBOOT_MAGIC2 672274793L
 #define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedcL
+#define LINUX_REBOOT_CMD_RESTART 0x01234567L
 
 static long syscall3(long nr, long a, long b, long c)
 {
