@@ -95,6 +95,26 @@ void guest_devices_deadline_at(struct guest *g, uint64_t deadline_ns)
 		g->next_deadline_ns = deadline_ns;
 }
 
+/* The local APIC timers, fired where due (a write to one marks the guest
+ * dirty); returns the guest's next deadline, the earliest of theirs and
+ * `platform` (the PIT's and the RTC's), and records it. */
+static uint64_t lapic_timers_update(struct guest *g, uint64_t platform)
+{
+	uint64_t d = platform;
+	for (unsigned i = 0; i < g->nr_vcpus; i++) {
+		vlapic_update(&g->vcpus[i].lapic);
+		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
+	}
+	/* Clean only now: an interrupt raised above wakes its vCPU through
+	 * the APIC bus, which marks the guest dirty (sched_wake), for what
+	 * this update has just taken into account. Left dirty, the next exit
+	 * of the vCPU (Linux rearming its timer right after the tick) could
+	 * never resume directly. */
+	g->devices_dirty = false;
+	g->next_deadline_ns = d;
+	return d;
+}
+
 bool guest_devices_apic_timers_tick(struct guest *g, uint64_t now, uint64_t *next)
 {
 	/* guest_devices_update's deadlines, but only the local APICs' are
@@ -105,16 +125,7 @@ bool guest_devices_apic_timers_tick(struct guest *g, uint64_t now, uint64_t *nex
 	uint64_t d = g->platform_deadline_ns;
 	if (g->devices_dirty || d <= now)
 		return false;
-	for (unsigned i = 0; i < g->nr_vcpus; i++) {
-		vlapic_update(&g->vcpus[i].lapic);
-		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
-	}
-	/* As in guest_devices_update: an interrupt raised above woke its
-	 * vCPU through the APIC bus, which marked the guest dirty for what
-	 * this has just taken into account. */
-	g->devices_dirty = false;
-	g->next_deadline_ns = d;
-	*next = d;
+	*next = lapic_timers_update(g, d);
 	return true;
 }
 
@@ -150,17 +161,5 @@ uint64_t guest_devices_update(struct guest *g, uint64_t now)
 	uint64_t d = pit_tick_pending(g) ? NO_DEADLINE : vpit_next_deadline_ns(&g->pit);
 	d = MIN(d, vrtc_next_deadline_ns(&g->rtc));
 	g->platform_deadline_ns = d;
-	/* The local APIC timers (a write to one marks the guest dirty). */
-	for (unsigned i = 0; i < g->nr_vcpus; i++) {
-		vlapic_update(&g->vcpus[i].lapic);
-		d = MIN(d, vlapic_next_deadline_ns(&g->vcpus[i].lapic));
-	}
-	/* Clean only now: an interrupt raised above wakes its vCPU through
-	 * the APIC bus, which marks the guest dirty (sched_wake), for what
-	 * this update has just taken into account. Left dirty, the next exit
-	 * of the vCPU (Linux rearming its timer right after the tick) could
-	 * never resume directly. */
-	g->devices_dirty = false;
-	g->next_deadline_ns = d;
-	return d;
+	return lapic_timers_update(g, d);
 }
