@@ -53,8 +53,10 @@ static int add_segment(struct mb1_kernel *k, uint32_t paddr, uint32_t off, uint3
 {
 	if (k->nr_segments == MB1_MAX_SEGMENTS)
 		return fail(err, errlen, "has more than %d loadable segments", MB1_MAX_SEGMENTS);
-	if ((uint64_t)paddr + memsz > FOUR_GIB)
-		return fail(err, errlen, "has a segment at %#x of %#x bytes that goes past 4 GiB", paddr, memsz);
+	/* Ending at 4 GiB exactly is refused too: [lowest, highest) is kept
+	 * in 32 bits, and no guest has RAM there (the APIC and firmware do). */
+	if ((uint64_t)paddr + memsz >= FOUR_GIB)
+		return fail(err, errlen, "has a segment at %#x of %#x bytes that reaches 4 GiB", paddr, memsz);
 	k->seg[k->nr_segments++] = (struct mb1_segment){ paddr, off, filesz, memsz };
 	if (k->nr_segments == 1 || paddr < k->lowest)
 		k->lowest = paddr;

@@ -148,6 +148,13 @@ static void test_mb1_elf(void **state)
 	put32(img + 52 + 12, 0xfffff000); /* past 4 GiB */
 	assert_int_equal(mb1_parse(img, len, &k, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "4 GiB"));
+	/* Ending at 4 GiB exactly wrapped [lowest, highest) to 0 (fuzz_kernel). */
+	make_elf();
+	uint32_t memsz;
+	memcpy(&memsz, img + 52 + 20, 4);
+	put32(img + 52 + 12, (uint32_t)(0x100000000ULL - memsz));
+	assert_int_equal(mb1_parse(img, len, &k, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "reaches 4 GiB"));
 
 	/* Every truncation is refused or parsed inside the buffer. */
 	make_elf();
