@@ -29,9 +29,10 @@ static uint32_t *word256(const struct vlapic *l, uint32_t base, unsigned i) { re
 
 /* --- atomic bit helpers: IRR (and TMR, NMI) may change from other CPUs --- */
 
-static void bit_set(const struct vlapic *l, uint32_t base, unsigned bit)
+/* Returns whether the bit was set already. */
+static bool bit_set(const struct vlapic *l, uint32_t base, unsigned bit)
 {
-	__atomic_fetch_or(word256(l, base, bit >> 5), 1u << (bit & 31), __ATOMIC_SEQ_CST);
+	return __atomic_fetch_or(word256(l, base, bit >> 5), 1u << (bit & 31), __ATOMIC_SEQ_CST) & (1u << (bit & 31));
 }
 static void bit_clear(const struct vlapic *l, uint32_t base, unsigned bit)
 {
@@ -300,8 +301,12 @@ void vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level)
 		bit_set(l, APIC_REG_TMR, vector);
 	else
 		bit_clear(l, APIC_REG_TMR, vector);
-	bit_set(l, APIC_REG_IRR, vector);
-	kick(l);
+	/* A request already pending has had its kick: whoever set it woke
+	 * the vCPU or made it exit, and its next entry sees the bit. A
+	 * flood of one vector from another vCPU then costs the target one
+	 * exit, not one per message. */
+	if (!bit_set(l, APIC_REG_IRR, vector))
+		kick(l);
 }
 
 static void raise_error(struct vlapic *l, uint32_t bit)

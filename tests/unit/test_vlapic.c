@@ -184,6 +184,16 @@ static void test_fixed_ipis_and_destinations(void **state)
 	send(&lapic[0], 3, 0x50);
 	assert_int_equal(vlapic_pending_vector(&lapic[3]), 0x50);
 	assert_int_equal(plat.kicks[3], 1);
+	/* The same vector again while it is pending: no new kick (the first
+	 * one's exit sees it); once taken, the next request kicks again. */
+	send(&lapic[0], 3, 0x50);
+	assert_int_equal(plat.kicks[3], 1);
+	assert_int_equal(vlapic_ack(&lapic[3]), 0x50);
+	send(&lapic[0], 3, 0x50);
+	assert_int_equal(plat.kicks[3], 2);
+	vlapic_ack(&lapic[3]);
+	vlapic_mmio_write(&lapic[3], APIC_REG_EOI, 4, 0);
+	vlapic_mmio_write(&lapic[3], APIC_REG_EOI, 4, 0);
 	assert_int_equal(vlapic_pending_vector(&lapic[1]), -1);
 	/* Self. */
 	send(&lapic[1], 0, (APIC_SH_SELF << 18) | 0x51);
