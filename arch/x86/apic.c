@@ -1,6 +1,6 @@
 /*
  * Host local APIC: a one-shot timer to wake a halted CPU at the next guest
- * deadline, and IPIs to start the other CPUs and kick them.
+ * deadline, and IPIs to start the other CPUs, wake them and kick them.
  *
  * Two ways to reach the same registers (SDM 10.12): in xAPIC mode through
  * the MMIO page, which must be uncached, so its 2 MiB identity mapping
@@ -253,4 +253,12 @@ bool apic_send_nmi_all_but_self(void)
 	return present && apic_send(0, ICR_NMI | ICR_LEVEL_ASSERT | ICR_ALL_BUT_SELF);
 }
 
-void apic_send_ipi(uint32_t dest, uint8_t vector) { apic_send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | vector); }
+/* Kicks are NMIs, not fixed interrupts: Bochs (2.7, and 3.0 still) takes
+ * a pending virtual interrupt when a host interrupt arrives in VMX
+ * non-root operation, whatever the guest's RFLAGS.IF, where the SDM has an
+ * external-interrupt VM exit (docs/scheduling.md, "Kicks"). An NMI is a VM
+ * exit on every CPU. */
+void apic_kick(uint32_t dest) { apic_send(dest, ICR_NMI | ICR_LEVEL_ASSERT); }
+
+/* An idle CPU sleeps in STI; HLT, which an interrupt ends without a race. */
+void apic_wake(uint32_t dest) { apic_send(dest, ICR_FIXED | ICR_LEVEL_ASSERT | APIC_WAKE_VECTOR); }

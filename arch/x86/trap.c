@@ -3,6 +3,7 @@
 #include <keel/apic.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/vcpu_arch.h>
 #include <x86/cpu.h>
 #include <x86/io.h>
 
@@ -31,8 +32,9 @@ void trap_handle(struct trap_frame *f)
 		 * blocked, as no IRET follows). */
 		if (panic_in_progress())
 			cpu_park();
-		/* Otherwise from firmware or the platform: log and go on. */
-		pr_warn("NMI received on this CPU (rip %#lx); continuing\n", f->rip);
+		/* Otherwise a kick (apic_kick) that found this CPU in Keel
+		 * (the platform's rare NMIs are taken for one too). */
+		vcpu_arch_kick_arrived(this_cpu());
 		return;
 	}
 	kprintf("\nkeel: FATAL: CPU exception %lu (%s) in the hypervisor, error code %#lx\n", f->vector, name,

@@ -152,6 +152,22 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"	jmp x2_common\n"
 	"x2_spurious:\n"
 	"	iret\n"
+	/* Handlers that record the interrupted RFLAGS (ifmask_test). */
+	"ifm_stub_self:\n"
+	"	pushl $0x61\n"
+	"	jmp ifm_common\n"
+	"ifm_stub_poke:\n"
+	"	pushl $0x62\n"
+	"	jmp ifm_common\n"
+	"ifm_common:\n"
+	"	pushal\n"
+	"	pushl 44(%esp)\n" /* the frame's EFLAGS */
+	"	pushl 36(%esp)\n" /* the vector */
+	"	call ifm_irq\n"
+	"	addl $8, %esp\n"
+	"	popal\n"
+	"	addl $4, %esp\n"
+	"	iret\n"
 	"x2_nmi_stub:\n"
 	"	incl x2_nmis\n"
 	"	iret\n"
@@ -186,7 +202,20 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"	movl %eax, ap_ldr - ap_start\n"
 	"	movl $1, ap_ready - ap_start\n"
 	"	sti\n"
-	"4:	hlt\n"
+	/* Idle, or while ap_poke is set, a fixed IPI (V_POKE) to x2APIC ID
+	 * 0 every 20,000 PAUSEs, counted in ap_pokes. */
+	"4:	cmpl $0, %cs:ap_poke - ap_start\n"
+	"	jne 6f\n"
+	"	hlt\n"
+	"	jmp 4b\n"
+	"6:	movl $0x830, %ecx\n"
+	"	movl $0x62, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	incl %cs:ap_pokes - ap_start\n"
+	"	movw $20000, %cx\n" /* the target must keep up, without APIC virtualization too */
+	"7:	pause\n"
+	"	loop 7b\n"
 	"	jmp 4b\n"
 	"ap_isr:\n"
 	"	pushl %eax\n"
@@ -216,10 +245,13 @@ __asm__(".text\n" STUB(0x41) STUB(0x81) STUB(0xe1) STUB(0x51) STUB(0x70) STUB(14
 	"ap_count: .long 0\n"
 	"ap_ready: .long 0\n"
 	"ap_nmis: .long 0\n"
+	"ap_poke: .long 0\n"
+	"ap_pokes: .long 0\n"
 	"ap_end:\n"
 	".code32\n");
 extern char x2_stub_0x41[], x2_stub_0x81[], x2_stub_0xe1[], x2_stub_0x51[], x2_stub_0x70[], x2_stub_14[],
-	x2_stub_6[], x2_gp_stub[], x2_spurious[], ap_start[], ap_end[], ap_id[], ap_ldr[], ap_count[], ap_ready[], ap_nmis[], x2_nmi_stub[];
+	x2_stub_6[], x2_gp_stub[], x2_spurious[], ap_start[], ap_end[], ap_id[], ap_ldr[], ap_count[], ap_ready[], ap_nmis[], x2_nmi_stub[],
+	ap_poke[], ap_pokes[], ifm_stub_self[], ifm_stub_poke[];
 
 /* The AP's variables where it runs. */
 static volatile uint32_t *ap_var(char *sym) { return (volatile uint32_t *)(uintptr_t)(AP_PAGE + (sym - ap_start)); }
@@ -339,6 +371,63 @@ static void start_ap_and_ipi(uint64_t hz, uint32_t *ap_id_out, uint32_t *ap_ldr_
 	if (x2_nmis != 2)
 		say("mb1test: x2apictest: %u NMI(s) taken of the two sent back to back\n", x2_nmis);
 	check(x2_nmis == 2, "x2apictest: two NMIs sent back to back did not both arrive");
+}
+
+/* Interrupts taken by ifm_stub_*: how many, and how many arrived while
+ * the interrupted code had RFLAGS.IF = 0. */
+#define V_SELF 0x61
+#define V_POKE 0x62
+static volatile uint32_t ifm_self, ifm_poke, ifm_if0;
+
+void ifm_irq(uint32_t vec, uint32_t eflags);
+void ifm_irq(uint32_t vec, uint32_t eflags)
+{
+	if (!(eflags & 0x200))
+		ifm_if0++;
+	if (vec == V_SELF)
+		ifm_self++;
+	else
+		ifm_poke++;
+	wr(X_EOI, 0);
+}
+
+/* RFLAGS.IF = 0 holds against everything another vCPU does: with a
+ * request pending in this vCPU's IRR (a SELF IPI sent with interrupts
+ * off) the other vCPU sends it fixed IPIs as fast as it can, each one
+ * making Keel signal this vCPU's host CPU. Nothing may be delivered until
+ * STI. The Linux hang of issue #17 was a timer interrupt delivered inside
+ * an IPI handler this way: Bochs takes a pending virtual interrupt, IF
+ * or not, when a host interrupt arrives in VMX non-root operation. Run
+ * with two host CPUs, or the vCPUs never run at the same time. */
+static void ifmask_test(uint64_t hz)
+{
+	idt[V_SELF] = gate(ifm_stub_self);
+	idt[V_POKE] = gate(ifm_stub_poke);
+	ifm_self = ifm_poke = ifm_if0 = 0;
+	*ap_var(ap_poke) = 1;
+	wr(X_ICR, (1ull << 32) | V_AP); /* out of its HLT */
+	__asm__ volatile("sti");
+	for (uint64_t t0 = rdtsc(); ifm_poke < 3 && rdtsc() - t0 < hz / 10;)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	check(ifm_poke >= 3, "x2apictest: the second vCPU's IPIs do not arrive");
+	uint32_t sent0 = *ap_var(ap_pokes), taken0 = ifm_poke + ifm_self, if0_0 = ifm_if0;
+	wr(X_SELF_IPI, V_SELF);
+	wait_ticks(hz / 5);
+	uint32_t taken = ifm_poke + ifm_self - taken0, if0 = ifm_if0 - if0_0;
+	uint32_t sent = *ap_var(ap_pokes) - sent0;
+	*ap_var(ap_poke) = 0;
+	__asm__ volatile("sti");
+	wait_ticks(hz / 1000);
+	__asm__ volatile("cli");
+	if (taken || if0)
+		say("mb1test: x2apictest: %u interrupt(s) taken during 200 ms with IF=0, %u with the interrupted "
+		    "RFLAGS.IF = 0, against %u IPIs\n", taken, if0, sent);
+	check(taken == 0 && if0 == 0, "x2apictest: an interrupt was delivered while RFLAGS.IF was 0");
+	check(ifm_self == 1, "x2apictest: the SELF IPI held back by IF=0 was not delivered once after STI");
+	check(sent >= 10, "x2apictest: the second vCPU sent fewer than 10 IPIs in 200 ms");
+	say("mb1test: x2apictest: IF=0 for 200 ms against %u IPIs: %u taken, %u with IF=0 in all, the SELF IPI %u "
+	    "time(s) after STI\n", sent, taken, ifm_if0, ifm_self);
 }
 
 void x2apic_test(const char *arg)
@@ -502,8 +591,10 @@ void x2apic_test(const char *arg)
 
 	/* 10. Another vCPU, started and reached through the x2APIC ICR. */
 	uint32_t ap_id = 0, ap_ldr = 0, ap_ipis = 0;
-	if (ncpus >= 2)
+	if (ncpus >= 2) {
 		start_ap_and_ipi(hz, &ap_id, &ap_ldr, &ap_ipis);
+		ifmask_test(hz);
+	}
 
 	/* 11. Out through disabled: x2APIC -> disabled, disabled -> x2APIC is
 	 * #GP, disabled -> xAPIC decodes the page again with the 8-bit ID. */

@@ -305,17 +305,18 @@ static void kick_idle_cpus(unsigned self)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned c = 0; c < nr_cpus_online; c++)
 		if (c != self && __atomic_load_n(&pcpus[c].idle, __ATOMIC_RELAXED))
-			apic_send_ipi(pcpus[c].apic_id, APIC_KICK_VECTOR);
+			apic_wake(pcpus[c].apic_id);
 }
 
 /* Gets v's attention on the CPU where it is in guest mode, if that is
- * another CPU: the kick IPI makes it exit, so it sees its new state (an
- * interrupt, an INIT) now rather than at the end of its slice. */
+ * another CPU: the kick (an NMI, apic_kick) makes it exit, so it sees its
+ * new state (an interrupt, an INIT) now rather than at the end of its
+ * slice. */
 void sched_kick_vcpu(struct vcpu *v)
 {
 	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
 	if (nr_cpus_online > 1 && on >= 0 && (unsigned)on != this_cpu())
-		apic_send_ipi(pcpus[on].apic_id, APIC_KICK_VECTOR);
+		apic_kick(pcpus[on].apic_id);
 }
 
 /* Called by the APIC bus after it set a request for v (IRR, start-up),

@@ -151,7 +151,7 @@ void apicv_vmcs_init(struct vcpu *v)
 		set_x2apic_controls(v, true);
 }
 
-void apicv_prepare_entry(struct vcpu *v)
+bool apicv_prepare_entry(struct vcpu *v)
 {
 	/* RVI and SVI from the page (SDM 29.1.1): the CPU then delivers the
 	 * highest requested vector above the PPR when the guest can take it,
@@ -163,6 +163,20 @@ void apicv_prepare_entry(struct vcpu *v)
 		irr = -1; /* a disabled APIC delivers nothing (its IRR stays) */
 	uint16_t status = (uint16_t)((irr < 0 ? 0 : irr) | (isr < 0 ? 0 : isr) << 8);
 	vmwrite(VMCS_GUEST_INTR_STATUS, status);
+	/* A vector above the PPR that the guest cannot take yet (interrupts
+	 * off or shadowed, or an event injected now, whose handler starts
+	 * with them off) waits for an interrupt-window exit; the entry after
+	 * it lets the CPU deliver. On hardware this only costs that exit:
+	 * the CPU would deliver at the window itself (SDM 29.2.2). Bochs
+	 * (2.7, and 3.0 still) delivers a recognised virtual interrupt when
+	 * a host interrupt arrives, IF or not, instead of the external-
+	 * interrupt exit: kicks are NMIs for that reason (apic_kick), but a
+	 * wake-up (apic_wake) or the host timer of an idle CPU can still be
+	 * pending when it enters a guest. With interrupt-window exiting set
+	 * the CPU recognises no virtual interrupt (29.2.1). */
+	unsigned ppr_class = MAX((unsigned)vlapic_tpr(&v->lapic) & 0xf0, isr < 0 ? 0u : (unsigned)isr & 0xf0);
+	bool window = irr >= 0 && ((unsigned)irr & 0xf0) > ppr_class &&
+		      (v->event_pending || !vmx_guest_interruptible());
 	/* The EOI-exit bitmap: the TMR as it is now, and every vector the
 	 * I/O APIC sends level-triggered. A level-triggered request set from
 	 * another host CPU while this vCPU runs lands in the TMR only then;
@@ -188,6 +202,7 @@ void apicv_prepare_entry(struct vcpu *v)
 			v->eoi_exit[i] = bitmap[i];
 		}
 	}
+	return window;
 }
 
 /* A write to the timer's registers only moves its deadline: the guest's

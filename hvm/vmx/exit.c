@@ -145,10 +145,13 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 	uint32_t info = vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
 		/* A host NMI arrived while the guest ran: another CPU panicked
-		 * (stop here, the guest with us), or the platform sent one. */
+		 * (stop here, the guest with us), or a kick (apic_kick), whose
+		 * point was this exit: the next entry is prepared from the
+		 * vCPU's new state. NMIs stay blocked after an NMI's exit
+		 * until an IRET; the next kick must not wait for one. */
 		if (panic_in_progress())
 			cpu_park();
-		pr_warn("guest %s: host NMI during guest execution\n", v->guest->name);
+		nmi_unblock();
 		return EXIT_RESUME;
 	}
 	guest_stop(v->guest, "unexpected exception exit (vector %u) at RIP %#lx", info & 0xff, guest_rip());
@@ -449,8 +452,7 @@ static bool resume_directly(struct vcpu *v)
 	uint64_t now = rdtsc();
 	if (now >= v->entry_deadline_tsc)
 		return false;
-	uint64_t ticks = (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate;
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	vmx_arm_preemption_timer(v->cpu, (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate);
 	if (console_pending())
 		console_kick();
 	v->entry_tsc = now; /* close enough: what is left is the return to entry.S */

@@ -30,7 +30,13 @@ enum exit_action exit_apic_access(struct vcpu *v);
 /* Its VMCS fields of a new vCPU; RVI, SVI and the EOI-exit bitmap before
  * an entry. No-ops without APIC virtualization. */
 void apicv_vmcs_init(struct vcpu *v);
-void apicv_prepare_entry(struct vcpu *v);
+/* RVI, SVI and the EOI-exit bitmap for this entry; true if a virtual
+ * interrupt must wait for an interrupt-window exit (apicv.c says why). */
+bool apicv_prepare_entry(struct vcpu *v);
+bool vmx_guest_interruptible(void);
+/* Writes the VMX-preemption timer for this entry on `cpu`: `ticks` (at
+ * most 2^32 - 1), or 0 if a kick came meanwhile (vcpu_arch_kick_arrived). */
+void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks);
 /* After a write to IA32_APIC_BASE: the vCPU's controls and MSR bitmap
  * for xAPIC or x2APIC mode, and the APIC-access page in the EPT only
  * while every vCPU's APIC is enabled in xAPIC mode. */

@@ -106,19 +106,31 @@ static bool inject_nmi(struct vcpu *v, bool *irq_window)
 	return true;
 }
 
-static void choose_injection(struct vcpu *v);
+static bool choose_injection(struct vcpu *v);
 
 /* Called with v's VMCS current, right before entering it. */
 void vmx_intr_prepare_entry(struct vcpu *v)
 {
-	choose_injection(v);
+	bool window = choose_injection(v);
 	if (vmx_caps.apicv)
-		apicv_prepare_entry(v); /* the CPU delivers the APIC's vectors */
+		window |= apicv_prepare_entry(v); /* the CPU delivers the APIC's vectors */
 	else
 		vcpu_tpr_to_shadow(v); /* after the ack, which may change the threshold */
+	set_window_exiting(window);
 }
 
-static void choose_injection(struct vcpu *v)
+/* Whether the guest takes an external interrupt at the next instruction
+ * boundary (SDM Vol. 3C 26.3.1.5 for injection, 29.2.2 for virtual
+ * interrupts). */
+bool vmx_guest_interruptible(void)
+{
+	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* Queues the event to inject at this entry, if any; returns whether
+ * interrupt-window exiting is wanted. */
+static bool choose_injection(struct vcpu *v)
 {
 	bool nmi_waits;
 	if (__atomic_load_n(&v->start_pending, __ATOMIC_ACQUIRE))
@@ -131,28 +143,20 @@ static void choose_injection(struct vcpu *v)
 	if ((!from_pic && vec < 0) || v->event_pending) {
 		/* Nothing to deliver, or an event is already queued for this
 		 * entry: ask to come back once it has been delivered. */
-		set_window_exiting(from_pic || vec >= 0 || nmi_waits);
-		return;
+		return from_pic || vec >= 0 || nmi_waits;
 	}
 	/* A pending single-step trap (priority 4, SDM Vol. 3A 6.9) goes
 	 * before an external interrupt (5); an injected event would make the
 	 * entry drop it. */
-	bool can_take = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-			!(vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
-			!(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS);
-	if (!can_take) {
-		set_window_exiting(true);
-		return;
-	}
+	if (!vmx_guest_interruptible() || (vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & PENDING_DBG_BS))
+		return true;
 	vec = from_pic ? vpic_ack(&v->guest->pic) : vlapic_ack(&v->lapic);
 	v->guest->devices_dirty = true; /* a pending tick was taken: timers matter again */
-	if (vec < 0) {
-		set_window_exiting(nmi_waits);
-		return;
-	}
+	if (vec < 0)
+		return nmi_waits;
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)vec);
 	v->event_pending = true;
-	set_window_exiting(nmi_waits);
+	return nmi_waits;
 }
 
 /* Whether a halted vCPU has something to wake up for. */

@@ -189,8 +189,33 @@ void vcpu_arch_prepare_entry(struct vcpu *v, uint64_t stop)
 	 * interrupts off. */
 	uint64_t now = rdtsc();
 	uint64_t ticks = stop > now ? (stop - now) >> vmx_caps.preemption_rate : 0;
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	vmx_arm_preemption_timer(v->cpu, ticks);
 	v->entry_deadline_tsc = stop;
+}
+
+void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks)
+{
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	/* A kick that came in Keel before this write (it wrote 0 too, which
+	 * the line above undid): exit at once after all. One after it finds
+	 * its 0 in place. */
+	if (__atomic_load_n(&pcpus[cpu].kicked, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&pcpus[cpu].kicked, false, __ATOMIC_RELAXED))
+		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0);
+}
+
+void vcpu_arch_kick_arrived(unsigned cpu)
+{
+	/* A kick asks a CPU to look at its vCPU's state (an interrupt, an
+	 * INIT) before it runs the guest any further. In Keel that look may
+	 * be over already, the entry prepared from the state as it was: the
+	 * current VMCS's preemption timer is set to 0, so its entry exits
+	 * before the guest's first instruction, and the flag covers an
+	 * entry still to write its timer (vmx_arm_preemption_timer). Without
+	 * a current VMCS the VMWRITE only fails. */
+	__atomic_store_n(&pcpus[cpu].kicked, true, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&pcpus[cpu].current, __ATOMIC_RELAXED))
+		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0);
 }
 
 void vcpu_arch_enter(struct vcpu *v) { vmx_enter(v); }

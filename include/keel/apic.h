@@ -9,7 +9,7 @@
 #include <keel/types.h>
 
 #define APIC_TIMER_VECTOR 0x20
-#define APIC_KICK_VECTOR 0x21 /* another CPU wants this one to look at its run queue */
+#define APIC_WAKE_VECTOR 0x21 /* work for an idle CPU (apic_wake) */
 
 /* Sets up the boot CPU's APIC in the mode apic_mode_choose() picks from
  * the CPU, the firmware's hand-over state, the MADT (`cpus`, NULL when it
@@ -31,7 +31,12 @@ bool apic_start_ap(uint32_t dest, uint32_t trampoline_pa);
 /* The same to every CPU but this one (destination shorthand "all
  * excluding self"): for machines whose firmware lists no CPUs. */
 bool apic_start_all_other_cpus(uint32_t trampoline_pa);
-void apic_send_ipi(uint32_t dest, uint8_t vector);
+/* Makes the CPU with APIC id `dest` look at its vCPU's state again: an
+ * NMI, which is a VM exit in guest mode (NMI exiting) and, in Keel, makes
+ * that CPU's next VM entry exit at once (vcpu_arch_kick_arrived). */
+void apic_kick(uint32_t dest);
+/* Ends the idle HLT of the CPU with APIC id `dest` (APIC_WAKE_VECTOR). */
+void apic_wake(uint32_t dest);
 /* NMI to every other CPU (the panic path); false without an APIC or when
  * the APIC did not accept it. */
 bool apic_send_nmi_all_but_self(void);

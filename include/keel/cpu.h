@@ -31,6 +31,7 @@ struct pcpu {
 	struct vcpu *current; /* vCPU whose VMCS is loaded here */
 	uint64_t exit_stack_top; /* HOST_RSP for VM exits */
 	bool idle;            /* halted waiting for work (hvm/core/sched.c) */
+	bool kicked;          /* a kick came while in Keel (vcpu_arch_kick_arrived) */
 	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
 	uint64_t switches;    /* VMCS loads (vCPU switches) */
 	uint64_t switch_ticks; /* spent in them: VMCLEAR, VMPTRLD, flushes, vcpu_state */

@@ -49,6 +49,10 @@ void vcpu_arch_put(unsigned cpu);
 void vcpu_arch_prepare_entry(struct vcpu *v, uint64_t stop);
 /* Enters v; never returns (its next exit arrives in the back end). */
 __noreturn void vcpu_arch_enter(struct vcpu *v);
+/* A kick (apic_kick) reached `cpu` in Keel, from the NMI handler: the
+ * vCPU it enters next exits at once, so a state read before the kick is
+ * read again. (In guest mode the kick's NMI is a VM exit itself.) */
+void vcpu_arch_kick_arrived(unsigned cpu);
 
 /* Whether a halted vCPU has an interrupt (or NMI) it would take now. */
 bool vcpu_interrupt_ready(struct vcpu *v);

@@ -73,4 +73,23 @@ static inline void cpu_halt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 
+/* Ends NMI blocking, which the CPU keeps after an NMI's VM exit until the
+ * next IRET: an IRET to the next instruction, on the same stack and with
+ * the same flags (long mode pushes SS:RSP too). */
+static inline void nmi_unblock(void)
+{
+	__asm__ volatile("movq %%rsp, %%rdx\n\t"
+			 "movl %%ss, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "pushq %%rdx\n\t"
+			 "pushfq\n\t"
+			 "movl %%cs, %%eax\n\t"
+			 "pushq %%rax\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "iretq\n"
+			 "1:"
+			 ::: "rax", "rdx", "memory", "cc");
+}
+
 #endif
