@@ -19,7 +19,7 @@ OBJCOPY := objcopy
 # below 4 GiB so the small code model works).
 KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
-	-mno-mmx -mno-sse -mno-sse2 -mno-avx -mcmodel=small -fno-omit-frame-pointer \
+	-mno-mmx -mno-sse -mno-sse2 -mno-avx -mcmodel=small -fomit-frame-pointer \
 	-fno-asynchronous-unwind-tables -Iinclude -I$(BUILD)/include \
 	-DKEEL_VERSION=\"$(VERSION)\"
 KASFLAGS := -Iinclude -I$(BUILD)/include -D__ASSEMBLY__

@@ -20,22 +20,6 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-void vcpu_skip_instruction(struct vcpu *v)
-{
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
-	/* The instruction completed, so blocking by STI / MOV SS ends (SDM 25.4.2). */
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	/* Single-stepping: the instruction Keel completed owes the guest its
-	 * trap. An exit caused by the instruction need not record it (some
-	 * CPUs do, in the pending debug exceptions); set it so the VM entry
-	 * delivers the #DB before anything else (vmx_intr_prepare_entry
-	 * holds back interrupts while it is pending). */
-	if (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
-		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
-			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
-}
 
 /* Fault-class exceptions (table 6-1): the saved RIP is the faulting
  * instruction's. #DB is a fault only for instruction breakpoints, which
@@ -490,8 +474,9 @@ static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
  * it for them would only cost a VMREAD. */
 static bool has_qualification(uint32_t basic)
 {
-	return basic != EXIT_REASON_CPUID && basic != EXIT_REASON_VMCALL && basic != EXIT_REASON_RDMSR &&
-	       basic != EXIT_REASON_WRMSR && basic != EXIT_REASON_HLT;
+	const uint64_t none = 1ull << EXIT_REASON_CPUID | 1ull << EXIT_REASON_VMCALL | 1ull << EXIT_REASON_RDMSR |
+			      1ull << EXIT_REASON_WRMSR | 1ull << EXIT_REASON_HLT;
+	return basic >= 64 || !(none >> basic & 1);
 }
 
 /* Every VM exit of every vCPU arrives here from entry.S, with the guest's

@@ -2,11 +2,15 @@
 #ifndef HVM_VMX_EXIT_H
 #define HVM_VMX_EXIT_H
 
+#include <keel/cpu.h>
 #include <keel/exit_stats.h>
 #include <keel/guest.h>
 #include <keel/page_walk.h>
 #include <keel/vcpu.h>
 #include <keel/vcpu_arch.h>
+#include <x86/cpu.h>
+
+#include "vmx.h"
 
 /* What a handler wants done next. */
 enum exit_action {
@@ -35,8 +39,15 @@ void apicv_vmcs_init(struct vcpu *v);
 bool apicv_prepare_entry(struct vcpu *v);
 bool vmx_guest_interruptible(void);
 /* Writes the VMX-preemption timer for this entry on `cpu`: `ticks` (at
- * most 2^32 - 1), or 0 if a kick came meanwhile (vcpu_arch_kick_arrived). */
-void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks);
+ * most 2^32 - 1), or 0 if a kick came meanwhile (vcpu_arch_kick_arrived:
+ * its own 0 was undone by the first write; one after finds its 0). */
+static inline void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks)
+{
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
+	if (__atomic_load_n(&pcpus[cpu].kicked, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&pcpus[cpu].kicked, false, __ATOMIC_RELAXED))
+		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0);
+}
 /* After a write to IA32_APIC_BASE: the vCPU's controls and MSR bitmap
  * for xAPIC or x2APIC mode, and the APIC-access page in the EPT only
  * while every vCPU's APIC is enabled in xAPIC mode. */
@@ -51,7 +62,24 @@ void vcpu_apic_reg_written(struct vcpu *v, uint32_t off, uint64_t undeliverable_
  * reached no APIC, given the bus's count of such messages before it. */
 void vcpu_apic_written(struct vcpu *v, uint64_t undeliverable_before);
 
-void vcpu_skip_instruction(struct vcpu *v);
+/* Past the instruction that exited. Inline: most exits end here. */
+static inline void vcpu_skip_instruction(struct vcpu *v)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	/* The instruction completed, so blocking by STI / MOV SS ends (SDM 25.4.2). */
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	/* Single-stepping: the instruction Keel completed owes the guest its
+	 * trap. An exit caused by the instruction need not record it (some
+	 * CPUs do, in the pending debug exceptions); set it so the VM entry
+	 * delivers the #DB before anything else (vmx_intr_prepare_entry
+	 * holds back interrupts while it is pending). */
+	if (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF)
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) | PENDING_DBG_BS);
+}
+
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
 /* General register n in the instruction encoding's order (SDM Vol. 2
  * table 2-2: RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8-R15); RSP is in

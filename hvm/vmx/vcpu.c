@@ -193,16 +193,6 @@ void vcpu_arch_prepare_entry(struct vcpu *v, uint64_t stop)
 	v->entry_deadline_tsc = stop;
 }
 
-void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks)
-{
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
-	/* A kick that came in Keel before this write (it wrote 0 too, which
-	 * the line above undid): exit at once after all. One after it finds
-	 * its 0 in place. */
-	if (__atomic_load_n(&pcpus[cpu].kicked, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&pcpus[cpu].kicked, false, __ATOMIC_RELAXED))
-		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0);
-}
 
 void vcpu_arch_kick_arrived(unsigned cpu)
 {
