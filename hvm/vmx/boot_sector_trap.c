@@ -76,6 +76,7 @@ bool boot_sector_trap_hit(struct vcpu *v, uint64_t gpa, uint64_t qual)
 	}
 	g->boot_sector_trap_armed = false;
 	g->os_started = true;
+	timeline_mark(g, MARK_BOOT_SECTOR, v->exit_tsc);
 	if (map_boot_page(g, EPT_RWX) < 0) {
 		guest_stop(g, "cannot map its boot sector executable again (out of memory for an EPT table)");
 		return true;

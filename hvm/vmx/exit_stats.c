@@ -129,23 +129,21 @@ static struct exit_stat *keyed(struct keyed_stats *t, uint32_t key)
 	return NULL;
 }
 
-/* Boot-timeline marks that I/O exits reveal. */
+/* Boot-timeline marks that I/O exits reveal. The boot sector's start is
+ * marked by its trap (boot_sector_trap.c), so the firmware's exits, most
+ * of a boot's, read no guest state here. */
 void exit_stats_io_marks(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 	uint16_t port = IO_QUAL_PORT(v->exit_qual);
-	bool out = !(v->exit_qual & IO_QUAL_IN);
-	uint64_t now = v->exit_tsc;
-	if (g->marks[MARK_HANDOVER] && !g->marks[MARK_BOOT_SECTOR_COM1]) {
-		/* The firmware's debug ports, and code at 0x7C00: the boot sector. */
-		if (out && (port == 0xe9 || port == 0x402))
-			timeline_mark(g, MARK_FIRST_OUTPUT, now);
+	if (v->exit_qual & IO_QUAL_IN)
+		return;
+	if (port == 0xe9 || port == 0x402)
+		timeline_mark(g, MARK_FIRST_OUTPUT, v->exit_tsc);
+	else if (port == 0x3f8 && g->marks[MARK_BOOT_SECTOR]) {
 		uint64_t lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
-		if (lin >= 0x7c00 && lin < 0x7e00) {
-			timeline_mark(g, MARK_BOOT_SECTOR, now);
-			if (out && port == 0x3f8)
-				timeline_mark(g, MARK_BOOT_SECTOR_COM1, now);
-		}
+		if (lin >= 0x7c00 && lin < 0x7e00)
+			timeline_mark(g, MARK_BOOT_SECTOR_COM1, v->exit_tsc);
 	}
 }
 

@@ -73,7 +73,7 @@ enum timeline_mark {
 	MARK_LOADER_START,     /* hvmloader: running (KEEL_MARK_LOADER_START) */
 	MARK_HANDOVER,         /* hvmloader: jumps to SeaBIOS or the kernel (KEEL_MARK_HANDOVER) */
 	MARK_FIRST_OUTPUT,     /* first debug-port byte or console line after the handover */
-	MARK_BOOT_SECTOR,      /* first exit from code at 0x7C00-0x7DFF */
+	MARK_BOOT_SECTOR,      /* first fetch from the boot sector's page (boot_sector_trap.c) */
 	MARK_BOOT_SECTOR_COM1, /* the boot sector's first COM1 byte */
 	MARK_HALTED,           /* the boot vCPU halted with interrupts off */
 	MARK_STOPPED,          /* the guest stopped (exited through port 0xF4, or was stopped) */
