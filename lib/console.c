@@ -53,9 +53,7 @@ static void drain(bool wait)
 	}
 }
 
-static void enqueue(char c) { queue[(q_head + console_queued++) % QUEUE_SIZE] = c; }
-
-/* The bytes text takes in the queue: CR LF for each newline. */
+/* The bytes text takes in the queue at most: CR LF for each newline. */
 static size_t queued_size(const char *s, size_t n)
 {
 	size_t need = n;
@@ -64,35 +62,42 @@ static size_t queued_size(const char *s, size_t n)
 	return need;
 }
 
-/* A serial terminal wants CR LF for a new line. */
+/* A serial terminal wants CR LF for a new line. Every line a guest prints
+ * comes through here inside its exit, so the queue's indices are kept in
+ * locals (a store to a char array could alias the globals and would make
+ * the compiler reload them per byte). */
 static void enqueue_text(const char *s, size_t n)
 {
 	if (mirror)
 		mirror->queue(s, n);
+	size_t tail = q_head + console_queued;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			enqueue('\r');
-		enqueue(s[i]);
+			queue[tail++ % QUEUE_SIZE] = '\r';
+		queue[tail++ % QUEUE_SIZE] = s[i];
 	}
+	console_queued = tail - q_head;
 }
 
 /* Keel's lines dropped because the queue was full, not yet reported. */
 static uint64_t dropped_lines, dropped_bytes;
 
-/* Queues text if `need` bytes fit below `limit`, after the report of what
+/* Queues text if it fits below `limit` (newlines as CR LF), after the report of what
  * was dropped before (which must fit too, so the order stays true). Else
  * counts it as dropped. Never waits: console_write runs in exit paths
  * (under the guest's lock), and the UART sends 11.5 bytes per ms. */
 static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)
 {
-	size_t need = queued_size(s, n);
 	char note[96];
 	size_t note_len = 0;
 	if (dropped_lines)
 		note_len = (size_t)ksnprintf(note, sizeof(note),
 					     "keel: warning: console full: %lu lines (%lu bytes) of Keel's dropped\n",
 					     dropped_lines, dropped_bytes);
-	if (console_queued + need + (note_len ? note_len + 1 : 0) > limit) {
+	size_t room = limit - MIN(limit, console_queued + (note_len ? note_len + 1 : 0));
+	/* Twice the length is always enough (every byte a newline); the
+	 * newlines are counted only when the queue is nearly full. */
+	if (2 * n > room && queued_size(s, n) > room) {
 		if (count) {
 			dropped_lines++;
 			dropped_bytes += n;
@@ -125,7 +130,10 @@ bool console_write_nowait(const char *s, size_t n)
 {
 	spin_lock(&console_lock);
 	bool fits = enqueue_or_drop(s, n, QUEUE_SIZE - CONSOLE_KEEL_RESERVE, false);
-	drain(false);
+	/* Not while the UART is known to be busy: asking costs a port read,
+	 * slow on hardware and an exit when Keel runs nested. */
+	if (rdtsc() >= __atomic_load_n(&uart_busy_until, __ATOMIC_RELAXED))
+		drain(false);
 	spin_unlock(&console_lock);
 	return fits;
 }

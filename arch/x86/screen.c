@@ -42,8 +42,11 @@ static void screen_queue(const char *s, size_t n)
 	if (ring_len + n > RING_SIZE) {
 		dropped += n;
 	} else {
+		/* The index in a local: stores to a char array would make the
+		 * compiler reload the globals per byte. */
+		size_t tail = ring_head + ring_len;
 		for (size_t i = 0; i < n; i++)
-			ring[(ring_head + ring_len + i) % RING_SIZE] = s[i];
+			ring[(tail + i) % RING_SIZE] = s[i];
 		ring_len += n;
 	}
 	spin_unlock(&ring_lock);
