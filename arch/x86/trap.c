@@ -3,6 +3,7 @@
 #include <keel/apic.h>
 #include <keel/console.h>
 #include <keel/cpu.h>
+#include <keel/nmi.h>
 #include <keel/vcpu_arch.h>
 #include <x86/cpu.h>
 #include <x86/io.h>
@@ -32,8 +33,11 @@ void trap_handle(struct trap_frame *f)
 		 * blocked, as no IRET follows). */
 		if (panic_in_progress())
 			cpu_park();
-		/* Otherwise a kick (apic_kick) that found this CPU in Keel
-		 * (the platform's rare NMIs are taken for one too). */
+		/* Otherwise a kick (nmi_kick) that found this CPU in Keel, or
+		 * the platform's (counted, and reported later: a lock may be
+		 * held by the code this NMI interrupted). Either way the
+		 * current vCPU looks at its state before it runs on. */
+		nmi_arrived(this_cpu());
 		vcpu_arch_kick_arrived(this_cpu());
 		return;
 	}

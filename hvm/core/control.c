@@ -104,6 +104,8 @@ static void cmd_list(void)
 			pc->state_saves, pc->state_saves ? pc->state_save_ticks / pc->state_saves : 0,
 			pc->state_restores, pc->state_restores ? pc->state_restore_ticks / pc->state_restores : 0);
 		kprintf("keel:   lock waits: %lu, %lu ticks in all\n", pc->lock_wait.waits, pc->lock_wait.ticks);
+		kprintf("keel:   NMIs: %u kicks sent here, %u taken; %u unexplained, %u platform errors\n",
+			pc->nmi.kicks_sent, pc->nmi.kicks_taken, pc->nmi.unexplained, pc->nmi.platform);
 	}
 	kprintf("keel: end of list\n"); /* for scripts (tools/bench) */
 }

@@ -32,6 +32,7 @@
 #include <keel/guest.h>
 #include <keel/guest_devices.h>
 #include <keel/mm.h>
+#include <keel/nmi.h>
 #include <keel/spinlock.h>
 #include <keel/string.h>
 #include <keel/tsc.h>
@@ -309,14 +310,14 @@ static void kick_idle_cpus(unsigned self)
 }
 
 /* Gets v's attention on the CPU where it is in guest mode, if that is
- * another CPU: the kick (an NMI, apic_kick) makes it exit, so it sees its
+ * another CPU: the kick (an NMI, nmi_kick) makes it exit, so it sees its
  * new state (an interrupt, an INIT) now rather than at the end of its
  * slice. */
 void sched_kick_vcpu(struct vcpu *v)
 {
 	int on = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
 	if (nr_cpus_online > 1 && on >= 0 && (unsigned)on != this_cpu())
-		apic_kick(pcpus[on].apic_id);
+		nmi_kick((unsigned)on);
 }
 
 /* Called by the APIC bus after it set a request for v (IRR, start-up),
@@ -418,6 +419,7 @@ struct vcpu *sched_pick_next(unsigned cpu)
 		if (cpu == 0)
 			console_poll();
 		console_kick();
+		nmi_report(cpu);
 		struct vcpu *cur = pc->current;
 		if (cur && cur->guest->state != GUEST_RUNNING)
 			put_current(cpu);

@@ -22,6 +22,16 @@ struct tss64 {
 
 struct vcpu;
 
+/* NMIs taken by a CPU (include/keel/nmi.h). */
+struct pcpu_nmis {
+	uint32_t kicks_sent;	     /* by other CPUs, counted before sending */
+	uint32_t kicks_taken;	     /* kicks covered by the NMIs taken */
+	uint32_t unexplained;	     /* neither a kick nor a platform error */
+	uint32_t platform;	     /* platform errors (port 0x61) */
+	uint32_t platform_reported;  /* of those, printed (nmi_report) */
+	uint8_t platform_status;     /* port 0x61 at the last one */
+};
+
 struct pcpu {
 	unsigned id;
 	uint32_t apic_id;
@@ -32,6 +42,7 @@ struct pcpu {
 	uint64_t exit_stack_top; /* HOST_RSP for VM exits */
 	bool idle;            /* halted waiting for work (hvm/core/sched.c) */
 	bool kicked;          /* a kick came while in Keel (vcpu_arch_kick_arrived) */
+	struct pcpu_nmis nmi;
 	uint64_t idle_ticks;  /* TSC ticks spent waiting for work */
 	uint64_t switches;    /* VMCS loads (vCPU switches) */
 	uint64_t switch_ticks; /* spent in them: VMCLEAR, VMPTRLD, flushes, vcpu_state */
