@@ -49,7 +49,7 @@ include tests/boot/boot.mk
 include tests/fuzz/fuzz.mk
 
 .PHONY: all clean run test test-unit test-boot test-slow bench fuzz install
-all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(TEST_IMAGES) $(BUILD)/grub-disk.img $(BUILD)/keel.iso
+all: $(BUILD)/keel.elf $(BUILD)/hvmloader.bin $(TEST_IMAGES) $(GRUB_IMAGES) $(BUILD)/keel.iso
 
 $(BUILD)/k/%.c.o: %.c $(BUILD)/include/keel/asm-offsets.h
 	@mkdir -p $(dir $@)

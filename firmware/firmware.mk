@@ -9,7 +9,8 @@ MBR_IMG_SIZE := 4194304
 FW_ASFLAGS := -m32 -Ifirmware/common -MMD -MP
 
 # Test boot sectors: mbr (the CI marker), heartbeat and spin (scheduling),
-# resetter (reset and exit conventions), cpuidsig (the CPUID leaf an OS sees).
+# resetter (reset and exit conventions), cpuidsig (the CPUID leaf an OS sees),
+# echo (input typed on the console after `console NAME`).
 $(BUILD)/firmware/%.o: firmware/mbr/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(FW_ASFLAGS) -c $< -o $@
@@ -28,15 +29,18 @@ $(BUILD)/%.img: $(BUILD)/firmware/%.bin
 	truncate -s $(MBR_IMG_SIZE) $@
 
 TEST_IMAGES := $(BUILD)/mbr.img $(BUILD)/heartbeat.img $(BUILD)/spin.img $(BUILD)/resetter.img \
-	$(BUILD)/cpuidsig.img
+	$(BUILD)/cpuidsig.img $(BUILD)/echo.img
 
-# A disk carrying a real boot loader: the hybrid image grub-mkrescue makes
-# (its first sector is an MBR that loads GRUB from the same disk).
-$(BUILD)/grub-disk.img: firmware/grub-disk/grub.cfg
-	@mkdir -p $(BUILD)/grub-disk/boot/grub
-	cp $< $(BUILD)/grub-disk/boot/grub/grub.cfg
-	grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk >/dev/null 2>&1 || \
-		{ grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-disk; exit 1; }
+# Disks carrying a real boot loader: the hybrid image grub-mkrescue makes
+# (its first sector is an MBR that loads GRUB from the same disk), with
+# firmware/grub-NAME/grub.cfg: grub-disk (t-grub-disk), grub-console
+# (t-guest-console: GRUB reading what is typed on Keel's console).
+GRUB_IMAGES := $(BUILD)/grub-disk.img $(BUILD)/grub-console.img
+$(BUILD)/grub-%.img: firmware/grub-%/grub.cfg
+	@mkdir -p $(BUILD)/grub-$*/boot/grub
+	cp $< $(BUILD)/grub-$*/boot/grub/grub.cfg
+	grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-$* >/dev/null 2>&1 || \
+		{ grub-mkrescue -d /usr/lib/grub/i386-pc -o $@ $(BUILD)/grub-$*; exit 1; }
 
 # The SMP test guest: an MBR that loads 8 sectors and starts the other vCPUs
 # (firmware/smp/smp.S; tests/boot/t-smp-guest.sh).

@@ -395,6 +395,101 @@ static void cmd_trace(const char *arg)
 		trace_end();
 }
 
+/*
+ * `console NAME`: the console's input goes to that guest's COM1 (its
+ * 16550's receive FIFO and IRQ 4) instead of to Keel's commands, until
+ * Ctrl-] (as in telnet and virsh console). Bytes the guest's FIFO has no
+ * room for wait here and go on later polls; while this queue is full the
+ * host UART keeps the rest. The guest's unfinished line (a prompt) is shown
+ * once it has been quiet for a moment, as it would be on a terminal.
+ */
+#define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
+#define PROMPT_QUIET_NS 200000000ULL
+static struct {
+	struct guest *g; /* NULL: input is Keel's commands */
+	uint8_t queue[256];
+	unsigned len;
+	bool told_stopped;
+	bool skip_lf; /* the LF of the CR LF that ended `console NAME` */
+	uint64_t out_bytes, out_changed_ns; /* the guest's output, as last seen */
+} attach;
+
+static void cmd_console(const char *arg)
+{
+	struct guest *g = arg && *arg ? find_guest(arg) : NULL;
+	if (!g) {
+		kprintf("keel: console: no guest named '%s' (try 'list')\n", arg ? arg : "");
+		return;
+	}
+	attach.g = g;
+	attach.len = 0;
+	attach.told_stopped = false;
+	attach.skip_lf = true;
+	attach.out_bytes = 0;
+	kprintf("keel: console: typing goes to guest %s's COM1 now; Ctrl-] returns to Keel's commands\n", g->name);
+}
+
+/* Shows the attached guest's unfinished line once it has been quiet. */
+static void show_prompt(struct guest *g)
+{
+	uint64_t now = now_ns();
+	guest_lock(g, 0);
+	if (g->out.bytes != attach.out_bytes) {
+		attach.out_bytes = g->out.bytes;
+		attach.out_changed_ns = now;
+	} else if (g->out.len && now - attach.out_changed_ns >= PROMPT_QUIET_NS) {
+		guest_output_flush(&g->out);
+	}
+	guest_unlock(g);
+}
+
+static void forward_input(void)
+{
+	struct guest *g = attach.g;
+	int c;
+	while (attach.len < sizeof(attach.queue) && (c = serial_getc()) >= 0) {
+		if (c == CONSOLE_ESCAPE) {
+			attach.g = NULL;
+			kprintf("keel: console: back to Keel's commands (guest %s runs on)\n", g->name);
+			return;
+		}
+		if (c == '\n' && attach.skip_lf) {
+			attach.skip_lf = false;
+			continue;
+		}
+		attach.skip_lf = false;
+		attach.queue[attach.len++] = (uint8_t)c;
+	}
+	show_prompt(g);
+	if (!attach.len)
+		return;
+	unsigned n = 0;
+	guest_lock(g, 0);
+	bool running = g->state == GUEST_RUNNING;
+	if (running) {
+		n = MIN(attach.len, vuart_rx_room(&g->uart));
+		for (unsigned i = 0; i < n; i++)
+			vuart_push_input(&g->uart, attach.queue[i]);
+		/* IRQ 4 through the I/O APIC wakes its target by itself (the
+		 * APIC bus); through the PIC it is vCPU 0's (ExtINT). */
+		if (n)
+			sched_wake(&g->vcpus[0]);
+	}
+	guest_unlock(g);
+	if (!running) {
+		if (!attach.told_stopped)
+			kprintf("keel: console: guest %s is not running: input dropped (Ctrl-] returns to Keel's "
+				"commands)\n",
+				g->name);
+		attach.told_stopped = true;
+		attach.len = 0;
+		return;
+	}
+	attach.told_stopped = false;
+	memmove(attach.queue, attach.queue + n, attach.len - n);
+	attach.len -= n;
+}
+
 static void run_command(char *cmd)
 {
 	char *arg = strchr(cmd, ' ');
@@ -406,8 +501,8 @@ static void run_command(char *cmd)
 	if (!*cmd)
 		return;
 	if (!strcmp(cmd, "help")) {
-		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | stop NAME | restart NAME | screen | "
-			"help\n");
+		kprintf("keel: commands: list | stats [NAME] | top [NAME] | trace NAME | console NAME | stop NAME | "
+			"restart NAME | screen | help\n");
 	} else if (!strcmp(cmd, "list")) {
 		cmd_list();
 	} else if (!strcmp(cmd, "stats")) {
@@ -430,6 +525,8 @@ static void run_command(char *cmd)
 		cmd_trace(arg);
 	} else if (!strcmp(cmd, "top")) {
 		cmd_top(arg);
+	} else if (!strcmp(cmd, "console")) {
+		cmd_console(arg);
 	} else if (!strcmp(cmd, "screen")) {
 		screen_print_readback();
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "restart")) {
@@ -472,11 +569,17 @@ void console_poll(void)
 			top_refresh();
 		return;
 	}
+	if (attach.g) {
+		forward_input();
+		return;
+	}
 	while ((c = serial_getc()) >= 0) {
 		if (c == '\r' || c == '\n') {
 			line[line_len] = 0;
 			line_len = 0;
 			run_command(line);
+			if (attach.g)
+				return; /* what follows is the guest's */
 		} else if ((c == 8 || c == 127) && line_len) {
 			line_len--;
 		} else if (c >= 0x20 && c < 0x7f && line_len < sizeof(line) - 1) {

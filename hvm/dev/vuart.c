@@ -47,6 +47,8 @@ static void update_irq(struct vuart *u)
 	}
 }
 
+unsigned vuart_rx_room(const struct vuart *u) { return VUART_RX_SIZE - u->rx_len; }
+
 bool vuart_push_input(struct vuart *u, uint8_t byte)
 {
 	if (u->rx_len == VUART_RX_SIZE) {

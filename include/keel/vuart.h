@@ -25,5 +25,7 @@ struct vuart {
 void vuart_init(struct vuart *u, uint16_t base, unsigned irq_no, struct irq_line irq, struct guest_output *out);
 int vuart_register(struct vuart *u, struct io_bus *bus);
 bool vuart_push_input(struct vuart *u, uint8_t byte);
+/* Bytes vuart_push_input would take now (its receive FIFO's free room). */
+unsigned vuart_rx_room(const struct vuart *u);
 
 #endif

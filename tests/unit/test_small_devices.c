@@ -62,6 +62,14 @@ static void test_uart_seabios_detect_and_output(void **state)
 	assert_int_equal(irq.level[4], 1);
 	assert_int_equal(in(0x3f8), 'k');
 	assert_int_equal(irq.level[4], 0);
+	/* The receive FIFO's room: what the console forwards at most. */
+	assert_int_equal(vuart_rx_room(&u), VUART_RX_SIZE);
+	for (unsigned i = 0; i < VUART_RX_SIZE; i++)
+		assert_true(vuart_push_input(&u, (uint8_t)('a' + i % 26)));
+	assert_int_equal(vuart_rx_room(&u), 0);
+	assert_false(vuart_push_input(&u, 'z'));
+	assert_int_equal(in(0x3f8), 'a');
+	assert_int_equal(vuart_rx_room(&u), 1);
 }
 
 static void test_kbc_self_test_a20_reset(void **state)
