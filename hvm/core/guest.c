@@ -447,6 +447,12 @@ static bool guest_dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t l
 {
 	return guest_write_phys(ctx, gpa, src, len);
 }
+static bool guest_dma_covers(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct guest *g = ctx;
+	uint64_t off;
+	return g->ram_chunks && guest_ram_offset(&g->ram, gpa, len ? len : 1, &off);
+}
 static void guest_dma_complain(void *ctx, const char *text)
 {
 	guest_log(ctx, GLOG_DEVICE_PROGRAMMING, LOG_WARN, "%s", text);
@@ -454,7 +460,7 @@ static void guest_dma_complain(void *ctx, const char *text)
 
 static int guest_init_devices(struct guest *g)
 {
-	g->dma = (struct dma_mem){ guest_dma_read, guest_dma_write, guest_dma_complain, g };
+	g->dma = (struct dma_mem){ guest_dma_read, guest_dma_write, guest_dma_complain, g, guest_dma_covers };
 	g->clock = (struct vclock){ guest_clock_ns, g };
 	g->events = (struct guest_events){ guest_request_reset, guest_request_exit, guest_request_suspend,
 					    guest_request_wake, g };

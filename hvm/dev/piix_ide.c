@@ -7,9 +7,10 @@
  * guest memory. The ATA model (vata.c) calls piix_ide_dma_transfer when a
  * DMA command meets a started bus master; the data moves at once.
  *
- * Everything the PRD table says comes from the guest: each region is
- * copied through the dma_mem accessor, which refuses any byte outside the
- * guest's RAM, the walk stops after PRD_MAX_ENTRIES, and a table that ends
+ * Everything the PRD table says comes from the guest: the whole table is
+ * checked first (every region in the guest's RAM, enough of them), so a
+ * failing command moves nothing; each region is then copied through the
+ * dma_mem accessor, which refuses any byte outside the guest's RAM, the walk stops after PRD_MAX_ENTRIES, and a table that ends
  * before the command's data, or a direction that contradicts the command,
  * ends the command with the error bit and one line naming the cause.
  */
@@ -41,6 +42,45 @@ static void bm_finish(struct vata *a, bool error, bool table_done)
 		a->bm_status[0] &= (uint8_t)~BM_ST_ACTIVE;
 }
 
+/* Walks the PRD table for a transfer of len bytes: with copy false only
+ * checks that it covers them, in the guest's RAM, within PRD_MAX_ENTRIES
+ * (naming what is wrong); with copy true moves the data. *table_done: the
+ * last region used ends the table and was used whole. */
+static bool prd_walk(struct vata *a, uint8_t *disk, uint64_t len, bool to_memory, bool copy, bool *table_done)
+{
+	uint64_t done = 0;
+	uint32_t prd = a->bm_prd[0];
+	for (unsigned i = 0; i < PRD_MAX_ENTRIES; i++, prd += 8) {
+		uint32_t e[2];
+		if (!a->mem->read(a->mem->ctx, prd, e, sizeof(e))) {
+			complain(a, "IDE DMA: PRD table entry %u at guest-physical %#x is outside RAM", i, prd);
+			return false;
+		}
+		uint32_t base = e[0] & ~1u;
+		uint32_t count = e[1] & 0xfffe;
+		if (!count)
+			count = 0x10000;
+		bool eot = e[1] & PRD_EOT;
+		uint64_t n = MIN((uint64_t)count, len - done);
+		bool ok = !copy	      ? a->mem->covers(a->mem->ctx, base, n)
+			  : to_memory ? a->mem->write(a->mem->ctx, base, disk + done, n)
+				      : a->mem->read(a->mem->ctx, base, disk + done, n);
+		if (!ok) {
+			complain(a, "IDE DMA: PRD entry %u points at guest-physical %#x+%#lx, outside RAM", i, base, n);
+			return false;
+		}
+		done += n;
+		if (done == len) {
+			*table_done = eot && n == count;
+			return true;
+		}
+		if (eot)
+			break;
+	}
+	complain(a, "IDE DMA: PRD table at %#x describes fewer bytes than the command's %lu", a->bm_prd[0], len);
+	return false;
+}
+
 int piix_ide_dma_transfer(struct vata *a, uint8_t *disk, uint64_t len, bool to_memory)
 {
 	if (!!(a->bm_cmd[0] & BM_CMD_READ) != to_memory) {
@@ -49,39 +89,18 @@ int piix_ide_dma_transfer(struct vata *a, uint8_t *disk, uint64_t len, bool to_m
 		bm_finish(a, true, true);
 		return -1;
 	}
-	uint64_t done = 0;
-	uint32_t prd = a->bm_prd[0];
-	for (unsigned i = 0; i < PRD_MAX_ENTRIES; i++, prd += 8) {
-		uint32_t e[2];
-		if (!a->mem->read(a->mem->ctx, prd, e, sizeof(e))) {
-			complain(a, "IDE DMA: PRD table entry %u at guest-physical %#x is outside RAM", i, prd);
-			bm_finish(a, true, true);
-			return -1;
-		}
-		uint32_t base = e[0] & ~1u;
-		uint32_t count = e[1] & 0xfffe;
-		if (!count)
-			count = 0x10000;
-		bool eot = e[1] & PRD_EOT;
-		uint64_t n = MIN((uint64_t)count, len - done);
-		bool ok = to_memory ? a->mem->write(a->mem->ctx, base, disk + done, n)
-				    : a->mem->read(a->mem->ctx, base, disk + done, n);
-		if (!ok) {
-			complain(a, "IDE DMA: PRD entry %u points at guest-physical %#x+%#lx, outside RAM", i, base, n);
-			bm_finish(a, true, true);
-			return -1;
-		}
-		done += n;
-		if (done == len) {
-			bm_finish(a, false, eot && n == count);
-			return 0;
-		}
-		if (eot)
-			break;
+	/* The whole table is checked before any byte moves, so a command that
+	 * fails changed neither the disk nor the guest's memory. The guest
+	 * could rewrite the table between the passes only from another vCPU,
+	 * and the copy pass still refuses any byte outside its RAM. */
+	bool table_done = false;
+	if (!prd_walk(a, disk, len, to_memory, false, &table_done) ||
+	    !prd_walk(a, disk, len, to_memory, true, &table_done)) {
+		bm_finish(a, true, true);
+		return -1;
 	}
-	complain(a, "IDE DMA: PRD table at %#x describes fewer bytes than the command's %lu", a->bm_prd[0], len);
-	bm_finish(a, true, true);
-	return -1;
+	bm_finish(a, false, table_done);
+	return 0;
 }
 
 uint32_t piix_ide_bm_read(struct vata *a, unsigned off, unsigned size)

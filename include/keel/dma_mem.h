@@ -1,7 +1,8 @@
 /*
  * Guest memory as a DMA-capable device model sees it: copies to and from
  * guest-physical addresses that fail (return false) for any byte outside
- * the guest's RAM, and a place to say what the guest programmed wrong.
+ * the guest's RAM, a check of a range, and a place to say what the guest
+ * programmed wrong.
  * Keel connects it to guest_read_phys/guest_write_phys and guest_log; the
  * host tests and fuzzers connect it to a buffer.
  */
@@ -17,6 +18,9 @@ struct dma_mem {
 	 * receiver rate-limits it. */
 	void (*complain)(void *ctx, const char *text);
 	void *ctx;
+	/* True if every byte of [gpa, gpa + len) is the guest's RAM: a device
+	 * checks a whole transfer before it moves anything. */
+	bool (*covers)(void *ctx, uint64_t gpa, uint64_t len);
 };
 
 #endif

@@ -86,9 +86,11 @@ static bool ram_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 	return true;
 }
 
+static bool ram_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
+
 static void complain(void *ctx, const char *text) { require(text[0] && !strchr(text, '\n')); }
 
-static const struct dma_mem dma = { ram_read, ram_write, complain, NULL };
+static const struct dma_mem dma = { ram_read, ram_write, complain, NULL, ram_covers };
 
 /* IDENTIFY DEVICE data as the model holds it when the command completes. */
 static void check_identify(const struct vata *a)
@@ -105,13 +107,17 @@ static void check_identify(const struct vata *a)
 	require(lba28 == sectors && lba48 == sectors);
 }
 
-static void check_transfer(const struct vata *a, unsigned op, uint64_t lba_before, uint64_t written_before)
+static void check_transfer(const struct vata *a, unsigned op, uint64_t written_before)
 {
-	/* Sectors completed by a write since the last operation. */
+	/* Sectors completed by a write since the last operation: the model
+	 * advances its LBA past each. They end at the LBA now, wherever they
+	 * began: a DMA write issued to a bus master already started moves its
+	 * data during the command, from the LBA the command itself set. */
 	uint64_t n = a->sectors_written - written_before;
 	if (n) {
-		require(lba_before + n <= sectors);
-		memcpy(shadow + lba_before * 512, disk + lba_before * 512, n * 512);
+		require(n <= a->lba && a->lba <= sectors);
+		uint64_t first = a->lba - n;
+		memcpy(shadow + first * 512, disk + first * 512, n * 512);
 	}
 	if (op == 1 || op == 4 || op == 5 || op == 8) /* the operations that could write */
 		require(memcmp(disk, shadow, (size_t)sectors * 512) == 0);
@@ -186,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vata_attach_dma(&ata, &dma);
 
 	while (in.left) {
-		uint64_t lba_before = ata.lba, written_before = ata.sectors_written;
+		uint64_t written_before = ata.sectors_written;
 		unsigned op = fin_u8(&in) % 10;
 		switch (op) {
 		case 0: {
@@ -245,7 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		trace("op %u: status %#x error %#x lba %llu remaining %llu pos %u/%u\n", op, ata.status, ata.error,
 		      (unsigned long long)ata.lba, (unsigned long long)ata.remaining, ata.pos, ata.end);
 		check_ata(&ata);
-		check_transfer(&ata, op, lba_before, written_before);
+		check_transfer(&ata, op, written_before);
 	}
 	free(disk);
 	free(shadow);

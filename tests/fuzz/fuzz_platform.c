@@ -147,6 +147,8 @@ static bool dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 	return true;
 }
 
+static bool dma_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < DMA_RAM_SIZE && len <= DMA_RAM_SIZE - gpa; }
+
 static void dma_complain(void *ctx, const char *text)
 {
 	trace("complaint: %s\n", text);
@@ -212,7 +214,7 @@ static void platform_build(struct fuzz_platform *f, uint64_t ram)
 	g->disk = disk_get(f);
 	g->clock = (struct vclock){ clock_now, f };
 	g->events = (struct guest_events){ .request_reset = request_reset, .request_exit = request_exit, .ctx = f };
-	g->dma = (struct dma_mem){ dma_read, dma_write, dma_complain, f };
+	g->dma = (struct dma_mem){ dma_read, dma_write, dma_complain, f, dma_covers };
 	for (unsigned i = 0; i < DMA_RAM_SIZE; i++)
 		dma_ram[i] = (uint8_t)(i * 37 + (i >> 8));
 	guest_output_init(&g->out, g->prefix, emit, f);

@@ -41,12 +41,13 @@ static bool mem_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 	memcpy(ram + gpa, src, len);
 	return true;
 }
+static bool mem_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
 static void mem_complain(void *ctx, const char *text)
 {
 	complaints++;
 	snprintf(last_complaint, sizeof(last_complaint), "%s", text);
 }
-static const struct dma_mem mem = { mem_read, mem_write, mem_complain, NULL };
+static const struct dma_mem mem = { mem_read, mem_write, mem_complain, NULL, mem_covers };
 
 static uint32_t cfg_read(void *ctx, unsigned devfn, unsigned reg, unsigned size)
 {
@@ -282,6 +283,22 @@ static void test_dma_hostile(void **state)
 	out(0xc000, BM_CMD_READ | BM_CMD_START);
 	assert_int_equal(in(0x1f7), 0x41);
 	assert_memory_equal(disk, before, 512);
+	/* A WRITE DMA whose second region is outside RAM: refused before any
+	 * byte moves, so not even its first sector reached the disk (a fuzz
+	 * find: the copy used to stop at the bad region). */
+	uint8_t two[1024];
+	memcpy(two, disk, sizeof(two));
+	uint64_t written = ata.sectors_written;
+	memset(ram + 0x4000, 0xa5, 512);
+	prd(0, 0x4000, 512, false);
+	prd(1, 0xf0000000u, 512, true);
+	bm_prepare(0);
+	ata_cmd(0xca, 0, 2, false);
+	out(0xc000, BM_CMD_START);
+	assert_int_equal(in(0xc002) & 7, BM_ST_INTR | BM_ST_ERROR);
+	assert_int_equal(in(0x1f7), 0x41);
+	assert_memory_equal(disk, two, sizeof(two));
+	assert_int_equal(ata.sectors_written, written);
 	/* PIO reads while a DMA command waits give nothing. */
 	bm_prepare(BM_CMD_READ);
 	ata_cmd(0xc8, 0, 1, false);
