@@ -4,7 +4,8 @@
  * under SeaBIOS's PIC set-up) drains the receive FIFO into a line; at CR
  * the main loop prints "echo: got 'LINE' after N interrupts". A line thus
  * proves that Keel delivered typed bytes to this guest's UART and woke it
- * from HLT with the UART's interrupt.
+ * from HLT with the UART's interrupt. Every other interrupt stays masked:
+ * SeaBIOS's IRQ 0 handler reads COM1 for its serial console.
  */
 #include "boot_sector.inc"
 
@@ -24,8 +25,9 @@ _start:
 	movw $COM1 + 4, %dx	/* MCR: OUT2 gates the interrupt to the PIC */
 	movb $0x08, %al
 	outb %al, %dx
-	inb $0x21, %al		/* unmask IRQ 4 */
-	andb $0xef, %al
+	/* IRQ 4 only: SeaBIOS's timer handler polls COM1 for its serial
+	 * console and would take the typed bytes into its keyboard buffer. */
+	movb $0xef, %al
 	outb %al, $0x21
 	movw $msg_ready, %si
 	call puts

@@ -398,12 +398,18 @@ static void cmd_trace(const char *arg)
 /*
  * `console NAME`: the console's input goes to that guest's COM1 (its
  * 16550's receive FIFO and IRQ 4) instead of to Keel's commands, until
- * Ctrl-] (as in telnet and virsh console). Bytes the guest's FIFO has no
- * room for wait here and go on later polls; while this queue is full the
- * host UART keeps the rest. The guest's unfinished line (a prompt) is shown
- * once it has been quiet for a moment, as it would be on a terminal.
+ * Ctrl-] (as in telnet and virsh console). Typed bytes reach the guest a
+ * few at a time, and only once it has read the previous ones: a BIOS
+ * console (SeaBIOS's sercon, under GRUB or iPXE) moves each byte into a
+ * keyboard buffer of 15 keys and loses what does not fit, so a line sent
+ * whole, as keel-run and a paste send it, would lose its end. The rest waits
+ * here; while this queue is full the host UART keeps it. The guest's
+ * unfinished line (a prompt) is shown once it has been quiet for a moment,
+ * as it would be on a terminal.
  */
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-] */
+#define INPUT_BYTES_PER_MS 1 /* ~1000 bytes/s: far above typing */
+#define INPUT_BURST 4
 #define PROMPT_QUIET_NS 200000000ULL
 static struct {
 	struct guest *g; /* NULL: input is Keel's commands */
@@ -411,6 +417,7 @@ static struct {
 	unsigned len;
 	bool told_stopped;
 	bool skip_lf; /* the LF of the CR LF that ended `console NAME` */
+	uint64_t last_push_ns;
 	uint64_t out_bytes, out_changed_ns; /* the guest's output, as last seen */
 } attach;
 
@@ -464,16 +471,20 @@ static void forward_input(void)
 	if (!attach.len)
 		return;
 	unsigned n = 0;
+	uint64_t now = now_ns();
+	uint64_t allowed = (now - attach.last_push_ns) / 1000000 * INPUT_BYTES_PER_MS;
 	guest_lock(g, 0);
 	bool running = g->state == GUEST_RUNNING;
-	if (running) {
-		n = MIN(attach.len, vuart_rx_room(&g->uart));
+	if (running && vuart_rx_room(&g->uart) == VUART_RX_SIZE) {
+		n = (unsigned)MIN((uint64_t)MIN(attach.len, INPUT_BURST), allowed);
 		for (unsigned i = 0; i < n; i++)
 			vuart_push_input(&g->uart, attach.queue[i]);
 		/* IRQ 4 through the I/O APIC wakes its target by itself (the
 		 * APIC bus); through the PIC it is vCPU 0's (ExtINT). */
-		if (n)
+		if (n) {
 			sched_wake(&g->vcpus[0]);
+			attach.last_push_ns = now;
+		}
 	}
 	guest_unlock(g);
 	if (!running) {

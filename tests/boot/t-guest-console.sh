@@ -4,7 +4,7 @@
 # IRQ 4, on two host CPUs beside a heartbeat guest: typed lines arrive by
 # interrupt, a command typed while attached is the guest's, not Keel's,
 # Ctrl-] gives the console back, and a stopped guest's input is refused
-# by name. Then Debian's GRUB, polling its UART: its prompt (no newline)
+# by name; a line arrives a few bytes at a time. Then Debian's GRUB, polling its UART: its prompt (no newline)
 # shows while it waits, and it reads the word typed.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-guest-console.serial
@@ -20,8 +20,13 @@ $KEEL_RUN --cpus 2 --guest build/echo.img,name=e --guest build/heartbeat.img,nam
 	--send-after "keel: console: typing goes to guest e's COM1" "x" \
 	--expect "keel: console: guest e is not running: input dropped" \
 	--expect "[hb] heartbeat 12" || exit 1
-grep -Eq "^\[e\] echo: got 'hello keel' after [1-9][0-9]* interrupts" "$log" ||
+grep -Eq "^\[e\] echo: got 'hello keel' after [0-9]+ interrupts" "$log" ||
 	fail "the echo guest did not read 'hello keel' by its UART interrupt"
+# Typed input is paced, a few bytes per push (what iPXE found: a BIOS
+# console's 15-key buffer lost the end of a line sent whole): the 11 bytes
+# of 'hello keel' and CR take at least 3 interrupts.
+irqs=$(sed -n "s/^\[e\] echo: got 'hello keel' after \([0-9]*\) interrupts.*/\1/p" "$log" | head -1)
+[ "$irqs" -ge 3 ] || fail "'hello keel' arrived in $irqs interrupt(s): typed input was not paced"
 back=$(grep -n "keel: console: back to Keel's commands" "$log" | head -1 | cut -d: -f1)
 table=$(grep -n "^keel: guest  *state" "$log" | head -1 | cut -d: -f1)
 [ -z "$table" ] || [ "$table" -gt "$back" ] || fail "'list' typed while attached ran as Keel's command"
