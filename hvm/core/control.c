@@ -436,18 +436,16 @@ static void cmd_console(const char *arg)
 	kprintf("keel: console: typing goes to guest %s's COM1 now; Ctrl-] returns to Keel's commands\n", g->name);
 }
 
-/* Shows the attached guest's unfinished line once it has been quiet. */
-static void show_prompt(struct guest *g)
+/* Shows the attached guest's unfinished line once it has been quiet
+ * (g's lock held). */
+static void show_prompt(struct guest *g, uint64_t now)
 {
-	uint64_t now = now_ns();
-	guest_lock(g, 0);
 	if (g->out.bytes != attach.out_bytes) {
 		attach.out_bytes = g->out.bytes;
 		attach.out_changed_ns = now;
 	} else if (g->out.len && now - attach.out_changed_ns >= PROMPT_QUIET_NS) {
 		guest_output_flush(&g->out);
 	}
-	guest_unlock(g);
 }
 
 static void forward_input(void)
@@ -467,15 +465,13 @@ static void forward_input(void)
 		attach.skip_lf = false;
 		attach.queue[attach.len++] = (uint8_t)c;
 	}
-	show_prompt(g);
-	if (!attach.len)
-		return;
 	unsigned n = 0;
 	uint64_t now = now_ns();
 	uint64_t allowed = (now - attach.last_push_ns) / 1000000 * INPUT_BYTES_PER_MS;
 	guest_lock(g, 0);
+	show_prompt(g, now);
 	bool running = g->state == GUEST_RUNNING;
-	if (running && vuart_rx_room(&g->uart) == VUART_RX_SIZE) {
+	if (attach.len && running && vuart_rx_room(&g->uart) == VUART_RX_SIZE) {
 		n = (unsigned)MIN((uint64_t)MIN(attach.len, INPUT_BURST), allowed);
 		for (unsigned i = 0; i < n; i++)
 			vuart_push_input(&g->uart, attach.queue[i]);
@@ -487,6 +483,8 @@ static void forward_input(void)
 		}
 	}
 	guest_unlock(g);
+	if (!attach.len)
+		return;
 	if (!running) {
 		if (!attach.told_stopped)
 			kprintf("keel: console: guest %s is not running: input dropped (Ctrl-] returns to Keel's "
