@@ -53,7 +53,7 @@ static void drain(bool wait)
 	}
 }
 
-/* The bytes text takes in the queue at most: CR LF for each newline. */
+/* The bytes text takes in the queue: CR LF for each newline. */
 static size_t queued_size(const char *s, size_t n)
 {
 	size_t need = n;
@@ -82,8 +82,9 @@ static void enqueue_text(const char *s, size_t n)
 /* Keel's lines dropped because the queue was full, not yet reported. */
 static uint64_t dropped_lines, dropped_bytes;
 
-/* Queues text if it fits below `limit` (newlines as CR LF), after the report of what
- * was dropped before (which must fit too, so the order stays true). Else
+/* Queues text if it fits below `limit` (newlines as CR LF), after the
+ * report of what was dropped before (which must fit too, so the order
+ * stays true). Else
  * counts it as dropped. Never waits: console_write runs in exit paths
  * (under the guest's lock), and the UART sends 11.5 bytes per ms. */
 static bool enqueue_or_drop(const char *s, size_t n, size_t limit, bool count)

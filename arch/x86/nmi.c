@@ -45,10 +45,10 @@ void nmi_report(unsigned cpu)
 	if (seen == n->platform_reported)
 		return;
 	uint8_t s = n->platform_status;
-	pr_warn("cpu%u: NMI from the platform: port 0x61 = %#x (%s%s): the hardware reports an error; its event log "
-		"or the BMC says which (%u so far)\n",
+	pr_warn("cpu%u: NMI from the platform: port 0x61 = %#x (%s%s%s): the hardware reports an error; its event "
+		"log or the BMC says which (%u so far)\n",
 		cpu, s, s & NMI_SC_SERR ? "SERR#: PCI system or memory error" : "",
-		s & NMI_SC_IOCHK ? (s & NMI_SC_SERR ? ", IOCHK#: I/O channel check" : "IOCHK#: I/O channel check") : "",
+		(s & NMI_SC_SERR) && (s & NMI_SC_IOCHK) ? ", " : "", s & NMI_SC_IOCHK ? "IOCHK#: I/O channel check" : "",
 		seen);
 	n->platform_reported = seen;
 }

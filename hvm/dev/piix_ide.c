@@ -10,9 +10,10 @@
  * Everything the PRD table says comes from the guest: the whole table is
  * checked first (every region in the guest's RAM, enough of them), so a
  * failing command moves nothing; each region is then copied through the
- * dma_mem accessor, which refuses any byte outside the guest's RAM, the walk stops after PRD_MAX_ENTRIES, and a table that ends
- * before the command's data, or a direction that contradicts the command,
- * ends the command with the error bit and one line naming the cause.
+ * dma_mem accessor, which refuses any byte outside the guest's RAM. The
+ * walk stops after PRD_MAX_ENTRIES, and a table that ends before the
+ * command's data, or a direction that contradicts the command, ends the
+ * command with the error bit and one line naming the cause.
  */
 #include <keel/format.h>
 #include <keel/string.h>

@@ -131,10 +131,10 @@ static enum exit_action exit_exception_nmi(struct vcpu *v)
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI) {
 		/* A host NMI arrived while the guest ran: another CPU panicked
 		 * (stop here, the guest with us), the platform's (nmi_arrived),
-		 * or a kick (nmi_kick), whose
-		 * point was this exit: the next entry is prepared from the
-		 * vCPU's new state. NMIs stay blocked after an NMI's exit
-		 * until an IRET; the next kick must not wait for one. */
+		 * or a kick (nmi_kick), whose point was this exit: the next
+		 * entry is prepared from the vCPU's new state. NMIs stay blocked
+		 * after an NMI's exit until an IRET; the next kick must not wait
+		 * for one. */
 		if (panic_in_progress())
 			cpu_park();
 		nmi_arrived((unsigned)v->cpu); /* before NMIs are unblocked */

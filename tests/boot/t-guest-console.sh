@@ -4,8 +4,9 @@
 # IRQ 4, on two host CPUs beside a heartbeat guest: typed lines arrive by
 # interrupt, a command typed while attached is the guest's, not Keel's,
 # Ctrl-] gives the console back, and a stopped guest's input is refused
-# by name; a line arrives a few bytes at a time. Then Debian's GRUB, polling its UART: its prompt (no newline)
-# shows while it waits, and it reads the word typed.
+# by name; a line arrives a few bytes at a time. Then Debian's GRUB,
+# polling its UART: its prompt (no newline) shows while it waits, and it
+# reads the word typed.
 . tests/boot/lib.sh
 log=$LOG_DIR/t-guest-console.serial
 $KEEL_RUN --cpus 2 --guest build/echo.img,name=e --guest build/heartbeat.img,name=hb --timeout 300 --fail-on PANIC \

@@ -70,9 +70,11 @@ static void irq_set(void *ctx, unsigned irq, int level) { require(irq == 14); }
 #define RAM_SIZE 0x10000u
 static uint8_t *ram;
 
+static bool ram_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
+
 static bool ram_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
 {
-	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+	if (!ram_covers(ctx, gpa, len))
 		return false;
 	memcpy(dst, ram + gpa, len);
 	return true;
@@ -80,13 +82,11 @@ static bool ram_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
 
 static bool ram_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 {
-	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+	if (!ram_covers(ctx, gpa, len))
 		return false;
 	memcpy(ram + gpa, src, len);
 	return true;
 }
-
-static bool ram_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
 
 static void complain(void *ctx, const char *text) { require(text[0] && !strchr(text, '\n')); }
 

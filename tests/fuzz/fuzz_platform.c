@@ -131,9 +131,11 @@ static uint64_t clock_now(void *ctx) { return ((struct fuzz_platform *)ctx)->now
 #define DMA_RAM_SIZE 0x10000u
 static uint8_t dma_ram[DMA_RAM_SIZE];
 
+static bool dma_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < DMA_RAM_SIZE && len <= DMA_RAM_SIZE - gpa; }
+
 static bool dma_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
 {
-	if (gpa >= DMA_RAM_SIZE || len > DMA_RAM_SIZE - gpa)
+	if (!dma_covers(ctx, gpa, len))
 		return false;
 	memcpy(dst, dma_ram + gpa, len);
 	return true;
@@ -141,13 +143,11 @@ static bool dma_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
 
 static bool dma_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 {
-	if (gpa >= DMA_RAM_SIZE || len > DMA_RAM_SIZE - gpa)
+	if (!dma_covers(ctx, gpa, len))
 		return false;
 	memcpy(dma_ram + gpa, src, len);
 	return true;
 }
-
-static bool dma_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < DMA_RAM_SIZE && len <= DMA_RAM_SIZE - gpa; }
 
 static void dma_complain(void *ctx, const char *text)
 {

@@ -27,21 +27,22 @@ static uint8_t *disk, *ram;
 static int complaints;
 static char last_complaint[200];
 
+static bool mem_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
+
 static bool mem_read(void *ctx, uint64_t gpa, void *dst, uint64_t len)
 {
-	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+	if (!mem_covers(ctx, gpa, len))
 		return false;
 	memcpy(dst, ram + gpa, len);
 	return true;
 }
 static bool mem_write(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 {
-	if (gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+	if (!mem_covers(ctx, gpa, len))
 		return false;
 	memcpy(ram + gpa, src, len);
 	return true;
 }
-static bool mem_covers(void *ctx, uint64_t gpa, uint64_t len) { return gpa < RAM_SIZE && len <= RAM_SIZE - gpa; }
 static void mem_complain(void *ctx, const char *text)
 {
 	complaints++;
