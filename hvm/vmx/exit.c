@@ -1,7 +1,8 @@
 /*
- * The VM-exit dispatcher. exit_handlers[] is the one list of every exit
- * reason Keel handles; anything else stops the guest with the reason, the
- * qualification and the guest RIP.
+ * The VM-exit dispatcher. exit_kinds[] is the one list of every exit
+ * reason Keel handles, with what the dispatcher needs to know of each;
+ * anything else stops the guest with the reason, the qualification and
+ * the guest RIP.
  */
 #include <keel/console.h>
 #include <keel/cpu.h>
@@ -353,76 +354,90 @@ static enum exit_action exit_entry_failure(struct vcpu *v)
 	return EXIT_STOPPED;
 }
 
-/* The one table: exit reason -> handler. */
-static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
-	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
-	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+/* What the dispatcher knows of a reason besides its handler. */
+enum {
+	/* The CPU fills the exit qualification (SDM 28.2.1 lists these
+	 * reasons; for the others it clears the field, and reading it would
+	 * only cost a VMREAD). */
+	EXIT_QUAL = 1u << 0,
+	/* Caused by executing an instruction, so never during the delivery
+	 * of an event: no IDT-vectoring information to read (SDM 28.2.4). */
+	EXIT_INSN = 1u << 1,
+	/* Quiet: the handler cannot raise an interrupt, touch a timer or
+	 * change what the vCPU waits for, or it marks the guest's devices
+	 * dirty when it did; the exit may go straight back (resume_directly).
+	 * CPUID, RDMSR, VMCALL (a blocking hypercall changes the vCPU's
+	 * state, which resume_directly checks); port I/O (exit_io marks a
+	 * retimed timer or interrupt controller, or a moved interrupt line);
+	 * emulated MMIO and the APIC's writes (mmio.c, apicv.c: a write that
+	 * may move a timer or an interrupt's routing marks the devices dirty,
+	 * an interrupt raised goes through the APIC bus, an injected page
+	 * fault is a pending event). SeaBIOS's per-character debug output
+	 * alone is two thirds of the exits of a boot, its device probing most
+	 * of the rest. */
+	EXIT_DIRECT = 1u << 2,
+};
+
+struct exit_kind {
+	exit_handler_fn handle;
+	uint8_t flags;
+};
+
+/* The one table: exit reason -> handler, and what the dispatcher needs. */
+static const struct exit_kind exit_kinds[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = { exit_exception_nmi, EXIT_QUAL },
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = { exit_external_interrupt, 0 },
+	[EXIT_REASON_TRIPLE_FAULT] = { exit_triple_fault, 0 },
 	/* No INIT-signal exit: a guest's INIT IPIs are the APIC model's
 	 * (hvm/core/guest.c, apic_bus_init), and Keel never sends a physical
 	 * INIT to a CPU that runs guests; one would stop the guest as an
 	 * unhandled exit. */
-	[EXIT_REASON_INTERRUPT_WINDOW] = exit_nothing,
-	[EXIT_REASON_NMI_WINDOW] = exit_nothing, /* the NMI is injected before the next entry */
-	[EXIT_REASON_TASK_SWITCH] = exit_task_switch,
-	[EXIT_REASON_CPUID] = exit_cpuid,
-	[EXIT_REASON_GETSEC] = exit_ud_not_offered,
-	[EXIT_REASON_HLT] = exit_hlt,
-	[EXIT_REASON_INVD] = exit_skip,
-	[EXIT_REASON_RDPMC] = exit_rdpmc,
-	[EXIT_REASON_VMCALL] = exit_vmcall,
-	[EXIT_REASON_VMCLEAR] = exit_ud_not_offered,
-	[EXIT_REASON_VMLAUNCH] = exit_ud_not_offered,
-	[EXIT_REASON_VMPTRLD] = exit_ud_not_offered,
-	[EXIT_REASON_VMPTRST] = exit_ud_not_offered,
-	[EXIT_REASON_VMREAD] = exit_ud_not_offered,
-	[EXIT_REASON_VMRESUME] = exit_ud_not_offered,
-	[EXIT_REASON_VMWRITE] = exit_ud_not_offered,
-	[EXIT_REASON_VMXOFF] = exit_ud_not_offered,
-	[EXIT_REASON_VMXON] = exit_ud_not_offered,
-	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
-	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
-	[EXIT_REASON_RDMSR] = exit_rdmsr,
-	[EXIT_REASON_WRMSR] = exit_wrmsr,
-	[EXIT_REASON_INVALID_GUEST_STATE] = exit_entry_failure,
-	[EXIT_REASON_MSR_LOADING] = exit_entry_failure,
-	[EXIT_REASON_MWAIT] = exit_ud_not_offered, /* hidden by CPUID: #UD */
-	[EXIT_REASON_MONITOR] = exit_ud_not_offered,
-	[EXIT_REASON_MACHINE_CHECK] = exit_entry_failure,
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_nothing, /* the next entry injects what waited */
-	[EXIT_REASON_APIC_ACCESS] = exit_apic_access,     /* apicv.c */
-	[EXIT_REASON_VIRTUALIZED_EOI] = exit_virtualized_eoi,
-	[EXIT_REASON_APIC_WRITE] = exit_apic_write,
-	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
-	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
-	[EXIT_REASON_INVEPT] = exit_ud_not_offered,
-	[EXIT_REASON_PREEMPTION_TIMER] = exit_nothing,
-	[EXIT_REASON_INVVPID] = exit_ud_not_offered,
-	[EXIT_REASON_WBINVD] = exit_skip,
-	[EXIT_REASON_XSETBV] = exit_xsetbv,
-	[EXIT_REASON_VMFUNC] = exit_ud_not_offered,
+	[EXIT_REASON_INTERRUPT_WINDOW] = { exit_nothing, 0 },
+	[EXIT_REASON_NMI_WINDOW] = { exit_nothing, 0 }, /* the NMI is injected before the next entry */
+	[EXIT_REASON_TASK_SWITCH] = { exit_task_switch, EXIT_QUAL },
+	[EXIT_REASON_CPUID] = { exit_cpuid, EXIT_INSN | EXIT_DIRECT },
+	[EXIT_REASON_GETSEC] = { exit_ud_not_offered, EXIT_INSN },
+	[EXIT_REASON_HLT] = { exit_hlt, EXIT_INSN },
+	[EXIT_REASON_INVD] = { exit_skip, EXIT_INSN },
+	[EXIT_REASON_RDPMC] = { exit_rdpmc, EXIT_INSN },
+	[EXIT_REASON_VMCALL] = { exit_vmcall, EXIT_INSN | EXIT_DIRECT },
+	[EXIT_REASON_VMCLEAR] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_VMLAUNCH] = { exit_ud_not_offered, EXIT_INSN },
+	[EXIT_REASON_VMPTRLD] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_VMPTRST] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_VMREAD] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_VMRESUME] = { exit_ud_not_offered, EXIT_INSN },
+	[EXIT_REASON_VMWRITE] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_VMXOFF] = { exit_ud_not_offered, EXIT_INSN },
+	[EXIT_REASON_VMXON] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_CR_ACCESS] = { exit_cr_access, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_IO_INSTRUCTION] = { exit_io, EXIT_QUAL | EXIT_INSN | EXIT_DIRECT },
+	[EXIT_REASON_RDMSR] = { exit_rdmsr, EXIT_INSN | EXIT_DIRECT },
+	[EXIT_REASON_WRMSR] = { exit_wrmsr, EXIT_INSN },
+	[EXIT_REASON_INVALID_GUEST_STATE] = { exit_entry_failure, EXIT_QUAL },
+	[EXIT_REASON_MSR_LOADING] = { exit_entry_failure, EXIT_QUAL },
+	[EXIT_REASON_MWAIT] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN }, /* hidden by CPUID: #UD */
+	[EXIT_REASON_MONITOR] = { exit_ud_not_offered, EXIT_INSN },
+	[EXIT_REASON_MACHINE_CHECK] = { exit_entry_failure, 0 },
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { exit_nothing, 0 }, /* the next entry injects what waited */
+	[EXIT_REASON_APIC_ACCESS] = { exit_apic_access, EXIT_QUAL | EXIT_DIRECT }, /* apicv.c */
+	[EXIT_REASON_VIRTUALIZED_EOI] = { exit_virtualized_eoi, EXIT_QUAL },
+	[EXIT_REASON_APIC_WRITE] = { exit_apic_write, EXIT_QUAL | EXIT_DIRECT }, /* timer writes */
+	[EXIT_REASON_EPT_VIOLATION] = { exit_ept_violation, EXIT_QUAL | EXIT_DIRECT }, /* mmio.c */
+	[EXIT_REASON_EPT_MISCONFIG] = { exit_ept_misconfig, 0 },
+	[EXIT_REASON_INVEPT] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_PREEMPTION_TIMER] = { exit_nothing, 0 },
+	[EXIT_REASON_INVVPID] = { exit_ud_not_offered, EXIT_QUAL | EXIT_INSN },
+	[EXIT_REASON_WBINVD] = { exit_skip, EXIT_INSN },
+	[EXIT_REASON_XSETBV] = { exit_xsetbv, EXIT_INSN },
+	[EXIT_REASON_VMFUNC] = { exit_ud_not_offered, EXIT_INSN },
 	/* RDRAND and RDSEED run natively (their exiting controls stay off,
 	 * CPUID offers them): no handler, an exit would be reported. */
 };
 
-/* Exits whose handling cannot raise an interrupt, touch a timer or change
- * what the vCPU waits for: CPUID, RDMSR, VMCALL (a blocking hypercall would
- * change the vCPU's state, which resume_directly checks), and port I/O,
- * whose handler marks the guest's devices dirty when an access did any of
- * that (exit_io: a timer or the interrupt controller reprogrammed, an
- * interrupt line moved). SeaBIOS's per-character debug output alone is two
- * thirds of the exits of a boot, its device probing most of the rest.
- * Likewise emulated MMIO (mmio.c): a write that may move a timer or an
- * interrupt's routing marks the devices dirty (the local APIC's, an I/O
- * APIC window write), an interrupt it raises does through the APIC bus,
- * and an injected page fault is a pending event; what is left (reads, the
- * I/O APIC's register select, unclaimed addresses) goes straight back. */
-static bool may_resume_directly(uint32_t basic)
-{
-	return basic == EXIT_REASON_CPUID || basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_VMCALL ||
-	       basic == EXIT_REASON_IO_INSTRUCTION || basic == EXIT_REASON_APIC_WRITE || /* apicv.c: timer writes */
-	       basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_APIC_ACCESS; /* mmio.c: quiet accesses */
-}
+/* A reason without a handler: its qualification is read for the report,
+ * and an event it interrupted is not assumed away. */
+static const struct exit_kind unhandled_kind = { NULL, EXIT_QUAL };
 
 /* After a quiet exit the scheduler has nothing to decide until the
  * deadline it armed at the last full VM entry (slice end or the nearest
@@ -446,22 +461,31 @@ static bool resume_directly(struct vcpu *v)
 	return true;
 }
 
-/* The handler exit_handlers[] names for this exit; an exit Keel has no
- * handler for stops the guest, which must stay stopped. */
-static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
+/* The entry of exit_kinds[] for this exit; unhandled_kind for a reason
+ * without one, and for a VM-entry failure whose reason is not one of the
+ * three handled as such. */
+static const struct exit_kind *exit_kind_of(uint32_t reason)
+{
+	uint32_t basic = reason & 0xffff;
+	const struct exit_kind *k = basic < EXIT_REASON_MAX ? &exit_kinds[basic] : &unhandled_kind;
+	if ((reason & EXIT_REASON_ENTRY_FAILURE) && k->handle != exit_entry_failure)
+		return &unhandled_kind;
+	return k;
+}
+
+/* The exit's handler; an exit Keel has no handler for stops the guest,
+ * which must stay stopped. */
+static enum exit_action run_handler(struct vcpu *v, const struct exit_kind *k, uint32_t basic)
 {
 	struct guest *g = v->guest;
-	exit_handler_fn h = basic < EXIT_REASON_MAX ? exit_handlers[basic] : NULL;
-	/* A VM-entry failure has a reason of its own; only these are handled. */
-	if ((v->exit_reason & EXIT_REASON_ENTRY_FAILURE) && basic != EXIT_REASON_INVALID_GUEST_STATE &&
-	    basic != EXIT_REASON_MSR_LOADING && basic != EXIT_REASON_MACHINE_CHECK)
-		h = NULL;
-	if (!h) {
+	if (!k->handle) {
 		guest_stop(g, "unhandled VM exit: reason %u (%s), qualification %#lx, at RIP %#lx", basic,
-			   exit_reason_name(basic), v->exit_qual, vmread(VMCS_GUEST_RIP));
+			   exit_reason_name(basic), vmread(VMCS_EXIT_QUALIFICATION), vmread(VMCS_GUEST_RIP));
 		return EXIT_STOPPED;
 	}
-	enum exit_action act = h(v);
+	enum exit_action act = k->handle(v);
+	if (__builtin_expect(act == EXIT_RESUME, 1))
+		return act;
 	if (act == EXIT_STOPPED && g->state == GUEST_RUNNING)
 		guest_stop(g, "exit handler for reason %u gave up on the guest", basic);
 	/* An INIT sent while this exit waited for the lock wins over the
@@ -470,16 +494,6 @@ static enum exit_action run_handler(struct vcpu *v, uint32_t basic)
 	if (act == EXIT_YIELD && v->init_pending && v->state != VCPU_STOPPED)
 		v->state = VCPU_WAIT_SIPI;
 	return act;
-}
-
-/* The exits for which the CPU clears the exit qualification (SDM 28.2.1:
- * only the reasons it lists have one), among the frequent ones: reading
- * it for them would only cost a VMREAD. */
-static bool has_qualification(uint32_t basic)
-{
-	const uint64_t none = 1ull << EXIT_REASON_CPUID | 1ull << EXIT_REASON_VMCALL | 1ull << EXIT_REASON_RDMSR |
-			      1ull << EXIT_REASON_WRMSR | 1ull << EXIT_REASON_HLT;
-	return basic >= 64 || !(none >> basic & 1);
 }
 
 /* Every VM exit of every vCPU arrives here from entry.S, with the guest's
@@ -494,18 +508,21 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	guest_lock(g, cpu);
 	v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 	uint32_t basic = v->exit_reason & 0xffff;
-	v->exit_qual = has_qualification(basic) ? vmread(VMCS_EXIT_QUALIFICATION) : 0;
+	const struct exit_kind *k = exit_kind_of(v->exit_reason);
+	v->exit_qual = k->flags & EXIT_QUAL ? vmread(VMCS_EXIT_QUALIFICATION) : 0;
 	/* An event whose delivery the exit interrupted must be delivered again
 	 * on the next entry (SDM 27.2.4); rarely one was. */
-	uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
 	v->event_pending = false;
-	if (idt & INTR_INFO_VALID)
-		vmx_intr_requeue_event(v, idt);
+	if (!(k->flags & EXIT_INSN)) {
+		uint32_t idt = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+		if (idt & INTR_INFO_VALID)
+			vmx_intr_requeue_event(v, idt);
+	}
 	exit_stats_begin(v, basic);
 
-	enum exit_action act = run_handler(v, basic);
+	enum exit_action act = run_handler(v, k, basic);
 
-	if (act == EXIT_RESUME && may_resume_directly(basic) && resume_directly(v)) {
+	if (act == EXIT_RESUME && (k->flags & EXIT_DIRECT) && resume_directly(v)) {
 		exit_stats_end(v, basic, v->entry_tsc, 0);
 		guest_unlock(g);
 		return v;
