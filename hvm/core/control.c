@@ -153,7 +153,9 @@ static void top_snapshot_take(struct top_snapshot *s)
 		memcpy(t->name, g->name, sizeof(t->name));
 		t->vcpus = g->nr_vcpus;
 		t->created_tsc = g->created_tsc;
-		t->guest_ticks = g->guest_mode_ticks;
+		t->guest_ticks = 0;
+		for (unsigned k = 0; k < g->nr_vcpus; k++)
+			t->guest_ticks += g->vcpus[k].run_ticks;
 		t->keel_ticks = g->exit_ticks_total;
 		t->exits = 0;
 		for (unsigned r = 0; r < TOP_REASONS; r++) {

@@ -30,21 +30,16 @@ void exit_stats_io_marks(struct vcpu *v);
 /* Inline: every exit runs it, inside the time its statistics measure. */
 static inline void exit_stats_begin(struct vcpu *v, uint32_t basic)
 {
-	uint64_t ran = v->exit_tsc - v->entry_tsc;
-	v->guest->guest_mode_ticks += ran;
-	v->run_ticks += ran;
+	v->run_ticks += v->exit_tsc - v->entry_tsc;
 	if (v->trace)
 		exit_trace_record(v);
-	/* The sub-key, read before the handler changes the registers; what
-	 * it means is looked up at the end, once the vCPU's entry time is
-	 * taken. */
-	if (basic == EXIT_REASON_CPUID)
-		v->stat_key = (uint32_t)v->regs.rax;
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		v->stat_key = (uint32_t)v->regs.rcx;
-	else if (basic == EXIT_REASON_IO_INSTRUCTION && v->guest->marks[MARK_HANDOVER] &&
-		 !v->guest->marks[MARK_BOOT_SECTOR_COM1])
-		exit_stats_io_marks(v); /* only between the handover and the boot sector's output */
+	/* The sub-key, read before the handler changes the registers (the
+	 * leaf for CPUID, the MSR for RDMSR and WRMSR; no other reason looks
+	 * at it); what it means is looked up at the end, once the vCPU's
+	 * entry time is taken. */
+	v->stat_key = (uint32_t)(basic == EXIT_REASON_CPUID ? v->regs.rax : v->regs.rcx);
+	if (v->guest->io_marks_armed && basic == EXIT_REASON_IO_INSTRUCTION)
+		exit_stats_io_marks(v);
 }
 
 #endif

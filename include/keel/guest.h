@@ -161,7 +161,6 @@ struct guest {
 	struct exit_stat io_stats[IOBUS_MAX_RANGES + 1]; /* by port range; last: unclaimed */
 	struct keyed_stats cpuid_stats, rdmsr_stats, wrmsr_stats;
 	uint64_t exit_ticks_total;
-	uint64_t guest_mode_ticks; /* its vCPUs' time in guest mode (VM entry to exit), for top */
 	uint64_t next_deadline_ns; /* of its timers; recomputed after port I/O */
 	uint64_t platform_deadline_ns; /* of those but the local APICs' (PIT, RTC), as of the last update */
 	bool apic_page_mapped;     /* the APIC-access page is in its EPT (hvm/vmx/apicv.c) */
@@ -173,6 +172,10 @@ struct guest {
 	bool devices_dirty;
 	uint64_t created_tsc;
 	uint64_t marks[NR_MARKS]; /* boot timeline (TSC) */
+	/* From the jump to SeaBIOS to the boot sector's first COM1 byte,
+	 * I/O exits may reveal timeline marks (exit_stats_io_marks): one
+	 * byte for the exit path to test. */
+	bool io_marks_armed;
 	uint64_t ram_overhead_bytes; /* Keel memory for this guest besides its RAM */
 
 	/* What survives a restart, so that resetting itself buys a guest
@@ -212,8 +215,11 @@ void guest_request_restart(struct guest *g);
 /* Stamps a timeline mark the first time it happens. */
 static inline void timeline_mark(struct guest *g, enum timeline_mark m, uint64_t tsc)
 {
-	if (!g->marks[m])
-		g->marks[m] = tsc;
+	if (g->marks[m])
+		return;
+	g->marks[m] = tsc;
+	if (m == MARK_HANDOVER || m == MARK_BOOT_SECTOR_COM1)
+		g->io_marks_armed = m == MARK_HANDOVER;
 }
 /* Reports the guest's dropped console lines when due (output_budget.h);
  * final: whatever is left, at stop. */

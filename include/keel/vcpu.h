@@ -84,7 +84,7 @@ struct vcpu {
 	bool halted_nmi_blocked; /* inside its NMI handler then: a pending NMI does not end the halt */
 	bool event_pending; /* VMCS_ENTRY_INTR_INFO holds an event to deliver */
 	uint64_t slice_end;  /* TSC at which this vCPU's slice ends */
-	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness) */
+	uint64_t run_ticks;  /* TSC ticks in guest mode so far (the scheduler's fairness, top) */
 	struct vcpu_msrs msrs;
 	uint64_t pat;
 	uint64_t misc_enable; /* IA32_MISC_ENABLE (hvm/vmx/msr.c) */
