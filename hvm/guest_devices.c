@@ -17,7 +17,7 @@ int guest_devices_init(struct guest *g, const struct vrtc_time *boot_time, const
 	vlapic_bus_init(&g->apic_bus, apic_ops, g);
 	vioapic_init(&g->ioapic, &g->apic_bus);
 	g->ioapic_levels_stale = true;
-	g->irq_router = (struct virq_router){ .pic = &g->pic, .ioapic = &g->ioapic };
+	g->irq_router = (struct virq_router){ .pic = &g->pic, .ioapic = &g->ioapic, .moved = &g->devices_dirty };
 	struct irq_line irq = virq_line(&g->irq_router);
 	vpit_init(&g->pit, &g->clock, irq);
 	vrtc_init(&g->rtc, &g->clock, irq, boot_time);

@@ -61,8 +61,9 @@ int testdev_register(struct testdev *t, struct io_bus *bus)
 				 .read = data_read, .write = data_write };
 	struct io_range flush = { .base = TESTDEV_PORT_FLUSH, .count = 4, .name = "testdev flush", .dev = t,
 				  .read = none_read, .write = flush_write };
-	/* Raising a line can make an interrupt pending: the router counts it
-	 * (virq.h), so the exit path looks before resuming. */
+	/* Raising a line can make an interrupt pending: the router marks the
+	 * guest's devices dirty (virq.h), so the exit path looks before
+	 * resuming. */
 	struct io_range irq = { .base = TESTDEV_PORT_IRQ, .count = TESTDEV_IRQ_LINES, .name = "testdev irq",
 				.dev = t, .read = none_read, .write = irq_write };
 	return iobus_register(bus, &data) || iobus_register(bus, &flush) || iobus_register(bus, &irq) ? -1 : 0;

@@ -6,7 +6,8 @@ unsigned virq_isa_to_gsi(unsigned irq) { return irq == 0 ? 2 : irq; }
 static void route(void *ctx, unsigned irq, int level)
 {
 	struct virq_router *r = ctx;
-	r->changes++;
+	if (r->moved)
+		*r->moved = true;
 	if (r->pic && irq < 16)
 		vpic_set_irq(r->pic, irq, level);
 	if (r->ioapic && irq < 16)

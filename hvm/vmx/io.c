@@ -160,12 +160,9 @@ __attribute__((noinline)) static enum exit_action exit_io_string(struct vcpu *v,
 	struct guest *g = v->guest;
 	uint16_t port = IO_QUAL_PORT(q);
 	bool in = q & IO_QUAL_IN;
-	uint64_t lines = g->irq_router.changes;
-	bool retimes = iobus_access_retimes(iobus_find(&g->io, port), in);
-	enum exit_action act = io_string(v, port, IO_QUAL_SIZE(q), in, q & IO_QUAL_REP);
-	if (retimes || g->irq_router.changes != lines)
+	if (iobus_access_retimes(iobus_find(&g->io, port), in))
 		g->devices_dirty = true;
-	return act;
+	return io_string(v, port, IO_QUAL_SIZE(q), in, q & IO_QUAL_REP);
 }
 
 /*
@@ -174,54 +171,54 @@ __attribute__((noinline)) static enum exit_action exit_io_string(struct vcpu *v,
  * instruction count: the port is looked up once (for the access and for
  * whether it retimes), the device is called directly (iobus_read_at's
  * rules, inline: a closed bus or an unclaimed port floats to all ones, a
- * write there is dropped and counted) and the width is masked once.
+ * write there is dropped and counted), and little is kept across the
+ * device's call.
  */
 enum exit_action exit_io(struct vcpu *v)
 {
 	/* The width's mask by the qualification's size field (0: 1 byte,
 	 * 1: 2 bytes, 3: 4 bytes; the CPU reports no other). */
 	static const uint32_t width[8] = { 0xff, 0xffff, 0, 0xffffffff };
+	if (v->exit_qual & IO_QUAL_STRING)
+		return exit_io_string(v, v->exit_qual);
+	/* v->exit_qual and v->guest are read again after each call rather
+	 * than kept: fewer registers to save and restore around this. */
+	const struct io_range *r = iobus_find(&v->guest->io, IO_QUAL_PORT(v->exit_qual));
 	uint64_t q = v->exit_qual;
-	if (q & IO_QUAL_STRING)
-		return exit_io_string(v, q);
 	struct guest *g = v->guest;
 	struct io_bus *bus = &g->io;
-	unsigned size = IO_QUAL_SIZE(q);
 	uint16_t port = IO_QUAL_PORT(q);
-	uint32_t mask = width[q & 7];
-	uint64_t lines = g->irq_router.changes;
-	const struct io_range *r = iobus_find(bus, port);
-	unsigned retimes;
+	bool in = q & IO_QUAL_IN;
+	/* The scheduler looks at the guest's timers and interrupts again
+	 * before this vCPU runs (the exit cannot take the direct path) if the
+	 * access may reprogram a timer or the interrupt controller (the
+	 * range's retimes flag for this direction); an interrupt line the
+	 * access moves marks it through the router (virq.c). Most accesses
+	 * do neither: debug text, UART status polls, CMOS and PCI reads,
+	 * fw_cfg. Marked before the call, so nothing of r is needed after. */
+	if (r && (r->retimes & (in ? IO_RETIMES_READ : IO_RETIMES_WRITE)))
+		g->devices_dirty = true;
 
-	if (q & IO_QUAL_IN) {
-		uint32_t val = mask;
+	if (in) {
+		uint32_t val = 0xffffffff;
 		if (bus->closed)
 			;
 		else if (r && r->read)
-			val = r->read(r->dev, port, size) & mask;
+			val = r->read(r->dev, port, IO_QUAL_SIZE(q));
 		else
 			iobus_count_unclaimed(bus, port, false);
 		/* A 32-bit result zero-extends into RAX; 8 and 16 bits merge. */
-		v->regs.rax = size == 4 ? val : (v->regs.rax & ~(uint64_t)mask) | val;
-		retimes = IO_RETIMES_READ;
+		uint32_t mask = width[v->exit_qual & 7];
+		v->regs.rax = mask == 0xffffffff ? val : (v->regs.rax & ~(uint64_t)mask) | (val & mask);
 	} else {
 		if (bus->closed)
 			;
 		else if (r && r->write)
-			r->write(r->dev, port, size, (uint32_t)v->regs.rax & mask);
+			r->write(r->dev, port, IO_QUAL_SIZE(q), (uint32_t)v->regs.rax & width[q & 7]);
 		else
 			iobus_count_unclaimed(bus, port, true);
-		retimes = IO_RETIMES_WRITE;
 	}
-	/* The scheduler looks at the guest's timers and interrupts again
-	 * before this vCPU runs (the exit cannot take the direct path) if the
-	 * access reprogrammed a timer or the interrupt controller (the
-	 * range's retimes flag for this direction), or moved an interrupt
-	 * line. Most accesses do neither: debug text, UART status polls,
-	 * CMOS and PCI reads, fw_cfg. */
-	if ((r && (r->retimes & retimes)) || g->irq_router.changes != lines)
-		g->devices_dirty = true;
-	if (g->state != GUEST_RUNNING)
+	if (v->guest->state != GUEST_RUNNING)
 		return EXIT_STOPPED;
 	vcpu_skip_instruction(v);
 	return EXIT_RESUME;

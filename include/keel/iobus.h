@@ -22,7 +22,7 @@ typedef uint32_t (*io_read_string_fn)(void *dev, uint16_t port, unsigned size, v
 typedef uint32_t (*io_write_string_fn)(void *dev, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
 /* Accesses that reprogram a timer or the interrupt controller itself (not
- * through an interrupt line, which the guest's IRQ router counts): after
+ *  through an interrupt line, which the guest's IRQ router reports): after
  * one, the scheduler must look at the guest's timer deadlines and pending
  * interrupts before the vCPU runs again. Bits of io_range.retimes. */
 #define IO_RETIMES_READ 1u  /* e.g. an 8259A poll-mode read acknowledges */

@@ -18,12 +18,12 @@
 struct virq_router {
 	struct vpic *pic;
 	struct vioapic *ioapic;
-	/* Calls of the line's set() so far. Device models call it only when
-	 * a line changes (or to pulse it), so an exit handler that sees this
-	 * count unchanged across a port access knows no interrupt became
-	 * pending or went away through the access: the exit path resumes the
-	 * vCPU without the scheduler's pass then (hvm/vmx/io.c). */
-	uint64_t changes;
+	/* Set on every call of a line's set() (the guest's devices_dirty):
+	 * device models call it only when a line changes (or to pulse it),
+	 * and an interrupt that became pending or went away must be looked
+	 * at before the vCPU runs again, not at the next deadline. NULL: no
+	 * one to tell. */
+	bool *moved;
 };
 
 /* I/O APIC input of an ISA IRQ. */
