@@ -218,8 +218,7 @@ static bool can_run_here(struct vcpu *v, unsigned cpu)
 bool sched_own_timer_tick(struct vcpu *v, unsigned cpu)
 {
 	struct guest *g = v->guest;
-	if (v->event_pending || v->state != VCPU_RUNNABLE || g->state != GUEST_RUNNING || g->devices_dirty ||
-	    g->restart_pending || v->init_pending)
+	if (!sched_nothing_to_decide(v) || v->init_pending)
 		return false;
 	uint64_t now = rdtsc(), now_ns = tsc_to_ns(now - tsc_boot);
 	if (g->next_deadline_ns > now_ns)

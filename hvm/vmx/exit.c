@@ -445,16 +445,14 @@ static const struct exit_kind unhandled_kind = { NULL, EXIT_QUAL };
  * devices untouched. Then re-arm the preemption timer for the time left and
  * go straight back; anything else (another CPU waking this one, console
  * input) arrives as an interrupt exit or waits for that deadline. */
-static bool resume_directly(struct vcpu *v)
+static bool resume_directly(struct vcpu *v, struct pcpu *pc)
 {
-	struct guest *g = v->guest;
-	if (v->event_pending || v->state != VCPU_RUNNABLE || g->state != GUEST_RUNNING || g->devices_dirty ||
-	    g->restart_pending)
+	if (!sched_nothing_to_decide(v))
 		return false;
 	uint64_t now = rdtsc();
 	if (now >= v->entry_deadline_tsc)
 		return false;
-	vmx_arm_preemption_timer(v->cpu, (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate);
+	vmx_arm_preemption_timer(pc, (v->entry_deadline_tsc - now) >> vmx_caps.preemption_rate);
 	if (console_pending())
 		console_kick();
 	v->entry_tsc = now; /* close enough: what is left is the return to entry.S */
@@ -503,6 +501,7 @@ static enum exit_action run_handler(struct vcpu *v, const struct exit_kind *k, u
 struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 {
 	unsigned cpu = (unsigned)v->cpu; /* v is current on this CPU */
+	struct pcpu *pc = &pcpus[cpu];
 	struct guest *g = v->guest;
 	v->exit_tsc = rdtsc();
 	guest_lock(g, cpu);
@@ -522,7 +521,7 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 
 	enum exit_action act = run_handler(v, k, basic);
 
-	if (act == EXIT_RESUME && (k->flags & EXIT_DIRECT) && resume_directly(v)) {
+	if (act == EXIT_RESUME && (k->flags & EXIT_DIRECT) && resume_directly(v, pc)) {
 		exit_stats_end(v, basic, v->entry_tsc, 0);
 		guest_unlock(g);
 		return v;
@@ -542,10 +541,10 @@ struct vcpu *vmx_exit_dispatch(struct vcpu *v)
 	 * have been stopped, torn down or rebuilt by another CPU meanwhile:
 	 * exit_stats_end, under g's lock again, records nothing then. */
 	guest_unlock(g);
-	uint64_t idle = pcpus[cpu].idle_ticks;
+	uint64_t idle = pc->idle_ticks;
 	struct vcpu *next = sched_pick_next(cpu);
 	uint64_t now = rdtsc();
-	idle = pcpus[cpu].idle_ticks - idle;
+	idle = pc->idle_ticks - idle;
 	if (next->guest != g) {
 		guest_unlock(next->guest);
 		guest_lock(g, cpu);

@@ -38,14 +38,13 @@ void apicv_vmcs_init(struct vcpu *v);
  * interrupt must wait for an interrupt-window exit (apicv.c says why). */
 bool apicv_prepare_entry(struct vcpu *v);
 bool vmx_guest_interruptible(void);
-/* Writes the VMX-preemption timer for this entry on `cpu`: `ticks` (at
+/* Writes the VMX-preemption timer for this entry on the CPU pc: `ticks` (at
  * most 2^32 - 1), or 0 if a kick came meanwhile (vcpu_arch_kick_arrived:
  * its own 0 was undone by the first write; one after finds its 0). */
-static inline void vmx_arm_preemption_timer(unsigned cpu, uint64_t ticks)
+static inline void vmx_arm_preemption_timer(struct pcpu *pc, uint64_t ticks)
 {
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, ticks > 0xffffffffULL ? 0xffffffffULL : ticks);
-	if (__atomic_load_n(&pcpus[cpu].kicked, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&pcpus[cpu].kicked, false, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&pc->kicked, __ATOMIC_RELAXED) && __atomic_exchange_n(&pc->kicked, false, __ATOMIC_RELAXED))
 		vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0);
 }
 /* After a write to IA32_APIC_BASE: the vCPU's controls and MSR bitmap

@@ -189,7 +189,7 @@ void vcpu_arch_prepare_entry(struct vcpu *v, uint64_t stop)
 	 * interrupts off. */
 	uint64_t now = rdtsc();
 	uint64_t ticks = stop > now ? (stop - now) >> vmx_caps.preemption_rate : 0;
-	vmx_arm_preemption_timer(v->cpu, ticks);
+	vmx_arm_preemption_timer(&pcpus[v->cpu], ticks);
 	v->entry_deadline_tsc = stop;
 }
 

@@ -280,5 +280,16 @@ void sched_kick_vcpu(struct vcpu *v);
  * comes next) and returns true, so v resumes without a scheduler pass.
  * False, with nothing changed, if anything else may be due. */
 bool sched_own_timer_tick(struct vcpu *v, unsigned cpu);
+/* Whether, after an exit of v (its guest's lock held), the scheduler has
+ * nothing to decide before v runs again, as far as v's own state goes: no
+ * event to re-inject, v still runnable, its guest running (a restart is
+ * only ever pending for a stopped guest) and its devices untouched since
+ * the last look. The exit paths that skip a scheduler pass (the exit
+ * dispatcher's direct resume, sched_own_timer_tick) start from this. */
+static inline bool sched_nothing_to_decide(const struct vcpu *v)
+{
+	const struct guest *g = v->guest;
+	return !v->event_pending && v->state == VCPU_RUNNABLE && g->state == GUEST_RUNNING && !g->devices_dirty;
+}
 
 #endif
