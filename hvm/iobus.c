@@ -5,7 +5,8 @@
 void iobus_init(struct io_bus *bus)
 {
 	bus->nr_ranges = 0;
-	bus->last_hit = 0;
+	bus->ranges[0].count = 0; /* last_hit's answer: no port */
+	bus->last_hit = &bus->ranges[0];
 	bus->last_miss = 0;
 	bus->unclaimed_reads = 0;
 	bus->unclaimed_writes = 0;
@@ -35,7 +36,7 @@ const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t po
 	for (unsigned i = 0; i < bus->nr_ranges; i++) {
 		const struct io_range *r = &bus->ranges[i];
 		if ((uint16_t)(port - r->base) < r->count) {
-			cache->last_hit = i;
+			cache->last_hit = r;
 			return r;
 		}
 	}

@@ -160,9 +160,9 @@ static struct exit_stat *stat_slot(struct vcpu *v, uint32_t basic)
 	if (basic == EXIT_REASON_CPUID)
 		s = keyed(&g->cpuid_stats, v->stat_key);
 	else if (basic == EXIT_REASON_RDMSR)
-		s = keyed(&g->rdmsr_stats, v->stat_key);
+		s = keyed(&g->rdmsr_stats, (uint32_t)v->regs.rcx);
 	else if (basic == EXIT_REASON_WRMSR)
-		s = keyed(&g->wrmsr_stats, v->stat_key);
+		s = keyed(&g->wrmsr_stats, (uint32_t)v->regs.rcx);
 	return s ? s : &g->exit_stats[basic];
 }
 

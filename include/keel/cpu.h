@@ -53,7 +53,10 @@ struct pcpu {
 	uint64_t state_saves, state_restores;   /* counts */
 	uint64_t state_save_ticks, state_restore_ticks;
 	struct lock_wait lock_wait; /* the exit path's and scheduler's locks */
-};
+} __attribute__((aligned(512)));
+/* A power of two: every exit finds its CPU's entry with a shift, not a
+ * multiplication, and no two CPUs' entries share a cache line. */
+_Static_assert(sizeof(struct pcpu) == 512, "struct pcpu outgrew 512 bytes: raise its alignment");
 
 extern struct pcpu pcpus[MAX_CPUS];
 extern unsigned nr_cpus_online; /* CPUs 0..nr-1 run the scheduler */

@@ -33,11 +33,12 @@ static inline void exit_stats_begin(struct vcpu *v, uint32_t basic)
 	v->run_ticks += v->exit_tsc - v->entry_tsc;
 	if (v->trace)
 		exit_trace_record(v);
-	/* The sub-key, read before the handler changes the registers (the
-	 * leaf for CPUID, the MSR for RDMSR and WRMSR; no other reason looks
-	 * at it); what it means is looked up at the end, once the vCPU's
-	 * entry time is taken. */
-	v->stat_key = (uint32_t)(basic == EXIT_REASON_CPUID ? v->regs.rax : v->regs.rcx);
+	/* CPUID's sub-key, its leaf, read before the handler overwrites RAX
+	 * (the MSR of RDMSR and WRMSR, in RCX, is still there at the end);
+	 * what it means is looked up at the end, once the vCPU's entry time
+	 * is taken. */
+	if (basic == EXIT_REASON_CPUID)
+		v->stat_key = (uint32_t)v->regs.rax;
 	if (v->guest->io_marks_armed && basic == EXIT_REASON_IO_INSTRUCTION)
 		exit_stats_io_marks(v);
 }

@@ -22,7 +22,7 @@ typedef uint32_t (*io_read_string_fn)(void *dev, uint16_t port, unsigned size, v
 typedef uint32_t (*io_write_string_fn)(void *dev, uint16_t port, unsigned size, const void *buf, uint32_t count);
 
 /* Accesses that reprogram a timer or the interrupt controller itself (not
- *  through an interrupt line, which the guest's IRQ router reports): after
+ * through an interrupt line, which the guest's IRQ router reports): after
  * one, the scheduler must look at the guest's timer deadlines and pending
  * interrupts before the vCPU runs again. Bits of io_range.retimes. */
 #define IO_RETIMES_READ 1u  /* e.g. an 8259A poll-mode read acknowledges */
@@ -52,7 +52,9 @@ struct io_bus {
 	/* Lookup caches (iobus_find): firmware hits the same port many times
 	 * in a row (SeaBIOS's debug text, a polled status register, a probe
 	 * of an absent device). */
-	unsigned last_hit;  /* index of the range the last lookup found */
+	/* The range the last lookup found (ranges never move in the table);
+	 * &ranges[0] until then, whose count is 0 while it is unused. */
+	const struct io_range *last_hit;
 	uint32_t last_miss; /* 1 + the last port no range claims; 0: none */
 };
 
@@ -68,8 +70,8 @@ int iobus_move(struct io_bus *bus, const void *dev, uint16_t old_base, uint16_t 
 const struct io_range *iobus_find_uncached(const struct io_bus *bus, uint16_t port);
 static inline const struct io_range *iobus_find(const struct io_bus *bus, uint16_t port)
 {
-	const struct io_range *r = &bus->ranges[bus->last_hit];
-	if (bus->last_hit < bus->nr_ranges && (uint16_t)(port - r->base) < r->count)
+	const struct io_range *r = bus->last_hit;
+	if ((uint16_t)(port - r->base) < r->count)
 		return r;
 	if (bus->last_miss == (uint32_t)port + 1)
 		return NULL;

@@ -78,7 +78,7 @@ struct vcpu {
 	uint64_t exit_tsc;
 	uint64_t entry_tsc;
 	uint64_t entry_deadline_tsc; /* the preemption timer armed at the last full entry ends here */
-	uint32_t stat_key;           /* the current exit's statistics sub-key (hvm/vmx/exit_stats.c) */
+	uint32_t stat_key;           /* a CPUID exit's leaf, for its statistics (hvm/vmx/exit_stats.c) */
 
 	bool halted_if;     /* RFLAGS.IF when it executed HLT */
 	bool halted_nmi_blocked; /* inside its NMI handler then: a pending NMI does not end the halt */
