@@ -51,6 +51,47 @@ static void set_xcr0(struct pcpu *pc, uint64_t val)
 	}
 }
 
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return lo | (uint64_t)hi << 32;
+}
+
+/*
+ * Whether XSAVEC puts the AVX state where the compacted format has it: the
+ * first component after the legacy region and the header, at byte 576
+ * (SDM Vol. 1 13.4.3), which is where XRSTOR reads it. Bochs 2.7 counts the
+ * SSE registers' 256 bytes from byte 160 instead and writes the AVX state
+ * at 416: YMM7's upper half lands on the header's reserved bytes 528-543,
+ * the guest's next XRSTOR of that image raises #GP, and Linux answers by
+ * resetting the task's registers (t-linux-regs lost YMM0 that way).
+ * Checked once, before any guest, with YMM7 all ones; XCR0 and CR4 are
+ * left as they were, YMM7 zero.
+ */
+static bool xsavec_layout_ok(void)
+{
+	static uint8_t img[XSTATE_BASE_BYTES + 256] __attribute__((aligned(64)));
+	const uint64_t mask = XCR0_X87 | XCR0_SSE | XCR0_AVX;
+	uint64_t cr4 = read_cr4(), xcr0;
+	write_cr4(cr4 | CR4_OSFXSR | CR4_OSXSAVE);
+	xcr0 = xgetbv0();
+	xsetbv(0, mask);
+	memset(img, 0, sizeof(img));
+	__asm__ volatile("vpcmpeqb %%ymm7, %%ymm7, %%ymm7\n\t"
+			 "xsavec64 %0\n\t"
+			 "vpxor %%ymm7, %%ymm7, %%ymm7"
+			 : "+m"(img)
+			 : "a"((uint32_t)mask), "d"(0u)
+			 : "memory");
+	xsetbv(0, xcr0);
+	write_cr4(cr4);
+	bool ok = img[XSTATE_BASE_BYTES + 7 * 16] == 0xff && img[XSTATE_BASE_BYTES + 7 * 16 + 15] == 0xff;
+	for (unsigned i = XSTATE_LEGACY_BYTES + 16; i < XSTATE_BASE_BYTES; i++)
+		ok = ok && img[i] == 0;
+	return ok;
+}
+
 void vcpu_state_probe(void)
 {
 	uint32_t a, b, c, d;
@@ -76,6 +117,11 @@ void vcpu_state_probe(void)
 	cpuid_count(0xd, 1, &a, &b, &c, &d);
 	l->sub1_eax = a & (XSTATE_SUB1_XSAVEOPT | XSTATE_SUB1_XSAVEC | XSTATE_SUB1_XGETBV1);
 	l->offered = xstate_offerable(host_mask);
+	if ((l->sub1_eax & XSTATE_SUB1_XSAVEC) && (l->offered & XCR0_AVX) && !xsavec_layout_ok()) {
+		l->sub1_eax &= ~XSTATE_SUB1_XSAVEC;
+		kprintf("keel: guest extended state: this CPU's XSAVEC writes the AVX state over the XSAVE header "
+			"(a Bochs 2.7 erratum): XSAVEC is not offered to guests, they use XSAVEOPT\n");
+	}
 	if (xstate_size(l, l->offered) > PAGE_SIZE)
 		l->offered &= ~XCR0_AVX512; /* cannot happen with today's layouts */
 	switch_mask = l->offered;
