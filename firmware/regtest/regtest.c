@@ -607,9 +607,45 @@ static uint16_t fwcfg_read16(uint16_t key)
 	return (uint16_t)(lo | inb(FW_CFG_DATA) << 8);
 }
 
+/* XSAVEC, where CPUID offers it, must write the compacted format that
+ * XRSTOR reads: the AVX state first after the header, at byte 576, and
+ * the header's bytes 16-63 left zero (SDM Vol. 1 13.4.3). Bochs 2.7's
+ * XSAVEC writes it at 416, YMM7's upper half over the header; Keel must
+ * then not offer XSAVEC (Linux lost its YMM registers to the #GP of the
+ * next XRSTOR). Checked on the BSP with YMM7 all ones; false on a fault. */
+static bool xsavec_ok(void)
+{
+	static uint8_t img[576 + 256] __attribute__((aligned(64)));
+	uint32_t r[4];
+	cpuid_regs(0xd, 1, r);
+	if (!(comp & COMP_AVX) || !(r[0] & 2)) {
+		say("regs: xsavec not offered\n");
+		return true;
+	}
+	cpu_enable_fp();
+	memset(img, 0, sizeof(img));
+	__asm__ volatile("vpcmpeqb %%ymm7, %%ymm7, %%ymm7\n\txsavec64 %0"
+			 : "+m"(img)
+			 : "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32))
+			 : "memory");
+	for (unsigned i = 528; i < 576; i++)
+		if (img[i]) {
+			say("regs: FAIL xsavec wrote byte %u of the XSAVE header (%#x): XRSTOR would fault\n", i, img[i]);
+			return false;
+		}
+	if (img[576 + 7 * 16] != 0xff) {
+		say("regs: FAIL xsavec did not put YMM7's upper half at byte %u\n", 576 + 7 * 16);
+		return false;
+	}
+	say("regs: xsavec ok\n");
+	return true;
+}
+
 static void mode_regs(void)
 {
 	probe();
+	if (!xsavec_ok())
+		exit_with(EXIT_FAIL);
 	seed0 = arg_num("seed", 0);
 	if (!seed0)
 		seed0 = rdtsc() * 0x2545f4914f6cdd1dull | 1;
